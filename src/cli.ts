@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// One entry point: `hub` (MCP + gRPC), `node` (the agent), and operator
+// commands (`token ...`). Configuration comes from MESH_* environment
+// variables; flags override them.
+import { Command, Option } from 'commander';
+import path from 'node:path';
+import { DEFAULTS, envList, parseDriftMode, pick, requireValue } from './config.js';
+import { toMeshError } from './errors.js';
+import { createLogger } from './log.js';
+import { Hub } from './mesh/hub/hub.js';
+import { createToken, revokeToken } from './mesh/hub/tokens.js';
+import { AGENT_VERSION, NodeAgent } from './mesh/node/agent.js';
+import { MeshStore } from './mesh/store/mesh-store.js';
+import { serveHttp } from './mcp/http.js';
+import { serveStdio } from './mcp/stdio.js';
+import { printQuickHelp } from './quick-help.js';
+
+const env = process.env;
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const program = new Command()
+  .name('mesh-assistant')
+  .description('MCP server and gRPC mesh hub: reach files on many machines from an LLM client.')
+  .version(AGENT_VERSION);
+
+program
+  .command('hub')
+  .description('run the hub: gRPC for node agents, MCP over stdio or Streamable HTTP for LLM clients')
+  .option('--grpc <host:port>', `gRPC listen address (env MESH_GRPC, default ${DEFAULTS.grpc})`)
+  .option('--data <dir>', `data folder (env MESH_DATA_DIR, default ${DEFAULTS.dataDir})`)
+  .option('--store <url>', 'postgres://... store URL (env MESH_STORE_URL; default: SQLite in the data folder)')
+  .option('--stdio', 'serve MCP on stdin/stdout (what desktop hosts run)')
+  .option('--http <host:port>', `serve MCP over Streamable HTTP at /mcp (env MESH_HTTP, default ${DEFAULTS.http} unless --stdio)`)
+  .option('--no-http', 'do not serve MCP over HTTP')
+  .option('--source-root <dir>', 'folder `push` may read from; repeatable (env MESH_SOURCE_ROOTS, comma-separated)', collect)
+  .addOption(new Option('--drift <mode>', 'on drift: repair the node from the mirror, or only report').choices(['repair', 'report']))
+  .option('--auto-promote', 'promote skills written into skills/<name>/ once their SKILL.md is valid')
+  .option('--tls-cert <file>', 'TLS certificate for the gRPC listener')
+  .option('--tls-key <file>', 'TLS private key')
+  .option('--tls-ca <file>', 'CA that node client certificates must chain to (requires client certificates)')
+  .option('--insecure', 'allow plaintext gRPC on a non-loopback address')
+  .action(async (opts) => {
+    const log = createLogger('hub');
+    const tls = opts.tlsCert || opts.tlsKey ? { cert: requireValue(opts.tlsCert, '--tls-cert'), key: requireValue(opts.tlsKey, '--tls-key'), ca: opts.tlsCa } : undefined;
+    const hub = await Hub.start({
+      dataDir: path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir)),
+      storeUrl: pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined),
+      grpcAddress: pick(opts.grpc, env.MESH_GRPC, DEFAULTS.grpc),
+      tls,
+      insecure: Boolean(opts.insecure),
+      nodeTokens: envList('MESH_NODE_TOKENS'),
+      sourceRoots: (opts.sourceRoot ?? envList('MESH_SOURCE_ROOTS')).map((r: string) => path.resolve(r)),
+      driftMode: parseDriftMode(pick(opts.drift, env.MESH_DRIFT, 'repair')),
+      autoPromote: Boolean(opts.autoPromote) || env.MESH_AUTO_PROMOTE === '1',
+      log,
+    });
+    const closers: Array<() => Promise<void>> = [];
+    if (opts.stdio) closers.push((await serveStdio(hub, log)).close);
+    const httpAddress = opts.http === false ? undefined : typeof opts.http === 'string' ? opts.http : opts.stdio ? env.MESH_HTTP : pick(undefined, env.MESH_HTTP, DEFAULTS.http);
+    if (httpAddress) {
+      const http = await serveHttp(hub, { address: httpAddress, token: env.MESH_HTTP_TOKEN || undefined }, log);
+      closers.push(http.close);
+      if (!opts.stdio) printQuickHelp({ grpc: hub.grpcAddress, http: http.url });
+    }
+    log.info({ grpc: hub.grpcAddress, http: httpAddress, stdio: Boolean(opts.stdio) }, 'hub ready');
+    const shutdown = async (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      for (const close of closers) await close().catch(() => {});
+      await hub.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
+
+program
+  .command('node')
+  .description('run a node agent: attach to a hub and keep a folder per session')
+  .option('--hub <host:port>', 'hub gRPC address (env MESH_HUB)')
+  .option('--id <id>', 'stable node id (env MESH_NODE_ID)')
+  .option('--workspace <dir>', 'workspace folder (env MESH_WORKSPACE)')
+  .option('--session <name>', 'session to join; repeatable', collect)
+  .option('--token <token>', 'bearer token (env MESH_NODE_TOKEN; prefer the environment, flags show in `ps`)')
+  .option('--tls-ca <file>', 'dial with TLS, trusting this CA')
+  .option('--tls-cert <file>', 'client certificate for mutual TLS')
+  .option('--tls-key <file>', 'client key for mutual TLS')
+  .option('--scan-interval <ms>', 'rescan session copies for local changes every N ms (0: never)', '5000')
+  .action(async (opts) => {
+    const log = createLogger('node');
+    const tlsWanted = opts.tlsCa || opts.tlsCert;
+    const agent = new NodeAgent({
+      hub: requireValue(pick(opts.hub, env.MESH_HUB, undefined), '--hub (or MESH_HUB)'),
+      nodeId: requireValue(pick(opts.id, env.MESH_NODE_ID, undefined), '--id (or MESH_NODE_ID)'),
+      workspace: path.resolve(requireValue(pick(opts.workspace, env.MESH_WORKSPACE, undefined), '--workspace (or MESH_WORKSPACE)')),
+      sessions: opts.session ?? [],
+      token: pick<string | undefined>(opts.token, env.MESH_NODE_TOKEN, undefined),
+      tls: tlsWanted ? { ca: opts.tlsCa, cert: opts.tlsCert, key: opts.tlsKey } : undefined,
+      scanIntervalMs: Number(opts.scanInterval),
+      log,
+    });
+    await agent.start();
+    const shutdown = async () => {
+      await agent.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown());
+    process.once('SIGTERM', () => void shutdown());
+  });
+
+const token = program.command('token').description('manage node tokens kept (hashed) in the store');
+const storeOptions = (cmd: Command) =>
+  cmd.option('--data <dir>', 'data folder (env MESH_DATA_DIR)').option('--store <url>', 'store URL (env MESH_STORE_URL)');
+async function openStore(opts: { data?: string; store?: string }): Promise<MeshStore> {
+  return MeshStore.open(pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined), path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir)));
+}
+storeOptions(token.command('create').description('mint a token; it is printed once').option('--name <name>', 'label', 'node')).action(async (opts) => {
+  const store = await openStore(opts);
+  const { token: value, record } = await createToken(store, opts.name);
+  await store.close();
+  process.stdout.write(`${value}\n`);
+  process.stderr.write(`token ${record.id} (${record.name}) created; it is not shown again\n`);
+});
+storeOptions(token.command('list').description('list tokens (ids and names, never the secrets)')).action(async (opts) => {
+  const store = await openStore(opts);
+  const tokens = await store.listTokens();
+  await store.close();
+  for (const { record } of tokens.sort((a, b) => a.record.createdAt - b.record.createdAt)) {
+    const state = record.revokedAt ? `revoked ${new Date(record.revokedAt).toISOString()}` : 'active';
+    process.stdout.write(`${record.id}\t${record.name}\t${new Date(record.createdAt).toISOString()}\t${state}\n`);
+  }
+});
+storeOptions(token.command('revoke').description('revoke a token by id').argument('<id>')).action(async (id: string, opts) => {
+  const store = await openStore(opts);
+  await revokeToken(store, id).finally(() => store.close());
+  process.stderr.write(`token ${id} revoked\n`);
+});
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const e = toMeshError(err);
+  process.stderr.write(`mesh-assistant: ${e.code}: ${e.message}\n`);
+  process.exit(1);
+});

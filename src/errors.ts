@@ -1,0 +1,91 @@
+// One error type with stable codes for the whole project. The catalogue maps
+// each code to the gRPC status a node or hub reports it with, and to a hint
+// that tells an LLM (or an operator) what to do next. The README's error
+// table is kept in step with this catalogue by a test.
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+export const ERROR_CATALOGUE = {
+  INVALID_ARGUMENT: { grpc: GrpcStatus.INVALID_ARGUMENT, hint: 'Fix the named argument and call again.' },
+  INVALID_SESSION_NAME: {
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    hint: 'Session names are 1-64 characters of letters, digits, ".", "_" and "-", starting with a letter or digit.',
+  },
+  SESSION_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, hint: 'Call `status` to see the existing sessions.' },
+  NODE_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, hint: 'Call `status` to see the members of the session.' },
+  NOT_A_MEMBER: { grpc: GrpcStatus.PERMISSION_DENIED, hint: 'The node is not a member of this session; pick a member from `status`.' },
+  NODE_OFFLINE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The node is not attached right now; try another node, or the hub mirror (omit `node`).' },
+  NODE_TIMEOUT: { grpc: GrpcStatus.DEADLINE_EXCEEDED, hint: 'The node did not answer in time; try again later.' },
+  PATH_INVALID: { grpc: GrpcStatus.INVALID_ARGUMENT, hint: 'Use a non-empty relative path without NUL bytes.' },
+  PATH_OUTSIDE_SESSION: {
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    hint: 'Use a path relative to the session root, without "..", absolute prefixes or links that lead outside.',
+  },
+  PATH_SPECIAL_FILE: { grpc: GrpcStatus.PERMISSION_DENIED, hint: 'Only regular files, folders and links are served.' },
+  NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, hint: 'Call `ls` on the parent folder to see what exists.' },
+  NOT_A_FILE: { grpc: GrpcStatus.FAILED_PRECONDITION, hint: 'The path is a folder; use `ls` on it.' },
+  NOT_A_DIRECTORY: { grpc: GrpcStatus.FAILED_PRECONDITION, hint: 'The path is a file; use `cat` on it.' },
+  TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, hint: 'Stay under the size limit: read with offset/length, or use `push` for large files.' },
+  BINARY_CONTENT: { grpc: GrpcStatus.FAILED_PRECONDITION, hint: 'The file is binary; call `cat` with encoding "base64".' },
+  INVALID_ENCODING: { grpc: GrpcStatus.INVALID_ARGUMENT, hint: 'Send valid base64, or use encoding "utf8" for text.' },
+  SOURCE_NOT_ALLOWED: { grpc: GrpcStatus.PERMISSION_DENIED, hint: 'Push only files under the hub source roots (--source-root / MESH_SOURCE_ROOTS).' },
+  UNAUTHENTICATED: { grpc: GrpcStatus.UNAUTHENTICATED, hint: 'Send a valid token as "authorization: Bearer <token>".' },
+  CHECKSUM_MISMATCH: { grpc: GrpcStatus.DATA_LOSS, hint: 'The data was corrupted in transit; it is fetched again automatically.' },
+  TRANSFER_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, hint: 'The transfer finished or was cancelled.' },
+  TRANSFER_FAILED: { grpc: GrpcStatus.ABORTED, hint: 'The delivery failed on this node; see the reason, and try again.' },
+  CANCELLED: { grpc: GrpcStatus.CANCELLED, hint: 'The operation was cancelled; nothing partial was left behind.' },
+  SKILL_INVALID: { grpc: GrpcStatus.INVALID_ARGUMENT, hint: 'Fix SKILL.md as the message says: front matter with `name` (equal to the folder name) and `description`.' },
+  SKILL_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS, hint: 'A different skill with this name is in the library; pass replace: true to add a new version.' },
+  SKILL_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, hint: 'List the library with the skill:// resources.' },
+  LOCK_FAILED: { grpc: GrpcStatus.ABORTED, hint: 'Another promotion of this skill held the lock too long, or the lock was lost; try again.' },
+  STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The membership store cannot be reached; check --store / MESH_STORE_URL.' },
+  INTERNAL: { grpc: GrpcStatus.INTERNAL, hint: 'An unexpected error; the hub log on stderr has the details.' },
+} as const satisfies Record<string, { grpc: GrpcStatus; hint: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, code);
+}
+
+export class MeshError extends Error {
+  override readonly name = 'MeshError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Machine-readable context, e.g. `{ rule: 'dot-dot' }` for path errors. */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+
+  get hint(): string {
+    return ERROR_CATALOGUE[this.code].hint;
+  }
+
+  get grpcStatus(): GrpcStatus {
+    return ERROR_CATALOGUE[this.code].grpc;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; hint: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, hint: this.hint, details: this.details };
+  }
+
+  /** Rebuild an error carried as data (a wire `Error` frame or a stored outcome). */
+  static fromWire(err: { code?: string; message?: string }): MeshError {
+    const code = err.code && isErrorCode(err.code) ? err.code : 'INTERNAL';
+    return new MeshError(code, err.message || code);
+  }
+}
+
+/** Any thrown value as a MeshError; unknown errors become INTERNAL with their message. */
+export function toMeshError(err: unknown): MeshError {
+  if (err instanceof MeshError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object') {
+    if (e.code === 'ENOENT') return new MeshError('NOT_FOUND', e.message);
+    if (e.code === 'EISDIR') return new MeshError('NOT_A_FILE', e.message);
+    if (e.code === 'ENOTDIR') return new MeshError('NOT_A_DIRECTORY', e.message);
+    if (e.code === 'ELOOP') return new MeshError('PATH_OUTSIDE_SESSION', e.message, { rule: 'link' });
+  }
+  return new MeshError('INTERNAL', e instanceof Error ? e.message : String(err));
+}

@@ -1,0 +1,18 @@
+// Fault injection for the test suite, off unless MESH_FAULTS is set. Each
+// fault names the place it acts; production code asks, never assumes.
+//   corrupt-chunk=<index>   the hub flips one byte of that chunk the first
+//                           time it is served for each transfer
+const spec = new Map<string, string>(
+  (process.env.MESH_FAULTS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const [k, v = ''] = s.split('=');
+      return [k!, v] as [string, string];
+    }),
+);
+
+export function faultValue(name: string): string | undefined {
+  return spec.get(name);
+}

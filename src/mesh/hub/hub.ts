@@ -1,0 +1,280 @@
+// The hub core: owns the store, the registry of attached nodes, the session
+// mirrors, transfers, drift and skills, and exposes one method per MCP tool.
+// The tool layer and the gRPC layer both talk to this object only.
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { MeshError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { ensureDirDurable, fsyncFile, renameDurable, tempPathFor, writeFileDurable } from '../fs/durable.js';
+import { isInside, normalizeSessionPath, validateSessionName } from '../fs/paths.js';
+import { resolveForWrite } from '../fs/resolve.js';
+import { realpath } from 'node:fs/promises';
+import { MeshStore } from '../store/mesh-store.js';
+import { handleAttach } from './attach.js';
+import { DriftMonitor } from './drift.js';
+import { startGrpcServer, type RunningGrpcServer } from './grpc-server.js';
+import { HubFiles } from './hub-files.js';
+import { MAX_WRITE_BYTES, WRITE_WAIT_MS, type HubOptions } from './hub-options.js';
+import { Membership } from './membership.js';
+import { Registry } from './registry.js';
+import { TokenAuthority } from './tokens.js';
+import { handleFetch } from './transfer-serve.js';
+import { TransferManager, type NodeOutcome, type TransferProgress } from './transfer-manager.js';
+import { HubSkills } from './hub-skills.js';
+import { stagingStats } from './transfer-stage.js';
+
+export interface WriteResult {
+  session: string;
+  path: string;
+  sha256: string;
+  size: number;
+  outcomes: NodeOutcome[];
+}
+
+export interface PushResult extends WriteResult {
+  transferId: string;
+  chunks: number;
+}
+
+export interface PushProgress {
+  /** Bytes verified on nodes, summed over targets. */
+  done: number;
+  /** size x number of targets. */
+  total: number;
+}
+
+export interface StatusReport {
+  hubId: string;
+  grpc: string;
+  store: string;
+  sessions: Array<{ name: string; members: Array<{ node: string; online: boolean }> }>;
+  online: string[];
+  transfers: TransferProgress[];
+  drift: DriftMonitor['events'];
+  staging: typeof stagingStats;
+}
+
+export class Hub {
+  readonly hubId = randomBytes(4).toString('hex');
+  readonly registry = new Registry();
+  readonly membership: Membership;
+  readonly transfers: TransferManager;
+  readonly drift: DriftMonitor;
+  readonly files: HubFiles;
+  readonly skills: HubSkills;
+  private grpc: RunningGrpcServer | undefined;
+  private readonly log: Logger;
+
+  private constructor(
+    readonly options: HubOptions,
+    readonly store: MeshStore,
+  ) {
+    this.log = options.log;
+    this.membership = new Membership(store);
+    this.transfers = new TransferManager({ store, registry: this.registry, log: this.log, stagingRoot: path.join(options.dataDir, 'staging') });
+    this.drift = new DriftMonitor({ mode: options.driftMode, log: this.log, transfers: this.transfers, mirrorRoot: (s) => this.mirrorRoot(s) });
+    this.files = new HubFiles({ membership: this.membership, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
+    this.skills = new HubSkills({
+      store,
+      membership: this.membership,
+      registry: this.registry,
+      log: this.log,
+      libraryRoot: path.join(options.dataDir, 'skills'),
+      mirrorRoot: (s) => this.mirrorRoot(s),
+    });
+  }
+
+  static async start(options: HubOptions): Promise<Hub> {
+    const dataDir = path.resolve(options.dataDir);
+    await mkdir(path.join(dataDir, 'sessions'), { recursive: true });
+    const store = await MeshStore.open(options.storeUrl, dataDir);
+    const hub = new Hub({ ...options, dataDir }, store);
+    try {
+      await hub.restore();
+      await hub.listen();
+    } catch (err) {
+      await hub.stop();
+      throw err;
+    }
+    return hub;
+  }
+
+  get grpcAddress(): string {
+    return this.grpc?.address ?? this.options.grpcAddress;
+  }
+
+  mirrorRoot(session: string): string {
+    return path.join(this.options.dataDir, 'sessions', validateSessionName(session));
+  }
+
+  /** Rebuild memory from the store and the data folder; finish what a crash interrupted. */
+  private async restore(): Promise<void> {
+    const snapshot = await this.store.load();
+    this.membership.load(snapshot.memberships);
+    for (const dir of await readdir(path.join(this.options.dataDir, 'sessions'))) this.membership.noteSession(dir);
+    await this.transfers.load(snapshot);
+    await this.skills.restore(snapshot);
+    this.log.info(
+      { store: this.store.describe, memberships: snapshot.memberships.length, pendingTransfers: this.transfers.running().length },
+      'state restored from the store',
+    );
+  }
+
+  private async listen(): Promise<void> {
+    const authority = new TokenAuthority(this.options.nodeTokens, this.store);
+    this.grpc = await startGrpcServer(
+      {
+        attach: (call) =>
+          handleAttach(call as never, {
+            hubId: this.hubId,
+            membership: this.membership,
+            registry: this.registry,
+            log: this.log,
+            onSessionsReady: (link) => {
+              this.transfers.nodeReady(link.nodeId);
+              this.skills.nodeReady(link.nodeId);
+            },
+            onManifest: (link, report) => void this.drift.onManifest(link.nodeId, report),
+            onProgress: (link, progress) => this.transfers.onProgress(link.nodeId, progress),
+          }),
+        fetch: (call) =>
+          handleFetch(call as never, {
+            log: this.log,
+            transferFor: (id, node) => this.transfers.transferFor(id, node),
+            stagingDir: (id) => this.transfers.stagingDir(id),
+            countSent: (id, node, bytes) => this.transfers.countSent(id, node, bytes),
+          }),
+      },
+      async (metadata) => void (await authority.verify(metadata.get('authorization')[0])),
+      { address: this.options.grpcAddress, tls: this.options.tls, insecure: this.options.insecure },
+      this.log,
+    );
+    this.log.info({ grpc: this.grpc.address, tls: Boolean(this.options.tls), hubId: this.hubId }, 'hub listening for nodes');
+  }
+
+  /** Create a session's mirror folder on first use. */
+  async ensureSession(session: string): Promise<string> {
+    const root = this.mirrorRoot(session);
+    await ensureDirDurable(root);
+    this.membership.noteSession(session);
+    return root;
+  }
+
+  /** Durable write to the mirror, then delivery to every member on its own lane. */
+  async write(session: string, rel: string, data: Buffer, waitMs = WRITE_WAIT_MS): Promise<WriteResult> {
+    validateSessionName(session);
+    const p = normalizeSessionPath(rel);
+    if (data.length > MAX_WRITE_BYTES) {
+      throw new MeshError('TOO_LARGE', `write of ${data.length} bytes exceeds the ${MAX_WRITE_BYTES}-byte limit; use push for large files`);
+    }
+    const root = await this.ensureSession(session);
+    await writeFileDurable(await resolveForWrite(root, p), data);
+    const targets = this.membership.membersOf(session);
+    const { id, sha256 } = await this.transfers.createFromBuffer('write', session, p, data, targets);
+    // A transfer that finished before we ask has already reported; its
+    // outcomes are then read from the waiters it settled.
+    const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
+    return { session, path: p, sha256, size: data.length, outcomes };
+  }
+
+  /** Chunked, resumable push of a file under the source roots to every member. */
+  async push(
+    session: string,
+    source: string,
+    dest: string | undefined,
+    options: { signal?: AbortSignal; onProgress?: (p: PushProgress) => void } = {},
+  ): Promise<PushResult> {
+    validateSessionName(session);
+    if (!this.membership.sessionExists(session)) throw new MeshError('SESSION_NOT_FOUND', `no session named "${session}"`, { session });
+    const file = await this.resolveSource(source);
+    const p = normalizeSessionPath(dest ?? path.basename(file));
+    const root = await this.ensureSession(session);
+    const mirrorTarget = await resolveForWrite(root, p);
+    const targets = this.membership.membersOf(session);
+    const transfer = await this.transfers.createFromFile('push', session, p, file, targets, options.signal);
+    const id = transfer.id;
+    // The mirror gets the file too (it is the authoritative copy): a kernel
+    // copy into a temp name, fsync, durable rename.
+    const mirrored = copyIntoMirror(file, mirrorTarget);
+    const ticker = options.onProgress && setInterval(() => options.onProgress!(this.pushProgress(id)), 250);
+    try {
+      const outcomes = await this.transfers.outcomes(id, { timeoutMs: 24 * 3600_000, signal: options.signal });
+      if (options.signal?.aborted) {
+        await this.transfers.cancel(id);
+        throw new MeshError('CANCELLED', `push of ${p} was cancelled; no partial file was left on any node`);
+      }
+      await mirrored;
+      return { session, path: p, transferId: id, sha256: transfer.sha256, size: transfer.size, chunks: transfer.chunks.length, outcomes };
+    } finally {
+      if (ticker) clearInterval(ticker);
+      await mirrored.catch((err) => this.log.error({ err: (err as Error).message }, 'mirror copy failed'));
+    }
+  }
+
+  private pushProgress(id: string): PushProgress {
+    const t = this.transfers.running().find((r) => r.transferId === id);
+    if (!t) return { done: 1, total: 1 };
+    return { done: t.nodes.reduce((a, n) => a + (n.state === 'done' ? t.size : n.bytes), 0), total: t.size * t.nodes.length };
+  }
+
+  private async resolveSource(source: string): Promise<string> {
+    if (this.options.sourceRoots.length === 0) {
+      throw new MeshError('SOURCE_NOT_ALLOWED', 'the hub has no source roots; start it with --source-root DIR');
+    }
+    if (source.includes('\0')) throw new MeshError('PATH_INVALID', 'source contains a NUL byte', { rule: 'nul-byte' });
+    const candidates = path.isAbsolute(source) ? [source] : this.options.sourceRoots.map((r) => path.join(r, source));
+    for (const candidate of candidates) {
+      const real = await realpath(candidate).catch(() => undefined);
+      if (!real) continue;
+      for (const root of this.options.sourceRoots) {
+        const realRoot = await realpath(root).catch(() => undefined);
+        // Security: the resolved path is checked, so a link under a source
+        // root cannot lend out a file from elsewhere.
+        if (realRoot && isInside(realRoot, real)) {
+          const st = await stat(real);
+          if (!st.isFile()) throw new MeshError('NOT_A_FILE', `source "${source}" is not a regular file`);
+          return real;
+        }
+      }
+      throw new MeshError('SOURCE_NOT_ALLOWED', `source "${source}" is outside the hub source roots`);
+    }
+    throw new MeshError('NOT_FOUND', `source "${source}" does not exist under the source roots`);
+  }
+
+  status(): StatusReport {
+    const online = this.registry.online();
+    return {
+      hubId: this.hubId,
+      grpc: this.grpcAddress,
+      store: this.store.describe,
+      sessions: this.membership.sessions().map((name) => ({
+        name,
+        members: this.membership.membersOf(name).map((node) => ({ node, online: online.includes(node) })),
+      })),
+      online,
+      transfers: this.transfers.running(),
+      drift: this.drift.events.slice(-50),
+      staging: { ...stagingStats },
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.registry.closeAll();
+    await this.grpc?.close();
+    await this.store.close().catch(() => {});
+  }
+}
+
+async function copyIntoMirror(file: string, target: string): Promise<void> {
+  await ensureDirDurable(path.dirname(target));
+  const temp = tempPathFor(target);
+  try {
+    await copyFile(file, temp);
+    await fsyncFile(temp);
+    await renameDurable(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}

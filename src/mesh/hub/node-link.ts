@@ -1,0 +1,123 @@
+// One attached node as the hub sees it: its control stream, and the requests
+// awaiting a reply on it. Every pending request is settled in exactly one
+// place (`close`), so a node that drops never leaves a caller hanging.
+import type * as grpc from '@grpc/grpc-js';
+import { MeshError } from '../../errors.js';
+import {
+  REPLY_FIELD,
+  type HubFrame,
+  type HubFrameOut,
+  type NodeFrame,
+  type Reply,
+  type ReplyResults,
+  type RequestOp,
+  type RequestOps,
+} from '../protocol/frames.js';
+
+interface Pending {
+  op: RequestOp;
+  resolve(value: unknown): void;
+  reject(err: MeshError): void;
+  timer: NodeJS.Timeout;
+  onAbort?: () => void;
+  signal?: AbortSignal;
+}
+
+export interface RequestOptions {
+  /** Default 30,000 ms. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export type ControlCall = grpc.ServerDuplexStream<NodeFrame, HubFrame>;
+
+export class NodeLink {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closedWith: MeshError | undefined;
+  readonly attachedAt = Date.now();
+  lastSeen = Date.now();
+
+  constructor(
+    readonly nodeId: string,
+    private readonly call: ControlCall,
+    readonly peer: string,
+  ) {}
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  send(frame: HubFrameOut): void {
+    if (this.closed) return;
+    this.call.write(frame as unknown as HubFrame);
+  }
+
+  request<K extends RequestOp>(op: K, payload: RequestOps[K], options: RequestOptions = {}): Promise<ReplyResults[K]> {
+    if (this.closedWith) return Promise.reject(offline(this.nodeId));
+    const id = this.nextId++;
+    return new Promise<ReplyResults[K]>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? 30_000;
+      const entry: Pending = {
+        op,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        timer: setTimeout(() => {
+          this.settle(id)?.reject(new MeshError('NODE_TIMEOUT', `node ${this.nodeId} did not answer ${op} within ${timeoutMs} ms`));
+        }, timeoutMs),
+        signal: options.signal,
+      };
+      if (options.signal) {
+        if (options.signal.aborted) {
+          clearTimeout(entry.timer);
+          reject(new MeshError('CANCELLED', `${op} on node ${this.nodeId} was cancelled`));
+          return;
+        }
+        entry.onAbort = () => this.settle(id)?.reject(new MeshError('CANCELLED', `${op} on node ${this.nodeId} was cancelled`));
+        options.signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.pending.set(id, entry);
+      this.send({ request: { id, [op]: payload } });
+    });
+  }
+
+  handleReply(reply: Reply): void {
+    const entry = this.settle(Number(reply.id));
+    if (!entry) return; // late reply after a timeout or cancel
+    if (reply.error && reply.error.code) {
+      entry.reject(MeshError.fromWire(reply.error));
+      return;
+    }
+    const field = REPLY_FIELD[entry.op];
+    entry.resolve(reply[field] ?? {});
+  }
+
+  /** Close the link: every pending request fails with `reason` (NODE_OFFLINE by default). */
+  close(reason: MeshError = offline(this.nodeId)): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(reason);
+    try {
+      this.call.end();
+    } catch {
+      // the stream may already be gone
+    }
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private settle(id: number): Pending | undefined {
+    const entry = this.pending.get(id);
+    if (!entry) return undefined;
+    this.pending.delete(id);
+    clearTimeout(entry.timer);
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+    return entry;
+  }
+}
+
+export function offline(nodeId: string): MeshError {
+  return new MeshError('NODE_OFFLINE', `node ${nodeId} is not attached`, { node: nodeId });
+}

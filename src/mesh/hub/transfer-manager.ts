@@ -1,0 +1,356 @@
+// Transfers from the hub to the members of a session: staged once, recorded
+// in the store with one pending delivery per target before anything is sent,
+// then delivered on each node's own lane. A node that is offline, or a hub
+// that restarts, leaves the delivery pending in the store; it resumes when
+// the node attaches. Callers get each node's outcome as data.
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { inflate as inflateCb } from 'node:zlib';
+import { MeshError, toMeshError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { DeliverRequest, Progress } from '../protocol/frames.js';
+import type { MeshStore, StoreSnapshot } from '../store/mesh-store.js';
+import type { DeliveryRecord, TransferRecord } from '../store/records.js';
+import { DeliveryLane } from './delivery-lane.js';
+import type { Registry } from './registry.js';
+import { chunkFile, stageBuffer, stageFile, type Staged } from './transfer-stage.js';
+
+const inflate = promisify(inflateCb);
+
+/** Files up to this size travel inline on the control stream. */
+export const INLINE_MAX_BYTES = 256 * 1024;
+/** Progress is written to the store at most this often per delivery, ms. */
+const PROGRESS_PERSIST_MS = 2_000;
+/** A delivery may run this long before the hub gives up on it, ms (liveness is keepalive's job). */
+const DELIVER_TIMEOUT_MS = 24 * 3600_000;
+
+export type OutcomeStatus = 'ok' | 'offline' | 'failed' | 'pending' | 'cancelled';
+
+export interface NodeOutcome {
+  node: string;
+  status: OutcomeStatus;
+  sha256?: string;
+  size?: number;
+  fetchedBytes?: number;
+  error?: { code: string; message: string };
+}
+
+export interface TransferProgress {
+  transferId: string;
+  kind: TransferRecord['kind'];
+  session: string;
+  path: string;
+  size: number;
+  nodes: Array<{ node: string; state: DeliveryRecord['state']; bytes: number; sentBytes: number }>;
+}
+
+interface LiveTransfer {
+  record: TransferRecord;
+  deliveries: Map<string, DeliveryRecord>;
+  waiters: Map<string, Array<(o: NodeOutcome) => void>>;
+  outcomes: Map<string, NodeOutcome>;
+  sentBytes: Map<string, number>;
+  persistedAt: Map<string, number>;
+  abort: AbortController;
+}
+
+export interface TransferDeps {
+  store: MeshStore;
+  registry: Registry;
+  log: Logger;
+  stagingRoot: string;
+}
+
+export class TransferManager {
+  private readonly live = new Map<string, LiveTransfer>();
+  private readonly lanes = new Map<string, DeliveryLane>();
+
+  constructor(private readonly deps: TransferDeps) {
+    deps.registry.on('detached', (link) => this.settleWaiters(link.nodeId, 'offline'));
+  }
+
+  stagingDir(id: string): string {
+    return path.join(this.deps.stagingRoot, id);
+  }
+
+  /** Rebuild from the store after a restart; drop what finished and staging left by a crash. */
+  async load(snapshot: StoreSnapshot): Promise<void> {
+    const byTransfer = new Map<string, DeliveryRecord[]>();
+    for (const d of snapshot.deliveries) byTransfer.set(d.transferId, [...(byTransfer.get(d.transferId) ?? []), d]);
+    for (const record of snapshot.transfers) {
+      const deliveries = (byTransfer.get(record.id) ?? []).filter((d) => d.state === 'pending');
+      if (deliveries.length === 0) {
+        await this.forget(record, byTransfer.get(record.id) ?? []);
+        continue;
+      }
+      this.live.set(record.id, newLive(record, deliveries));
+    }
+    const dirs = await readdir(this.deps.stagingRoot).catch(() => [] as string[]);
+    for (const dir of dirs) if (!this.live.has(dir)) await rm(this.stagingDir(dir), { recursive: true, force: true });
+  }
+
+  async createFromBuffer(kind: TransferRecord['kind'], session: string, destPath: string, data: Buffer, targets: string[]): Promise<TransferRecord> {
+    const id = newTransferId();
+    const staged = await stageBuffer(data, this.stagingDir(id));
+    return this.create(id, kind, session, destPath, staged, targets);
+  }
+
+  async createFromFile(
+    kind: TransferRecord['kind'],
+    session: string,
+    destPath: string,
+    file: string,
+    targets: string[],
+    signal?: AbortSignal,
+  ): Promise<TransferRecord> {
+    const id = newTransferId();
+    try {
+      const staged = await stageFile(file, this.stagingDir(id), signal);
+      return await this.create(id, kind, session, destPath, staged, targets);
+    } catch (err) {
+      await rm(this.stagingDir(id), { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private async create(id: string, kind: TransferRecord['kind'], session: string, destPath: string, staged: Staged, targets: string[]): Promise<TransferRecord> {
+    const record: TransferRecord = { id, kind, session, path: destPath, ...staged, createdAt: Date.now(), targets: [...new Set(targets)].sort() };
+    // No broadcast orphans: the transfer and every pending delivery are
+    // stored before the first byte goes out.
+    await this.deps.store.putTransfer(record);
+    const deliveries = record.targets.map((node): DeliveryRecord => ({ transferId: id, node, state: 'pending', verifiedChunks: 0, bytes: 0, updatedAt: Date.now() }));
+    await Promise.all(deliveries.map((d) => this.deps.store.putDelivery(d)));
+    const live = newLive(record, deliveries);
+    this.live.set(id, live);
+    await this.supersedeOlder(record);
+    if (record.targets.length === 0) await this.finishIfDone(live);
+    for (const node of record.targets) if (this.deps.registry.isOnline(node)) this.lane(node).enqueue(id);
+    this.deps.log.info({ transfer: id, kind, session, path: destPath, size: staged.size, chunks: staged.chunks.length, targets: record.targets }, 'transfer created');
+    return record;
+  }
+
+  /** A node attached (or joined a session): run everything pending for it. */
+  nodeReady(node: string): void {
+    const pending = [...this.live.values()].filter((t) => t.deliveries.get(node)?.state === 'pending').sort((a, b) => a.record.createdAt - b.record.createdAt);
+    for (const t of pending) this.lane(node).enqueue(t.record.id);
+  }
+
+  onProgress(node: string, progress: Progress): void {
+    const live = this.live.get(progress.transferId);
+    const delivery = live?.deliveries.get(node);
+    if (!live || !delivery || delivery.state !== 'pending') return;
+    delivery.verifiedChunks = Number(progress.verifiedChunks);
+    delivery.bytes = Number(progress.bytes);
+    delivery.updatedAt = Date.now();
+    if (Date.now() - (live.persistedAt.get(node) ?? 0) >= PROGRESS_PERSIST_MS) {
+      live.persistedAt.set(node, Date.now());
+      this.deps.store.putDelivery({ ...delivery }).catch((err) => this.deps.log.warn({ err: toMeshError(err).message }, 'progress not stored'));
+    }
+  }
+
+  countSent(transferId: string, node: string, bytes: number): void {
+    const live = this.live.get(transferId);
+    if (live) live.sentBytes.set(node, (live.sentBytes.get(node) ?? 0) + bytes);
+  }
+
+  /** The transfer, when `node` still has a pending delivery of it (Fetch authorisation). */
+  transferFor(transferId: string, node: string): TransferRecord | undefined {
+    const live = this.live.get(transferId);
+    return live?.deliveries.get(node)?.state === 'pending' ? live.record : undefined;
+  }
+
+  /** Paths with a pending delivery to `node` in `session` (drift checks skip them). */
+  pendingPaths(node: string, session: string): Set<string> {
+    const out = new Set<string>();
+    for (const t of this.live.values()) if (t.record.session === session && t.deliveries.get(node)?.state === 'pending') out.add(t.record.path);
+    return out;
+  }
+
+  /**
+   * Wait for each target's outcome. Offline targets answer `offline` at once
+   * (their delivery stays pending); online ones are awaited up to `timeoutMs`
+   * and answer `pending` after that.
+   */
+  async outcomes(transferId: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<NodeOutcome[]> {
+    const live = this.live.get(transferId);
+    if (!live) throw new MeshError('TRANSFER_NOT_FOUND', `transfer ${transferId} is not running`);
+    return Promise.all(live.record.targets.map((node) => this.outcomeOf(live, node, options)));
+  }
+
+  private outcomeOf(live: LiveTransfer, node: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<NodeOutcome> {
+    const settled = live.outcomes.get(node);
+    if (settled) return Promise.resolve(settled);
+    if (!this.deps.registry.isOnline(node)) return Promise.resolve({ node, status: 'offline' });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done({ node, status: 'pending' }), options.timeoutMs);
+      const onAbort = () => done({ node, status: 'cancelled' });
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const list = live.waiters.get(node) ?? [];
+      live.waiters.set(node, list);
+      function done(o: NodeOutcome): void {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        const i = list.indexOf(done);
+        if (i >= 0) list.splice(i, 1);
+        resolve(o);
+      }
+      list.push(done);
+    });
+  }
+
+  /** Stop a transfer everywhere: running deliveries are cancelled and their part files removed. */
+  async cancel(transferId: string): Promise<void> {
+    const live = this.live.get(transferId);
+    if (!live) return;
+    live.abort.abort();
+    const { session, path: p } = live.record;
+    await Promise.all(
+      live.record.targets.map(async (node) => {
+        const link = this.deps.registry.get(node);
+        const delivery = live.deliveries.get(node);
+        if (delivery?.state === 'pending') {
+          await link?.request('cancel', { transferId, session, path: p }, { timeoutMs: 15_000 }).catch(() => {});
+          this.settle(live, { node, status: 'cancelled' });
+        }
+      }),
+    );
+    await this.forget(live.record, [...live.deliveries.values()]);
+    this.live.delete(transferId);
+  }
+
+  running(): TransferProgress[] {
+    return [...this.live.values()].map((t) => ({
+      transferId: t.record.id,
+      kind: t.record.kind,
+      session: t.record.session,
+      path: t.record.path,
+      size: t.record.size,
+      nodes: t.record.targets.map((node) => ({
+        node,
+        state: t.deliveries.get(node)?.state ?? 'pending',
+        bytes: t.deliveries.get(node)?.bytes ?? 0,
+        sentBytes: t.sentBytes.get(node) ?? 0,
+      })),
+    }));
+  }
+
+  private lane(node: string): DeliveryLane {
+    let lane = this.lanes.get(node);
+    if (!lane) this.lanes.set(node, (lane = new DeliveryLane(node, (n, id) => this.deliver(n, id))));
+    return lane;
+  }
+
+  private async deliver(node: string, transferId: string): Promise<void> {
+    const live = this.live.get(transferId);
+    const link = this.deps.registry.get(node);
+    if (!live || !link || live.deliveries.get(node)?.state !== 'pending') return;
+    try {
+      const reply = await link.request('deliver', await this.deliverRequest(live.record), { timeoutMs: DELIVER_TIMEOUT_MS, signal: live.abort.signal });
+      if (reply.sha256 !== live.record.sha256) {
+        throw new MeshError('CHECKSUM_MISMATCH', `node ${node} wrote SHA-256 ${reply.sha256}, expected ${live.record.sha256}`);
+      }
+      await this.record(live, node, 'done');
+      this.settle(live, { node, status: 'ok', sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes) });
+    } catch (err) {
+      const mesh = toMeshError(err);
+      // Offline, timed out or cancelled: the delivery stays pending (or is
+      // removed by cancel) and resumes when the node is back.
+      if (mesh.code === 'NODE_OFFLINE' || mesh.code === 'NODE_TIMEOUT' || mesh.code === 'CANCELLED') return;
+      this.deps.log.warn({ node, transfer: transferId, code: mesh.code, err: mesh.message }, 'delivery failed');
+      await this.record(live, node, 'failed', { code: mesh.code, message: mesh.message });
+      this.settle(live, { node, status: 'failed', error: { code: mesh.code, message: mesh.message } });
+    } finally {
+      await this.finishIfDone(live);
+    }
+  }
+
+  private async deliverRequest(record: TransferRecord): Promise<DeliverRequest> {
+    const base = {
+      transferId: record.id,
+      session: record.session,
+      path: record.path,
+      size: record.size,
+      sha256: record.sha256,
+      chunkSize: record.chunkSize,
+      chunkSha256: record.chunks.map((c) => c.sha256),
+    };
+    if (record.size > INLINE_MAX_BYTES) return { ...base, inline: false, data: Buffer.alloc(0) };
+    const chunk = record.chunks[0];
+    let data = Buffer.alloc(0);
+    if (chunk) {
+      data = await readFile(chunkFile(this.stagingDir(record.id), 0));
+      if (chunk.compressed) data = await inflate(data);
+    }
+    return { ...base, inline: true, data };
+  }
+
+  private async record(live: LiveTransfer, node: string, state: DeliveryRecord['state'], error?: DeliveryRecord['error']): Promise<void> {
+    const current = live.deliveries.get(node);
+    if (!current) return;
+    const next: DeliveryRecord = { ...current, state, updatedAt: Date.now(), ...(error ? { error } : {}) };
+    if (state === 'done') next.bytes = live.record.size;
+    live.deliveries.set(node, next);
+    await this.deps.store.putDelivery(next);
+  }
+
+  private settle(live: LiveTransfer, outcome: NodeOutcome): void {
+    live.outcomes.set(outcome.node, outcome);
+    for (const w of [...(live.waiters.get(outcome.node) ?? [])]) w(outcome);
+  }
+
+  private settleWaiters(node: string, status: OutcomeStatus): void {
+    for (const live of this.live.values()) {
+      if (live.outcomes.has(node)) continue;
+      for (const w of [...(live.waiters.get(node) ?? [])]) w({ node, status });
+    }
+  }
+
+  private async finishIfDone(live: LiveTransfer): Promise<void> {
+    if ([...live.deliveries.values()].some((d) => d.state === 'pending')) return;
+    if (this.live.get(live.record.id) !== live) return;
+    this.live.delete(live.record.id);
+    await this.forget(live.record, [...live.deliveries.values()]);
+    this.deps.log.info({ transfer: live.record.id, outcomes: [...live.deliveries.values()].map((d) => [d.node, d.state]) }, 'transfer finished');
+  }
+
+  /** Remove a finished transfer from the store and its staging from disk. */
+  private async forget(record: TransferRecord, deliveries: DeliveryRecord[]): Promise<void> {
+    await Promise.all(deliveries.map((d) => this.deps.store.deleteDelivery(d.transferId, d.node)));
+    await this.deps.store.deleteTransfer(record.id);
+    await rm(this.stagingDir(record.id), { recursive: true, force: true });
+  }
+
+  /** Last writer wins: an older pending delivery of the same path to the same node is dropped. */
+  private async supersedeOlder(newer: TransferRecord): Promise<void> {
+    for (const older of [...this.live.values()]) {
+      const r = older.record;
+      if (r.id === newer.id || r.session !== newer.session || r.path !== newer.path || r.createdAt > newer.createdAt) continue;
+      for (const node of newer.targets) {
+        const d = older.deliveries.get(node);
+        if (d?.state !== 'pending') continue;
+        older.deliveries.delete(node);
+        await this.deps.store.deleteDelivery(r.id, node);
+        this.settle(older, { node, status: 'cancelled', error: { code: 'CANCELLED', message: `superseded by transfer ${newer.id}` } });
+      }
+      await this.finishIfDone(older);
+    }
+  }
+}
+
+function newLive(record: TransferRecord, deliveries: DeliveryRecord[]): LiveTransfer {
+  return {
+    record,
+    deliveries: new Map(deliveries.map((d) => [d.node, d])),
+    waiters: new Map(),
+    outcomes: new Map(),
+    sentBytes: new Map(),
+    persistedAt: new Map(),
+    abort: new AbortController(),
+  };
+}
+
+function newTransferId(): string {
+  return randomBytes(8).toString('hex');
+}

@@ -1,0 +1,61 @@
+// The hub side of Fetch: streams the staged chunks of one transfer to one
+// node from the chunk it asks for. `write` returning false is honoured, so
+// HTTP/2 flow control is the backpressure: a slow node holds at most one
+// chunk of hub memory and never slows another node's stream.
+import type * as grpc from '@grpc/grpc-js';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { MeshError, toMeshError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { faultValue } from '../faults.js';
+import type { Chunk, FetchRequest } from '../protocol/frames.js';
+import type { TransferRecord } from '../store/records.js';
+import { chunkFile } from './transfer-stage.js';
+
+export interface FetchDeps {
+  log: Logger;
+  /** The transfer, if `node` is one of its pending targets. */
+  transferFor(transferId: string, node: string): TransferRecord | undefined;
+  stagingDir(transferId: string): string;
+  /** Bytes put on the wire for a node, for status and benchmarks. */
+  countSent(transferId: string, node: string, bytes: number): void;
+}
+
+const corruptIndex = faultValue('corrupt-chunk');
+const corrupted = new Set<string>();
+
+export function handleFetch(call: grpc.ServerWritableStream<FetchRequest, Chunk>, deps: FetchDeps): void {
+  const node = String(call.metadata.get('x-mesh-node')[0] ?? '');
+  serve(call, deps, node).catch((err) => {
+    const mesh = toMeshError(err);
+    if (!call.cancelled) {
+      deps.log.warn({ node, transfer: call.request.transferId, code: mesh.code, err: mesh.message }, 'fetch failed');
+      call.emit('error', { code: mesh.grpcStatus, details: `${mesh.code}: ${mesh.message}` } as never);
+    }
+  });
+}
+
+async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, deps: FetchDeps, node: string): Promise<void> {
+  const { transferId } = call.request;
+  const from = Number(call.request.fromChunk) || 0;
+  // Security: a node only ever receives transfers addressed to it, which
+  // are only ever created for sessions it is a member of.
+  const transfer = deps.transferFor(transferId, node);
+  if (!transfer) throw new MeshError('TRANSFER_NOT_FOUND', `no pending transfer ${transferId} for node ${node || '(unnamed)'}`);
+  if (from < 0 || from > transfer.chunks.length) throw new MeshError('INVALID_ARGUMENT', `from_chunk ${from} out of range`);
+  const dir = deps.stagingDir(transferId);
+  for (let index = from; index < transfer.chunks.length; index++) {
+    if (call.cancelled) return;
+    const info = transfer.chunks[index]!;
+    let data = await readFile(chunkFile(dir, index));
+    if (corruptIndex !== undefined && Number(corruptIndex) === index && !corrupted.has(`${transferId}:${node}`)) {
+      corrupted.add(`${transferId}:${node}`);
+      data = Buffer.from(data);
+      data[data.length >> 1] = data[data.length >> 1]! ^ 0xff;
+    }
+    const ok = call.write({ index, data, compressed: info.compressed, sha256: info.sha256, rawSize: info.size });
+    deps.countSent(transferId, node, data.length);
+    if (!ok) await Promise.race([once(call, 'drain'), once(call, 'cancelled'), once(call, 'close')]);
+  }
+  call.end();
+}

@@ -1,0 +1,194 @@
+// The node agent: dials the hub, attaches, serves the hub's requests on its
+// workspace, and re-attaches after any disconnect with jittered exponential
+// backoff. State per attachment lives in `Attachment`; the agent only
+// decides when to dial.
+import type * as grpc from '@grpc/grpc-js';
+import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { MeshError, toMeshError } from '../../errors.js';
+import { silentLogger, type Logger } from '../../log.js';
+import { validateNodeId, validateSessionName } from '../fs/paths.js';
+import type { HubFrame, NodeFrame, NodeFrameOut, Request } from '../protocol/frames.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { callMetadata, createHubClient, type HubClientOptions } from './hub-client.js';
+import { NodeWorkspace } from './workspace.js';
+import { RequestHandlers } from './request-handlers.js';
+import { ManifestReporter } from './manifest-reporter.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface NodeAgentOptions extends HubClientOptions {
+  workspace: string;
+  /** Sessions to join on attach. */
+  sessions?: string[];
+  /** How often to rescan session copies for local changes, ms; 0 turns it off. Default 5,000. */
+  scanIntervalMs?: number;
+  backoff?: Partial<BackoffPolicy>;
+  log?: Logger;
+}
+
+export type AgentState = 'idle' | 'connecting' | 'attached' | 'waiting' | 'stopped';
+
+export interface AgentEvents {
+  attached: [sessions: string[]];
+  detached: [reason: string];
+  retry: [info: { attempt: number; delayMs: number }];
+}
+
+const HEARTBEAT_MS = 15_000;
+
+export class NodeAgent extends EventEmitter<AgentEvents> {
+  readonly workspace: NodeWorkspace;
+  private readonly client: grpc.Client;
+  private readonly log: Logger;
+  private readonly backoff: BackoffPolicy;
+  private readonly handlers: RequestHandlers;
+  private readonly reporter: ManifestReporter;
+  private readonly wantedSessions = new Set<string>();
+  private call: grpc.ClientDuplexStream<NodeFrame, HubFrame> | undefined;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private nextJoinId = 1;
+  private readonly joins = new Map<number, { resolve(): void; reject(e: MeshError): void }>();
+  state: AgentState = 'idle';
+  sessions: string[] = [];
+
+  constructor(private readonly options: NodeAgentOptions) {
+    super();
+    validateNodeId(options.nodeId);
+    for (const s of options.sessions ?? []) this.wantedSessions.add(validateSessionName(s));
+    this.log = options.log ?? silentLogger;
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.client = createHubClient(options);
+    this.workspace = new NodeWorkspace(path.resolve(options.workspace));
+    this.handlers = new RequestHandlers(this.workspace, this.client, () => callMetadata(this.options), this.log, (frame) =>
+      this.send(frame),
+    );
+    this.reporter = new ManifestReporter(this.workspace, (frame) => this.send(frame), this.log, options.scanIntervalMs ?? 5_000);
+  }
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.workspace.root, { recursive: true });
+    await this.workspace.recover();
+    this.dial();
+  }
+
+  /** Join one more session; resolves once the hub has stored the membership. */
+  join(session: string): Promise<void> {
+    validateSessionName(session);
+    this.wantedSessions.add(session);
+    if (this.state !== 'attached') return Promise.resolve(); // sent in the next hello
+    const id = this.nextJoinId++;
+    return new Promise((resolve, reject) => {
+      this.joins.set(id, { resolve, reject });
+      this.send({ join: { id, session } });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeat);
+    this.reporter.stop();
+    this.handlers.abortAll();
+    this.call?.cancel();
+    this.client.close();
+  }
+
+  private send(frame: NodeFrameOut): void {
+    if (this.state === 'attached') this.call?.write(frame as NodeFrame);
+  }
+
+  private dial(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'connecting';
+    const call = (this.client as unknown as { Attach(md: grpc.Metadata): grpc.ClientDuplexStream<NodeFrame, HubFrame> }).Attach(
+      callMetadata(this.options),
+    );
+    this.call = call;
+    let ended = false;
+    const onGone = (reason: string) => {
+      if (ended) return;
+      ended = true;
+      this.detach(call, reason);
+    };
+    call.on('data', (frame: HubFrame) => this.onFrame(frame));
+    call.on('error', (err: grpc.ServiceError) => onGone(err.details || err.message));
+    call.on('end', () => onGone('hub ended the stream'));
+    call.on('close', () => onGone('stream closed'));
+    call.write({ hello: { nodeId: this.options.nodeId, sessions: [...this.wantedSessions], version: AGENT_VERSION } } as NodeFrame);
+  }
+
+  private onFrame(frame: HubFrame): void {
+    switch (frame.kind) {
+      case 'welcome':
+        this.attempt = 0;
+        this.state = 'attached';
+        this.sessions = frame.welcome.sessions;
+        for (const s of this.sessions) this.wantedSessions.add(s);
+        this.heartbeat = setInterval(() => this.send({ heartbeat: { atMs: Date.now() } }), HEARTBEAT_MS);
+        this.log.info({ hub: this.options.hub, sessions: this.sessions }, 'attached');
+        this.onWelcome().catch((err) => this.log.error({ err: toMeshError(err).message }, 'preparing sessions failed'));
+        break;
+      case 'request':
+        this.onRequest(frame.request);
+        break;
+      case 'joined': {
+        const waiter = this.joins.get(Number(frame.joined.id));
+        this.joins.delete(Number(frame.joined.id));
+        if (frame.joined.error?.code) waiter?.reject(MeshError.fromWire(frame.joined.error));
+        else {
+          if (!this.sessions.includes(frame.joined.session)) this.sessions = [...this.sessions, frame.joined.session].sort();
+          this.workspace
+            .ensureSession(frame.joined.session)
+            .then(() => this.reporter.reportNow(frame.joined.session))
+            .then(() => waiter?.resolve(), (err) => waiter?.reject(toMeshError(err)));
+        }
+        break;
+      }
+      case 'heartbeat':
+        break;
+    }
+  }
+
+  private async onWelcome(): Promise<void> {
+    for (const s of this.sessions) await this.workspace.ensureSession(s);
+    this.emit('attached', this.sessions);
+    this.reporter.start(() => this.sessions);
+  }
+
+  private onRequest(request: Request): void {
+    const id = Number(request.id);
+    this.handlers.handle(request).then(
+      (result) => this.send({ reply: { id, ...result } }),
+      (err) => {
+        const mesh = toMeshError(err);
+        this.send({ reply: { id, error: { code: mesh.code, message: mesh.message } } });
+      },
+    );
+  }
+
+  private detach(call: grpc.ClientDuplexStream<NodeFrame, HubFrame>, reason: string): void {
+    if (this.call !== call) return;
+    this.call = undefined;
+    clearInterval(this.heartbeat);
+    this.reporter.stop();
+    const wasAttached = this.state === 'attached';
+    for (const waiter of this.joins.values()) waiter.reject(new MeshError('NODE_OFFLINE', 'detached before the join was stored'));
+    this.joins.clear();
+    if (this.state === 'stopped') return;
+    if (wasAttached) this.emit('detached', reason);
+    this.state = 'waiting';
+    const delayMs = backoffDelay(this.attempt, this.backoff);
+    this.log.warn({ reason, attempt: this.attempt, delayMs }, 'hub unreachable, retrying');
+    this.emit('retry', { attempt: this.attempt, delayMs });
+    this.attempt++;
+    this.retryTimer = setTimeout(() => this.dial(), delayMs);
+  }
+}

@@ -1,0 +1,190 @@
+// Receiving side of a transfer. Inline files are written durably at once.
+// Chunked files are pulled on a Fetch stream of their own into a `.part`
+// file next to the target: each chunk is checked against its hash before it
+// is kept, the whole file is checked before the durable rename, and a
+// restarted delivery resumes from the first chunk that does not verify.
+import type * as grpc from '@grpc/grpc-js';
+import { createHash, type Hash } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { inflate as inflateCb } from 'node:zlib';
+import { MeshError, toMeshError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { ensureDirDurable, renameDurable, writeFileDurable } from '../fs/durable.js';
+import { sha256Hex } from '../fs/hash.js';
+import { resolveForWrite } from '../fs/resolve.js';
+import type { CancelRequest, Chunk, DeliverReply, DeliverRequest, FetchRequest, NodeFrame, NodeFrameOut } from '../protocol/frames.js';
+import type { NodeWorkspace } from './workspace.js';
+
+const inflate = promisify(inflateCb);
+
+/** Fetch attempts per delivery before it is reported failed (hub re-sends later). */
+const MAX_FETCH_ATTEMPTS = 8;
+const PROGRESS_EVERY_MS = 200;
+
+interface Running {
+  abort: AbortController;
+  promise: Promise<DeliverReply>;
+}
+
+export function partPathFor(target: string, transferId: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.part-${transferId}`);
+}
+
+export class Deliverer {
+  /** Deliveries in progress, by transfer id: a re-sent request joins the running one. */
+  private readonly running = new Map<string, Running>();
+
+  constructor(
+    private readonly workspace: NodeWorkspace,
+    private readonly client: grpc.Client,
+    private readonly metadata: () => grpc.Metadata,
+    private readonly log: Logger,
+    private readonly send: (frame: NodeFrameOut) => void,
+  ) {}
+
+  deliver(req: DeliverRequest): Promise<DeliverReply> {
+    const existing = this.running.get(req.transferId);
+    if (existing) return existing.promise;
+    const abort = new AbortController();
+    const promise = this.run(req, abort.signal).finally(() => this.running.delete(req.transferId));
+    this.running.set(req.transferId, { abort, promise });
+    return promise;
+  }
+
+  async cancel(req: CancelRequest): Promise<void> {
+    const running = this.running.get(req.transferId);
+    running?.abort.abort();
+    await running?.promise.catch(() => {});
+    // Remove a part file left by an earlier, interrupted run too.
+    const root = this.workspace.sessionRoot(req.session);
+    const target = await resolveForWrite(root, req.path).catch(() => undefined);
+    if (target) await rm(partPathFor(target, req.transferId), { force: true });
+  }
+
+  abortAll(): void {
+    for (const r of this.running.values()) r.abort.abort();
+  }
+
+  private async run(req: DeliverRequest, signal: AbortSignal): Promise<DeliverReply> {
+    const root = await this.workspace.ensureSession(req.session);
+    const target = await resolveForWrite(root, req.path);
+    await ensureDirDurable(path.dirname(target));
+    if (req.inline) {
+      const digest = sha256Hex(req.data);
+      if (digest !== req.sha256) throw new MeshError('CHECKSUM_MISMATCH', `inline data for ${req.path} does not match its SHA-256`);
+      await writeFileDurable(target, req.data);
+      return { sha256: digest, size: req.data.length, fetchedBytes: req.data.length };
+    }
+    return this.receiveChunked(req, target, signal);
+  }
+
+  private async receiveChunked(req: DeliverRequest, target: string, signal: AbortSignal): Promise<DeliverReply> {
+    const part = partPathFor(target, req.transferId);
+    const handle = await open(part, 'a+').then(async (h) => (await h.close(), open(part, 'r+')));
+    const fileHash = createHash('sha256');
+    let fetchedBytes = 0;
+    try {
+      let verified = await verifiedPrefix(handle, req, fileHash);
+      await handle.truncate(verified * req.chunkSize);
+      if (verified > 0) this.log.info({ transfer: req.transferId, verified }, 'resuming delivery');
+      let lastProgress = 0;
+      const report = (force: boolean) => {
+        const now = Date.now();
+        if (!force && now - lastProgress < PROGRESS_EVERY_MS) return;
+        lastProgress = now;
+        const bytes = Math.min(req.size, verified * req.chunkSize);
+        this.send({ progress: { transferId: req.transferId, verifiedChunks: verified, bytes } });
+      };
+      report(true);
+      for (let attempt = 1; verified < req.chunkSha256.length; attempt++) {
+        if (signal.aborted) throw cancelled(req);
+        try {
+          for await (const chunk of this.fetch({ transferId: req.transferId, fromChunk: verified }, signal)) {
+            const raw = chunk.compressed ? await inflate(chunk.data) : chunk.data;
+            fetchedBytes += raw.length;
+            if (chunk.index !== verified || sha256Hex(raw) !== req.chunkSha256[verified]) {
+              throw new MeshError('CHECKSUM_MISMATCH', `chunk ${chunk.index} of ${req.path} failed verification`);
+            }
+            await writeAll(handle, raw, verified * req.chunkSize);
+            fileHash.update(raw);
+            verified++;
+            report(false);
+          }
+        } catch (err) {
+          if (signal.aborted) throw cancelled(req);
+          const mesh = toMeshError(err);
+          this.log.warn({ transfer: req.transferId, chunk: verified, attempt, code: mesh.code, err: mesh.message }, 'fetch interrupted; fetching again');
+          if (attempt >= MAX_FETCH_ATTEMPTS) throw mesh;
+          await delay(Math.min(2_000, 100 * 2 ** attempt), signal).catch(() => {});
+        }
+      }
+      report(true);
+      await handle.sync();
+      const digest = fileHash.digest('hex');
+      if (digest !== req.sha256) {
+        await rm(part, { force: true });
+        throw new MeshError('CHECKSUM_MISMATCH', `${req.path}: whole-file SHA-256 ${digest} differs from ${req.sha256}`);
+      }
+      await handle.close();
+      await renameDurable(part, target);
+      return { sha256: digest, size: req.size, fetchedBytes };
+    } catch (err) {
+      await handle.close().catch(() => {});
+      if (signal.aborted) await rm(part, { force: true });
+      throw err;
+    }
+  }
+
+  private fetch(request: FetchRequest, signal: AbortSignal): AsyncIterable<Chunk> {
+    const stream = (this.client as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch(
+      request,
+      this.metadata(),
+    );
+    const onAbort = () => stream.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+    stream.on('close', () => signal.removeEventListener('abort', onAbort));
+    return stream;
+  }
+}
+
+/**
+ * How many leading chunks of an existing part file match the expected
+ * hashes; feeds them into the whole-file hash so nothing is read twice.
+ */
+async function verifiedPrefix(handle: FileHandle, req: DeliverRequest, fileHash: Hash): Promise<number> {
+  const size = (await handle.stat()).size;
+  let verified = 0;
+  const buf = Buffer.alloc(Math.min(req.chunkSize, Math.max(size, 1)));
+  for (let i = 0; i < req.chunkSha256.length; i++) {
+    const start = i * req.chunkSize;
+    const len = Math.min(req.chunkSize, req.size - start);
+    if (start + len > size) break;
+    const view = buf.length >= len ? buf.subarray(0, len) : Buffer.alloc(len);
+    const { bytesRead } = await handle.read(view, 0, len, start);
+    if (bytesRead !== len || sha256Hex(view) !== req.chunkSha256[i]) break;
+    fileHash.update(view);
+    verified++;
+  }
+  return verified;
+}
+
+async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+function cancelled(req: DeliverRequest): MeshError {
+  return new MeshError('CANCELLED', `delivery of ${req.path} was cancelled`);
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+  });
+}

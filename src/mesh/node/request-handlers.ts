@@ -1,0 +1,64 @@
+// What a node does for each hub request. Every request names a session; the
+// node answers only for sessions whose copy it keeps (isolation), and every
+// path goes through the same rules as on the hub.
+import type * as grpc from '@grpc/grpc-js';
+import { MeshError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { listDir, readRange } from '../fs/read-ops.js';
+import type { NodeFrame, NodeFrameOut, Reply, Request } from '../protocol/frames.js';
+import { installSkill } from '../skills/skill-install.js';
+import { Deliverer } from './deliverer.js';
+import type { NodeWorkspace } from './workspace.js';
+
+type ReplyBody = Omit<Reply, 'id'>;
+
+export class RequestHandlers {
+  private readonly deliverer: Deliverer;
+
+  constructor(
+    private readonly workspace: NodeWorkspace,
+    client: grpc.Client,
+    metadata: () => grpc.Metadata,
+    private readonly log: Logger,
+    send: (frame: NodeFrameOut) => void,
+  ) {
+    this.deliverer = new Deliverer(workspace, client, metadata, log, send);
+  }
+
+  async handle(request: Request): Promise<ReplyBody> {
+    switch (request.op) {
+      case 'list': {
+        const { entries } = await listDir(this.workspace.sessionRoot(request.list!.session), request.list!.path || '.');
+        return { list: { entries } };
+      }
+      case 'read': {
+        const r = request.read!;
+        return { read: await readRange(this.workspace.sessionRoot(r.session), r.path, Number(r.offset), Number(r.length)) };
+      }
+      case 'deliver':
+        return { deliver: await this.deliverer.deliver(request.deliver!) };
+      case 'cancel':
+        await this.deliverer.cancel(request.cancel!);
+        return { ok: {} };
+      case 'installSkill': {
+        const r = request.installSkill!;
+        await installSkill({
+          libraryRoot: this.workspace.skillsRoot(),
+          name: r.name,
+          version: r.version,
+          sha256: r.sha256,
+          files: r.files.map((f) => ({ path: f.path, data: f.data, mode: f.mode })),
+          links: r.links.map((l) => ({ sessionRoot: this.workspace.sessionRoot(l.session), path: l.path })),
+        });
+        this.log.info({ skill: r.name, version: r.version }, 'skill installed');
+        return { ok: {} };
+      }
+      default:
+        throw new MeshError('INVALID_ARGUMENT', `unknown request ${String(request.op)}`);
+    }
+  }
+
+  abortAll(): void {
+    this.deliverer.abortAll();
+  }
+}

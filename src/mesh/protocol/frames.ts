@@ -1,0 +1,185 @@
+// TypeScript shapes of the messages in proto/mesh.proto, as the proto loader
+// produces them (camelCase fields, numbers for 64-bit ints, Buffers for
+// bytes, oneof name in the field named after the oneof). Wire types stay in
+// this folder; the rest of the code works with these plain objects.
+
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+export interface Hello {
+  nodeId: string;
+  sessions: string[];
+  version: string;
+}
+export interface Welcome {
+  sessions: string[];
+  hubId: string;
+}
+export interface Heartbeat {
+  atMs: number;
+}
+export interface Join {
+  id: number;
+  session: string;
+}
+export interface Joined {
+  id: number;
+  session: string;
+  error?: WireError | null;
+}
+
+export interface Entry {
+  name: string;
+  type: 'file' | 'directory' | 'symlink' | 'other';
+  size: number;
+  mtimeMs: number;
+}
+
+export interface ListRequest {
+  session: string;
+  path: string;
+}
+export interface ListReply {
+  entries: Entry[];
+}
+export interface ReadRequest {
+  session: string;
+  path: string;
+  offset: number;
+  length: number;
+}
+export interface ReadReply {
+  data: Buffer;
+  size: number;
+  offset: number;
+}
+export interface DeliverRequest {
+  transferId: string;
+  session: string;
+  path: string;
+  size: number;
+  sha256: string;
+  chunkSize: number;
+  chunkSha256: string[];
+  inline: boolean;
+  data: Buffer;
+}
+export interface DeliverReply {
+  sha256: string;
+  size: number;
+  fetchedBytes: number;
+}
+export interface CancelRequest {
+  transferId: string;
+  session: string;
+  path: string;
+}
+export interface SkillFile {
+  path: string;
+  data: Buffer;
+  mode: number;
+}
+export interface SessionLink {
+  session: string;
+  path: string;
+}
+export interface InstallSkillRequest {
+  name: string;
+  version: number;
+  sha256: string;
+  files: SkillFile[];
+  links: SessionLink[];
+}
+export interface ManifestEntryWire {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+export interface ManifestReport {
+  session: string;
+  entries: ManifestEntryWire[];
+}
+export interface Progress {
+  transferId: string;
+  verifiedChunks: number;
+  bytes: number;
+}
+
+/** Requests the hub sends to a node, keyed by their oneof name. */
+export interface RequestOps {
+  list: ListRequest;
+  read: ReadRequest;
+  deliver: DeliverRequest;
+  cancel: CancelRequest;
+  installSkill: InstallSkillRequest;
+}
+/** The reply result each request expects. */
+export interface ReplyResults {
+  list: ListReply;
+  read: ReadReply;
+  deliver: DeliverReply;
+  cancel: Record<string, never>;
+  installSkill: Record<string, never>;
+}
+export type RequestOp = keyof RequestOps;
+export type ReplyKey = 'list' | 'read' | 'deliver' | 'ok';
+
+/** Which reply field carries the result of each request. */
+export const REPLY_FIELD: Record<RequestOp, ReplyKey> = {
+  list: 'list',
+  read: 'read',
+  deliver: 'deliver',
+  cancel: 'ok',
+  installSkill: 'ok',
+};
+
+export type Request = { id: number; op?: RequestOp } & Partial<RequestOps>;
+export type Reply = {
+  id: number;
+  error?: WireError | null;
+  result?: ReplyKey;
+  list?: ListReply;
+  read?: ReadReply;
+  deliver?: DeliverReply;
+  ok?: Record<string, never>;
+};
+
+export type NodeFrame =
+  | { kind: 'hello'; hello: Hello }
+  | { kind: 'reply'; reply: Reply }
+  | { kind: 'heartbeat'; heartbeat: Heartbeat }
+  | { kind: 'manifest'; manifest: ManifestReport }
+  | { kind: 'progress'; progress: Progress }
+  | { kind: 'join'; join: Join };
+
+export type HubFrame =
+  | { kind: 'welcome'; welcome: Welcome }
+  | { kind: 'request'; request: Request }
+  | { kind: 'heartbeat'; heartbeat: Heartbeat }
+  | { kind: 'joined'; joined: Joined };
+
+/** What one side writes: exactly one of the fields set (the proto oneof). */
+export type HubFrameOut = { welcome?: Welcome; request?: Request; heartbeat?: Heartbeat; joined?: Joined };
+export type NodeFrameOut = {
+  hello?: Hello;
+  reply?: Reply;
+  heartbeat?: Heartbeat;
+  manifest?: ManifestReport;
+  progress?: Progress;
+  join?: Join;
+};
+
+export interface FetchRequest {
+  transferId: string;
+  fromChunk: number;
+}
+export interface Chunk {
+  index: number;
+  data: Buffer;
+  compressed: boolean;
+  sha256: string;
+  rawSize: number;
+}

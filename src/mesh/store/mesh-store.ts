@@ -1,0 +1,122 @@
+// Typed access to the Keyv store. The hub loads a snapshot at start and
+// writes through on every change: the store is the source of truth, memory
+// is a cache that a restart rebuilds.
+import type Keyv from 'keyv';
+import { MeshError } from '../../errors.js';
+import {
+  keys,
+  type DeliveryRecord,
+  type MembershipRecord,
+  type SkillDeliveryRecord,
+  type SkillRecord,
+  type TokenRecord,
+  type TransferRecord,
+} from './records.js';
+import { openKeyv, type OpenedStore } from './open-keyv.js';
+
+export interface StoreSnapshot {
+  memberships: MembershipRecord[];
+  transfers: TransferRecord[];
+  deliveries: DeliveryRecord[];
+  skills: SkillRecord[];
+  skillDeliveries: SkillDeliveryRecord[];
+}
+
+export class MeshStore {
+  private constructor(private readonly opened: OpenedStore) {}
+
+  static async open(storeUrl: string | undefined, dataDir: string): Promise<MeshStore> {
+    return new MeshStore(await openKeyv(storeUrl, dataDir));
+  }
+
+  get describe(): string {
+    return this.opened.describe;
+  }
+
+  private get kv(): Keyv {
+    return this.opened.keyv;
+  }
+
+  async load(): Promise<StoreSnapshot> {
+    const snapshot: StoreSnapshot = { memberships: [], transfers: [], deliveries: [], skills: [], skillDeliveries: [] };
+    for await (const [key, value] of this.entries()) {
+      const kind = key.split(':', 1)[0];
+      if (kind === 'member') snapshot.memberships.push(value);
+      else if (kind === 'transfer') snapshot.transfers.push(value);
+      else if (kind === 'delivery') snapshot.deliveries.push(value);
+      else if (kind === 'skill') snapshot.skills.push(value);
+      else if (kind === 'skilldelivery') snapshot.skillDeliveries.push(value);
+    }
+    return snapshot;
+  }
+
+  async putMembership(record: MembershipRecord): Promise<void> {
+    await this.set(keys.membership(record.session, record.node), record);
+  }
+
+  async deleteMembership(session: string, node: string): Promise<void> {
+    await this.kv.delete(keys.membership(session, node));
+  }
+
+  async getToken(hash: string): Promise<TokenRecord | undefined> {
+    return this.kv.get<TokenRecord>(keys.token(hash));
+  }
+
+  async putToken(hash: string, record: TokenRecord): Promise<void> {
+    await this.set(keys.token(hash), record);
+  }
+
+  async listTokens(): Promise<Array<{ hash: string; record: TokenRecord }>> {
+    const out: Array<{ hash: string; record: TokenRecord }> = [];
+    for await (const [key, value] of this.entries()) {
+      if (key.startsWith('token:')) out.push({ hash: key.slice('token:'.length), record: value as TokenRecord });
+    }
+    return out;
+  }
+
+  async putTransfer(record: TransferRecord): Promise<void> {
+    await this.set(keys.transfer(record.id), record);
+  }
+
+  async deleteTransfer(id: string): Promise<void> {
+    await this.kv.delete(keys.transfer(id));
+  }
+
+  async putDelivery(record: DeliveryRecord): Promise<void> {
+    await this.set(keys.delivery(record.transferId, record.node), record);
+  }
+
+  async deleteDelivery(transferId: string, node: string): Promise<void> {
+    await this.kv.delete(keys.delivery(transferId, node));
+  }
+
+  async putSkill(record: SkillRecord): Promise<void> {
+    await this.set(keys.skill(record.name), record);
+  }
+
+  async putSkillDelivery(record: SkillDeliveryRecord): Promise<void> {
+    await this.set(keys.skillDelivery(record.name, record.node), record);
+  }
+
+  async deleteSkillDelivery(name: string, node: string): Promise<void> {
+    await this.kv.delete(keys.skillDelivery(name, node));
+  }
+
+  async close(): Promise<void> {
+    await this.opened.close();
+  }
+
+  private async *entries(): AsyncGenerator<[string, any]> {
+    if (!this.kv.iterator) throw new MeshError('STORE_UNAVAILABLE', 'the store adapter cannot list its keys');
+    for await (const [key, value] of this.kv.iterator(this.kv.namespace)) yield [String(key), value];
+  }
+
+  private async set(key: string, value: unknown): Promise<void> {
+    try {
+      const ok = await this.kv.set(key, value);
+      if (ok === false) throw new Error('the adapter refused the write');
+    } catch (err) {
+      throw new MeshError('STORE_UNAVAILABLE', `store write of ${key} failed: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// Opens the Keyv store behind the hub: the embedded SQLite file in the data
+// folder by default, PostgreSQL when given a postgres:// URL. Everything the
+// hub must not forget (memberships, tokens, transfers, deliveries, skills)
+// lives here; memory only caches it.
+import Keyv from 'keyv';
+import KeyvPostgres from '@keyv/postgres';
+import KeyvSqlite from '@keyv/sqlite';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { MeshError } from '../../errors.js';
+
+export interface OpenedStore {
+  keyv: Keyv;
+  /** Human-readable location, safe to log (no password). */
+  describe: string;
+  close(): Promise<void>;
+}
+
+const NAMESPACE = 'mesh';
+const ITERATION_BATCH = 1000;
+
+/**
+ * @param storeUrl `postgres://...` (an optional `?table=name` picks the table,
+ *   default `mesh_keyv`), `sqlite://path`, or undefined for `<dataDir>/mesh.sqlite`.
+ */
+export async function openKeyv(storeUrl: string | undefined, dataDir: string): Promise<OpenedStore> {
+  if (storeUrl && /^postgres(ql)?:\/\//.test(storeUrl)) return openPostgres(storeUrl);
+  const file = storeUrl?.startsWith('sqlite://') ? storeUrl.slice('sqlite://'.length) : path.join(dataDir, 'mesh.sqlite');
+  if (storeUrl && !storeUrl.startsWith('sqlite://')) {
+    throw new MeshError('INVALID_ARGUMENT', `store URL must start with postgres:// or sqlite:// (got "${redact(storeUrl)}")`);
+  }
+  return openSqlite(file);
+}
+
+async function openSqlite(file: string): Promise<OpenedStore> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table: 'mesh', busyTimeout: 10_000, iterationLimit: ITERATION_BATCH });
+  // WAL lets operator commands (token create/revoke) write while the hub
+  // reads; synchronous=FULL keeps "acknowledged after stored" true across a
+  // power cut, not only a process crash.
+  await adapter.query('PRAGMA journal_mode=WAL');
+  await adapter.query('PRAGMA synchronous=FULL');
+  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE });
+  keyv.on('error', () => {}); // errors surface as rejected promises at the call site
+  return { keyv, describe: `sqlite:${file}`, close: () => adapter.disconnect() };
+}
+
+async function openPostgres(url: string): Promise<OpenedStore> {
+  const parsed = new URL(url);
+  const table = parsed.searchParams.get('table') ?? 'mesh_keyv';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(table)) {
+    throw new MeshError('INVALID_ARGUMENT', `store table must be a lowercase SQL identifier (got "${table}")`);
+  }
+  parsed.searchParams.delete('table');
+  const adapter = new KeyvPostgres({ uri: parsed.toString(), table, iterationLimit: ITERATION_BATCH });
+  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE });
+  keyv.on('error', () => {});
+  try {
+    await keyv.get('probe');
+  } catch (err) {
+    await adapter.disconnect().catch(() => {});
+    throw new MeshError('STORE_UNAVAILABLE', `cannot reach PostgreSQL at ${redact(url)}: ${(err as Error).message}`);
+  }
+  return { keyv, describe: `${redact(url)} (table ${table})`, close: () => adapter.disconnect() };
+}
+
+/** Hide a password in a URL before it reaches a log line or an error. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}

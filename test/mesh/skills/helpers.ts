@@ -1,0 +1,105 @@
+// Fixtures shared by the skills tests: temporary folders, skill folders on
+// disk, byte-exact tree snapshots, and the library / session invariants that
+// every test checks after promotions, crashes and recovery.
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { currentPath, listVersions, verifySkillCopy, versionPath } from '../../../src/mesh/skills/skill-library.js';
+import type { SkillMeta } from '../../../src/mesh/skills/skill-manifest.js';
+
+export async function makeTemp(tag: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), `mesh-skills-${tag}-`)));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export function skillMd(name: string, description = `Does ${name} things.`): string {
+  return `---\nname: ${name}\ndescription: ${JSON.stringify(description)}\n---\n\n# ${name}\n\nBody text.\n`;
+}
+
+/** Write a skill folder at `<sessionRoot>/skills/<name>` (or `rel`) and return its relative path. */
+export async function writeSkill(
+  sessionRoot: string,
+  name: string,
+  files: Record<string, string> = {},
+  options: { rel?: string; skillMd?: string } = {},
+): Promise<string> {
+  const rel = options.rel ?? `skills/${name}`;
+  const dir = path.join(sessionRoot, rel);
+  await mkdir(dir, { recursive: true });
+  const all = { 'SKILL.md': options.skillMd ?? skillMd(name), ...files };
+  for (const [file, content] of Object.entries(all)) {
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await writeFile(path.join(dir, file), content);
+  }
+  return rel;
+}
+
+/** Every entry below `root` with type, mode, content hash or link target; sorted, one line each. */
+export async function snapshotTree(root: string): Promise<string[]> {
+  const lines: string[] = [];
+  async function walk(dir: string, prefix: string): Promise<void> {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.sort()) {
+      const abs = path.join(dir, name);
+      const rel = prefix ? `${prefix}/${name}` : name;
+      const info = await lstat(abs);
+      if (info.isSymbolicLink()) lines.push(`L ${rel} -> ${await readlink(abs)}`);
+      else if (info.isDirectory()) {
+        lines.push(`D ${rel} ${(info.mode & 0o777).toString(8)}`);
+        await walk(abs, rel);
+      } else if (info.isFile()) {
+        const sha = createHash('sha256').update(await readFile(abs)).digest('hex');
+        lines.push(`F ${rel} ${(info.mode & 0o777).toString(8)} ${sha}`);
+      } else lines.push(`S ${rel}`);
+    }
+  }
+  await walk(root, '');
+  return lines;
+}
+
+export interface LibraryState {
+  current: SkillMeta;
+  versions: number[];
+}
+
+/**
+ * The library holds exactly one complete current version of `name`, every
+ * kept version is complete and numbered below it, and nothing temporary is
+ * left (no `.tmp-*` copies, no journal entries).
+ */
+export async function expectLibraryConsistent(libraryRoot: string, name: string): Promise<LibraryState> {
+  const entries = await readdir(libraryRoot);
+  expect(entries.filter((e) => e.startsWith('.tmp-'))).toEqual([]);
+  expect(await readdir(path.join(libraryRoot, '.journal')).catch(() => [])).toEqual([]);
+  const current = await verifySkillCopy(currentPath(libraryRoot, name), name);
+  expect(current, `current copy of ${name} is complete`).toBeDefined();
+  const versions = await listVersions(libraryRoot, name);
+  for (const version of versions) {
+    const meta = await verifySkillCopy(versionPath(libraryRoot, name, version), name);
+    expect(meta?.version, `version ${version} is complete`).toBe(version);
+    expect(version).toBeLessThan(current!.version);
+  }
+  return { current: current!, versions };
+}
+
+export type SiteState = { kind: 'folder'; snapshot: string[] } | { kind: 'link' };
+
+/**
+ * The session path is either a folder (returned with its snapshot) or a
+ * working link to the library's current copy, and no aside or prepared link
+ * is left next to it.
+ */
+export async function expectSiteConsistent(sitePath: string, libraryRoot: string, name: string): Promise<SiteState> {
+  const base = path.basename(sitePath);
+  const siblings = await readdir(path.dirname(sitePath));
+  expect(siblings.filter((e) => e.startsWith(`.${base}.orig-`) || e.startsWith(`.${base}.link-`))).toEqual([]);
+  const info = await lstat(sitePath);
+  if (info.isSymbolicLink()) {
+    expect(await realpath(sitePath)).toBe(await realpath(currentPath(libraryRoot, name)));
+    return { kind: 'link' };
+  }
+  expect(info.isDirectory()).toBe(true);
+  return { kind: 'folder', snapshot: await snapshotTree(sitePath) };
+}
