@@ -22,6 +22,8 @@ const VALUE_W = 110;
 const BAR_H = 22;
 const GAP = 8;
 const TOP = 44;
+const OURS = '#1a73e8';
+const BASELINE = '#9aa0a6';
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
@@ -32,35 +34,39 @@ function formatValue(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2);
 }
 
-/** The SVG text of a bar chart; bars scale to the largest finite, non-negative value. */
+/** The SVG text of a bar chart; bars scale to the largest finite, positive value. */
 export function renderBarChartSvg(chart: BarChart): string {
-  const finite = chart.series.map((s) => (Number.isFinite(s.value) && s.value > 0 ? s.value : 0));
-  const max = Math.max(...finite, 0) || 1;
+  const drawn = chart.series.map((s) => (Number.isFinite(s.value) && s.value > 0 ? s.value : 0));
+  const max = Math.max(...drawn, 0) || 1;
   const plotW = WIDTH - LABEL_W - VALUE_W - 20;
   const height = TOP + chart.series.length * (BAR_H + GAP) + 30;
-  const rows = chart.series.map((s, i) => {
+  const bars = chart.series.map((s, i) => {
     const y = TOP + i * (BAR_H + GAP);
-    const w = Math.max(1, Math.round((finite[i]! / max) * plotW));
-    const fill = s.baseline ? '#9aa0a6' : '#1a73e8';
+    const w = Math.max(1, Math.round((drawn[i]! / max) * plotW));
     const mid = y + BAR_H / 2 + 4;
+    const valueText = escapeXml(`${formatValue(s.value)} ${chart.unit}`);
     return [
       `  <text x="${LABEL_W - 8}" y="${mid}" text-anchor="end">${escapeXml(s.label)}</text>`,
-      `  <rect x="${LABEL_W}" y="${y}" width="${w}" height="${BAR_H}" fill="${fill}"><title>${escapeXml(
-        `${s.label}: ${formatValue(s.value)} ${chart.unit}`,
-      )}</title></rect>`,
-      `  <text x="${LABEL_W + w + 6}" y="${mid}">${escapeXml(`${formatValue(s.value)} ${chart.unit}`)}</text>`,
+      `  <rect x="${LABEL_W}" y="${y}" width="${w}" height="${BAR_H}" fill="${s.baseline ? BASELINE : OURS}"><title>${escapeXml(s.label)}: ${valueText}</title></rect>`,
+      `  <text x="${LABEL_W + w + 6}" y="${mid}">${valueText}</text>`,
     ].join('\n');
   });
+  // Legend only for the kinds of bar actually drawn.
   const legendY = height - 10;
+  const kinds = [
+    { present: chart.series.some((s) => !s.baseline), fill: OURS, text: 'Mesh Assistant' },
+    { present: chart.series.some((s) => s.baseline), fill: BASELINE, text: 'baseline' },
+  ].filter((k) => k.present);
+  const legend = kinds.map((k, i) => {
+    const x = LABEL_W + i * 140;
+    return `  <rect x="${x}" y="${legendY - 10}" width="10" height="10" fill="${k.fill}"/>\n  <text x="${x + 14}" y="${legendY}">${k.text}</text>`;
+  });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="13">`,
     `  <rect width="100%" height="100%" fill="#ffffff"/>`,
     `  <text x="12" y="24" font-size="16" font-weight="bold">${escapeXml(chart.title)}</text>`,
-    ...rows,
-    `  <rect x="${LABEL_W}" y="${legendY - 10}" width="10" height="10" fill="#1a73e8"/>`,
-    `  <text x="${LABEL_W + 14}" y="${legendY}">Mesh Assistant</text>`,
-    `  <rect x="${LABEL_W + 140}" y="${legendY - 10}" width="10" height="10" fill="#9aa0a6"/>`,
-    `  <text x="${LABEL_W + 154}" y="${legendY}">baseline</text>`,
+    ...bars,
+    ...legend,
     `</svg>`,
     '',
   ].join('\n');

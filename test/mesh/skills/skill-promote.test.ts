@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, lstat, mkdir, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MeshError } from '../../../src/errors.js';
@@ -59,7 +59,7 @@ describe('promoteSkill', () => {
     const { current } = await expectLibraryConsistent(library, 'pdf-tools');
     expect(current).toMatchObject({ version: 1, sha256: result.sha256, promotedFrom: 'a' });
     expect((await expectSiteConsistent(result.linkPath, library, 'pdf-tools')).kind).toBe('link');
-    expect(await readlinkTarget(result.linkPath)).toBe(result.libraryPath);
+    expect(await readlink(result.linkPath)).toBe(result.libraryPath);
     // Same files, same executable bits, read through the link.
     expect(await readSkillFiles(result.linkPath)).toEqual(before);
     expect((await stat(path.join(result.libraryPath, 'scripts/run.sh'))).mode & 0o111).not.toBe(0);
@@ -211,14 +211,6 @@ describe('invalid skills change nothing', () => {
   }
 });
 
-async function readlinkTarget(p: string): Promise<string> {
-  const { readlink } = await import('node:fs/promises');
-  return readlink(p);
-}
-
-async function readdirSafe(dir: string): Promise<string[]> {
-  const { readdir } = await import('node:fs/promises');
+function readdirSafe(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
 }
-
-void realpath;
