@@ -114,6 +114,22 @@ describe('throttle proxy', () => {
     expect(data[100_000]).toBe(payload[100_000]! ^ 0xff);
   });
 
+  it('cutConnections() drops the link but accepts new connections', async () => {
+    const server = await startTarget((s) => s.on('data', () => s.end('pong')));
+    const proxy = await proxyTo(server, Infinity);
+    const first = net.connect(proxy.port, '127.0.0.1');
+    first.on('error', () => undefined);
+    await new Promise<void>((r) => first.once('connect', r));
+    const dropped = new Promise<void>((r) => first.once('close', () => r()));
+    await new Promise((r) => setTimeout(r, 50)); // let the proxy dial the target
+
+    proxy.cutConnections();
+    await dropped;
+
+    const { data } = await exchange(proxy.port, Buffer.from('ping'));
+    expect(data.toString()).toBe('pong');
+  });
+
   it('close() drops open connections and frees the port', async () => {
     const server = await startTarget(() => undefined); // holds connections open
     cleanups.push(() => new Promise<void>((r) => server.close(() => r())));

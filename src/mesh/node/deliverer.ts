@@ -75,6 +75,7 @@ export class Deliverer {
       const digest = sha256Hex(req.data);
       if (digest !== req.sha256) throw new MeshError('CHECKSUM_MISMATCH', `inline data for ${req.path} does not match its SHA-256`);
       await writeFileDurable(target, req.data);
+      this.workspace.noteChanged(req.session);
       return { sha256: digest, size: req.data.length, fetchedBytes: req.data.length };
     }
     return this.receiveChunked(req, target, signal);
@@ -129,6 +130,7 @@ export class Deliverer {
       }
       await handle.close();
       await renameDurable(part, target);
+      this.workspace.noteChanged(req.session);
       return { sha256: digest, size: req.size, fetchedBytes };
     } catch (err) {
       await handle.close().catch(() => {});

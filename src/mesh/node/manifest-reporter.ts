@@ -49,7 +49,14 @@ export class ManifestReporter {
       try {
         let cache = this.caches.get(session);
         if (!cache) this.caches.set(session, (cache = new HashCache()));
-        const entries = await scanManifest(this.workspace.sessionRoot(session), cache);
+        // A delivery that lands during the scan makes the result stale (it
+        // would report as missing a file the hub just confirmed): scan again.
+        let entries;
+        for (let tries = 0; ; tries++) {
+          const generation = this.workspace.generation(session);
+          entries = await scanManifest(this.workspace.sessionRoot(session), cache);
+          if (generation === this.workspace.generation(session) || tries >= 3) break;
+        }
         const fingerprint = createHash('sha256').update(JSON.stringify(entries)).digest('hex');
         if (this.lastSent.get(session) === fingerprint) continue;
         this.lastSent.set(session, fingerprint);

@@ -50,6 +50,7 @@ export class RequestHandlers {
           files: r.files.map((f) => ({ path: f.path, data: f.data, mode: f.mode })),
           links: r.links.map((l) => ({ sessionRoot: this.workspace.sessionRoot(l.session), path: l.path })),
         });
+        for (const l of r.links) this.workspace.noteChanged(l.session);
         this.log.info({ skill: r.name, version: r.version }, 'skill installed');
         return { ok: {} };
       }

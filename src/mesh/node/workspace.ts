@@ -5,7 +5,18 @@ import { ensureDirDurable } from '../fs/durable.js';
 import { validateSessionName } from '../fs/paths.js';
 
 export class NodeWorkspace {
+  /** Bumped whenever the mesh itself changes a session copy (a delivery landed). */
+  private readonly generations = new Map<string, number>();
+
   constructor(readonly root: string) {}
+
+  generation(session: string): number {
+    return this.generations.get(session) ?? 0;
+  }
+
+  noteChanged(session: string): void {
+    this.generations.set(session, this.generation(session) + 1);
+  }
 
   sessionsRoot(): string {
     return path.join(this.root, 'sessions');

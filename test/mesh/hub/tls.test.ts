@@ -1,0 +1,63 @@
+// Transport security: plaintext only on loopback unless --insecure; TLS with
+// a server certificate; mutual TLS when the hub is given a CA.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort, killAll, spawnCli, startHubProc, startNodeProc, tempDir, waitAttached } from '../../support/processes.js';
+
+const run = promisify(execFile);
+let tmp: Awaited<ReturnType<typeof tempDir>>;
+const file = (name: string) => path.join(tmp.dir, name);
+
+async function openssl(...args: string[]): Promise<void> {
+  await run('openssl', args, { cwd: tmp.dir });
+}
+
+beforeAll(async () => {
+  tmp = await tempDir();
+  // A throwaway CA, a server certificate for 127.0.0.1 and a client certificate.
+  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=test-ca');
+  for (const who of ['server', 'client']) {
+    await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? 'localhost' : 'node'}`);
+  }
+  await run('sh', ['-c', 'printf "subjectAltName=IP:127.0.0.1,DNS:localhost\\n" > san.ext'], { cwd: tmp.dir });
+  await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext');
+  await openssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '1');
+});
+
+afterAll(async () => {
+  await killAll();
+  await tmp.cleanup();
+});
+
+it('refuses plaintext on a non-loopback address unless --insecure', async () => {
+  const port = await freePort();
+  const hub = spawnCli(['hub', '--no-http', '--data', file('d1'), '--grpc', `0.0.0.0:${port}`]);
+  expect(await hub.exited).toBe(1);
+  expect(hub.lines.join('\n')).toMatch(/refusing to listen without TLS on 0\.0\.0\.0/);
+});
+
+it('serves nodes over TLS, and requires client certificates when given a CA', async () => {
+  const port = await freePort();
+  await startHubProc({
+    dataDir: file('d2'),
+    grpcPort: port,
+    extraArgs: ['--tls-cert', file('server.pem'), '--tls-key', file('server.key'), '--tls-ca', file('ca.pem')],
+  });
+  const withCert = startNodeProc({
+    id: 'mtls',
+    workspace: file('ws1'),
+    hubPort: port,
+    sessions: ['s'],
+    extraArgs: ['--tls-ca', file('ca.pem'), '--tls-cert', file('client.pem'), '--tls-key', file('client.key')],
+  });
+  await waitAttached(withCert);
+  // Same CA, no client certificate: the handshake fails, the node keeps retrying.
+  const noCert = startNodeProc({ id: 'nocert', workspace: file('ws2'), hubPort: port, sessions: ['s'], extraArgs: ['--tls-ca', file('ca.pem')] });
+  await noCert.waitFor(/hub unreachable, retrying/);
+  // Plaintext against a TLS hub fails too.
+  const plain = startNodeProc({ id: 'plain', workspace: file('ws3'), hubPort: port, sessions: ['s'] });
+  await plain.waitFor(/hub unreachable, retrying/);
+  expect(noCert.count(/"msg":"attached"/) + plain.count(/"msg":"attached"/)).toBe(0);
+});
