@@ -29,6 +29,11 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
     env: { ...process.env, MESH_LOG_LEVEL: 'debug', ...env },
     stdio: [stdio === 'pipe' ? 'pipe' : 'ignore', stdio === 'pipe' ? 'pipe' : 'ignore', 'pipe'],
   });
+  return wrapChild(child, args[0] ?? 'cli');
+}
+
+/** Track a child's stderr lines and its exit; killed by killAll(). */
+export function wrapChild(child: ChildProcess, label: string): Proc {
   const lines: string[] = [];
   const watchers = new Set<(line: string) => void>();
   let buffer = '';
@@ -39,7 +44,7 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
       const line = buffer.slice(0, i);
       buffer = buffer.slice(i + 1);
       lines.push(line);
-      if (process.env.MESH_TEST_ECHO) process.stderr.write(`[${args[0]}] ${line}\n`);
+      if (process.env.MESH_TEST_ECHO) process.stderr.write(`[${label}] ${line}\n`);
       for (const w of [...watchers]) w(line);
     }
   });
@@ -166,4 +171,64 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 20_
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+export interface HubDriver extends Proc {
+  grpc: string;
+  /** Send a command and await its answer. */
+  call<T = any>(cmd: Record<string, unknown>, timeoutMs?: number): Promise<T>;
+  /** Send a command without waiting (e.g. a push that the test interrupts). */
+  send(cmd: Record<string, unknown>): Promise<any>;
+}
+
+const DRIVER = fileURLToPath(new URL('./hub-driver.ts', import.meta.url));
+
+/** A hub driven over stdin/stdout (see hub-driver.ts); `call` rejects with the MeshError JSON. */
+export async function startHubDriver(args: string[], env: Record<string, string | undefined> = {}): Promise<HubDriver> {
+  const child = spawn(process.execPath, ['--import', 'tsx', DRIVER, ...args], {
+    env: { ...process.env, MESH_LOG_LEVEL: 'debug', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  // Reuse the Proc machinery for stderr by wrapping the child.
+  const proc = wrapChild(child, 'hub');
+  let nextId = 1;
+  const waiting = new Map<number, { resolve(v: any): void; reject(e: any): void }>();
+  let ready: (grpc: string) => void;
+  const readyP = new Promise<string>((r) => (ready = r));
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (t: string) => {
+    out += t;
+    let i: number;
+    while ((i = out.indexOf('\n')) >= 0) {
+      const msg = JSON.parse(out.slice(0, i));
+      out = out.slice(i + 1);
+      if (msg.ready) ready(msg.grpc);
+      const w = waiting.get(msg.id);
+      if (!w) continue;
+      waiting.delete(msg.id);
+      if (msg.error) w.reject(msg.error);
+      else w.resolve(msg.result);
+    }
+  });
+  const send = (cmd: Record<string, unknown>) => {
+    const id = nextId++;
+    const p = new Promise<any>((resolve, reject) => waiting.set(id, { resolve, reject }));
+    child.stdin!.write(JSON.stringify({ ...cmd, id }) + '\n');
+    return p;
+  };
+  const grpc = await Promise.race([
+    readyP,
+    proc.exited.then((code) => {
+      throw new Error(`hub driver exited (${code}) before ready:\n${proc.lines.slice(-10).join('\n')}`);
+    }),
+  ]);
+  return Object.assign(proc, {
+    grpc,
+    send,
+    call: (cmd: Record<string, unknown>, timeoutMs = 60_000) =>
+      Promise.race([
+        send(cmd),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`hub driver: ${String(cmd.op)} timed out`)), timeoutMs).unref()),
+      ]),
+  }) as HubDriver;
 }

@@ -89,6 +89,7 @@ export class Deliverer {
     try {
       let verified = await verifiedPrefix(handle, req, fileHash);
       await handle.truncate(verified * req.chunkSize);
+      const resumedFromChunk = verified;
       if (verified > 0) this.log.info({ transfer: req.transferId, verified }, 'resuming delivery');
       let lastProgress = 0;
       const report = (force: boolean) => {
@@ -131,6 +132,7 @@ export class Deliverer {
       await handle.close();
       await renameDurable(part, target);
       this.workspace.noteChanged(req.session);
+      this.log.info({ transfer: req.transferId, path: req.path, size: req.size, resumedFromChunk, fetchedBytes }, 'delivered');
       return { sha256: digest, size: req.size, fetchedBytes };
     } catch (err) {
       await handle.close().catch(() => {});

@@ -8,7 +8,7 @@ import { currentPath, readMetaAt } from './skill-library.js';
 import { linkSite } from './skill-link.js';
 import { acquireSkillLock } from './skill-lock.js';
 import { DEFAULT_SKILL_LIMITS, type SkillLimits } from './skill-manifest.js';
-import { scanSessionSkill } from './skill-scan.js';
+import { scanSessionSkill, siteIdentity } from './skill-scan.js';
 
 /**
  * Named points of a promotion, in order. `retired` is reached only when a
@@ -62,13 +62,16 @@ export interface PromoteResult {
 export async function promoteSkill(options: PromoteOptions): Promise<PromoteResult> {
   const limits = { ...DEFAULT_SKILL_LIMITS, ...options.limits };
   const hook = options.stepHook ?? (async () => {});
-  const source = await scanSessionSkill({ ...options, limits });
+  let source = await scanSessionSkill({ ...options, limits });
   await hook('validated');
   const { name } = source;
   const lock = await acquireSkillLock(options.libraryRoot, name, { staleMs: options.lockStaleMs, waitMs: options.lockWaitMs });
   try {
     await hook('locked');
     await lock.assertHeld();
+    // The session entry only changes under this lock (or by its owner); if
+    // it changed while we waited, validate again what is there now.
+    if ((await siteIdentity(source.sitePath)) !== source.siteId) source = await scanSessionSkill({ ...options, limits });
     const libraryPath = currentPath(options.libraryRoot, name);
     const current = await readMetaAt(libraryPath);
     const base = { name, libraryPath, linkPath: source.sitePath };
@@ -93,8 +96,9 @@ export async function promoteSkill(options: PromoteOptions): Promise<PromoteResu
 
     const version = await nextVersion(options.libraryRoot, name, current);
     const meta = { name, version, sha256: source.sha256, promotedFrom: options.sessionName, at: new Date().toISOString() };
+    const { files } = source;
     const previousVersionPath = await writeVersion(options.libraryRoot, name, lock, hook, async (staging) => {
-      await stageFromSource(staging, source.files, limits.maxBytes);
+      await stageFromSource(staging, files, limits.maxBytes);
       await hook('copied');
       await lock.assertHeld();
       await sealStaging(staging, meta);

@@ -26,6 +26,8 @@ export interface LibraryLinkSource {
   name: string;
   /** Absolute path of the link in the session (parent folders resolved). */
   sitePath: string;
+  /** Identity of the session entry when scanned, see `siteIdentity`. */
+  siteId: string;
 }
 
 /** A skill folder in the session, validated and hashed. */
@@ -35,6 +37,8 @@ export interface FolderSource {
   description: string;
   /** Absolute path of the folder entry in the session (parent folders resolved). */
   sitePath: string;
+  /** Identity of the session entry when scanned, see `siteIdentity`. */
+  siteId: string;
   files: HashedFile[];
   /** Content hash, see `skillContentHash`. */
   sha256: string;
@@ -63,11 +67,12 @@ export async function scanSessionSkill(options: ScanOptions): Promise<SkillSourc
     if (err.code === 'ENOENT') throw new MeshError('NOT_FOUND', `no skill folder "${options.skillPath}" in the session`);
     throw err;
   });
+  const siteId = identityOf(info);
   let folder = sitePath;
   if (info.isSymbolicLink()) {
     const real = await realOrNotFound(sitePath, `link target of "${options.skillPath}"`);
     const libraryCopy = await realpath(path.join(path.resolve(options.libraryRoot), name)).catch(() => undefined);
-    if (libraryCopy !== undefined && real === libraryCopy) return { kind: 'library-link', name, sitePath };
+    if (libraryCopy !== undefined && real === libraryCopy) return { kind: 'library-link', name, sitePath, siteId };
     // Security: promoting through a link to elsewhere would publish foreign files.
     if (!isWithin(realRoot, real)) {
       throw new MeshError('PATH_OUTSIDE_SESSION', `"${options.skillPath}" is a link that leads outside the session`, {
@@ -103,7 +108,20 @@ export async function scanSessionSkill(options: ScanOptions): Promise<SkillSourc
     }
     files.push({ ...file, size: digest.size, sha256: digest.sha256 });
   }
-  return { kind: 'folder', name, description, sitePath, files, sha256: skillContentHash(files), totalBytes };
+  return { kind: 'folder', name, description, sitePath, siteId, files, sha256: skillContentHash(files), totalBytes };
+}
+
+function identityOf(info: { dev: number; ino: number; mtimeMs: number }): string {
+  return `${info.dev}:${info.ino}:${info.mtimeMs}`;
+}
+
+/**
+ * Device, inode and modification time of the session entry (not followed):
+ * when it differs from the scan's, the site was changed (for instance
+ * linked by another promotion) before the lock was taken.
+ */
+export async function siteIdentity(sitePath: string): Promise<string | undefined> {
+  return lstat(sitePath).then(identityOf, () => undefined);
 }
 
 async function realOrNotFound(p: string, what: string): Promise<string> {

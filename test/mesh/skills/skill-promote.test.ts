@@ -114,6 +114,30 @@ describe('promoteSkill', () => {
     expect(await readFile(copied, 'utf8')).toBe('shared data');
   });
 
+  it('promotes one session path twice at once: one writes, the other finds the link', async () => {
+    const rel = await writeSkill(session('a'), 'twice', { 'x.txt': 'x' });
+    const results = await Promise.all([promoteSkill(opts('a', rel)), promoteSkill(opts('a', rel))]);
+    expect(results.map((r) => r.status).sort()).toEqual(['promoted', 'unchanged']);
+    await expectLibraryConsistent(library, 'twice');
+    expect((await expectSiteConsistent(path.join(session('a'), rel), library, 'twice')).kind).toBe('link');
+  });
+
+  it('refuses a skill whose files change between validation and copy, leaving nothing behind', async () => {
+    const rel = await writeSkill(session('a'), 'moving', { 'x.txt': 'before' });
+    const err = await refusal(
+      promoteSkill(
+        opts('a', rel, {
+          stepHook: async (step) => {
+            if (step === 'validated') await writeFile(path.join(session('a'), rel, 'x.txt'), 'after');
+          },
+        }),
+      ),
+    );
+    expect(err).toMatchObject({ code: 'SKILL_INVALID', details: { path: 'x.txt' } });
+    expect((await readdirSafe(library)).filter((e) => !e.startsWith('.locks'))).toEqual([]);
+    expect(await readFile(path.join(session('a'), rel, 'x.txt'), 'utf8')).toBe('after');
+  });
+
   it('loses the lock and stops writing when the lock is taken away', async () => {
     const rel = await writeSkill(session('a'), 'fragile', { 'x.txt': 'x' });
     const before = await snapshotTree(session('a'));

@@ -1,0 +1,89 @@
+// A hub in a child process that tests (and benchmarks) can drive without an
+// MCP client: JSON commands on stdin, JSON answers on stdout, logs on
+// stderr. Lets a test SIGKILL the hub in the middle of a push and start it
+// again on the same data folder.
+//
+//   node --import tsx test/support/hub-driver.ts --data D --grpc 127.0.0.1:P [--source-root S] [--store URL] [--drift report]
+//   stdin:  {"id":1,"op":"push","session":"s","source":"big.bin"}
+//   stdout: {"ready":true,"grpc":"127.0.0.1:P"} then {"id":1,"result":{...}} or {"id":1,"error":{"code":...}}
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { toMeshError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+import { Hub } from '../../src/mesh/hub/hub.js';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    grpc: { type: 'string', default: '127.0.0.1:0' },
+    store: { type: 'string' },
+    'source-root': { type: 'string', multiple: true, default: [] },
+    drift: { type: 'string', default: 'repair' },
+    tokens: { type: 'string', default: 'test-token' },
+  },
+});
+
+const hub = await Hub.start({
+  dataDir: values.data!,
+  storeUrl: values.store,
+  grpcAddress: values.grpc!,
+  nodeTokens: values.tokens!.split(','),
+  sourceRoots: values['source-root']!,
+  driftMode: values.drift === 'report' ? 'report' : 'repair',
+  autoPromote: false,
+  log: createLogger('hub', process.env.MESH_LOG_LEVEL ?? 'info'),
+});
+
+const say = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
+say({ ready: true, grpc: hub.grpcAddress });
+
+interface Command {
+  id: number;
+  op: 'push' | 'write' | 'status' | 'ls' | 'cat' | 'cancel';
+  session?: string;
+  source?: string;
+  dest?: string;
+  path?: string;
+  content?: string;
+  node?: string;
+  transferId?: string;
+}
+
+const running = new Map<number, AbortController>();
+
+async function execute(cmd: Command): Promise<unknown> {
+  switch (cmd.op) {
+    case 'push': {
+      const abort = new AbortController();
+      running.set(cmd.id, abort);
+      try {
+        return await hub.push(cmd.session!, cmd.source!, cmd.dest, { signal: abort.signal });
+      } finally {
+        running.delete(cmd.id);
+      }
+    }
+    case 'write':
+      return hub.write(cmd.session!, cmd.path!, Buffer.from(cmd.content ?? '', 'utf8'));
+    case 'status':
+      return hub.status();
+    case 'ls':
+      return hub.files.ls(cmd.session!, cmd.path ?? '.', cmd.node);
+    case 'cat':
+      return (await hub.files.cat(cmd.session!, cmd.path!, { node: cmd.node })).map((a) =>
+        a.ok ? { ...a, value: { ...a.value, data: a.value.data.toString('utf8') } } : a,
+      );
+    case 'cancel':
+      running.get(Number(cmd.transferId))?.abort();
+      return { cancelled: true };
+  }
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (!line.trim()) return;
+  const cmd = JSON.parse(line) as Command;
+  execute(cmd).then(
+    (result) => say({ id: cmd.id, result }),
+    (err) => say({ id: cmd.id, error: toMeshError(err).toJSON() }),
+  );
+});
+process.stdin.on('end', () => void hub.stop().then(() => process.exit(0)));
