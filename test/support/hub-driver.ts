@@ -19,6 +19,8 @@ const { values } = parseArgs({
     store: { type: 'string' },
     'source-root': { type: 'string', multiple: true, default: [] },
     drift: { type: 'string', default: 'repair' },
+    'auto-promote': { type: 'boolean', default: false },
+    'auto-promote-quiet-ms': { type: 'string', default: '300' },
     tokens: { type: 'string', default: 'test-token' },
   },
 });
@@ -30,7 +32,8 @@ const hub = await Hub.start({
   nodeTokens: values.tokens!.split(','),
   sourceRoots: values['source-root']!,
   driftMode: values.drift === 'report' ? 'report' : 'repair',
-  autoPromote: false,
+  autoPromote: values['auto-promote']!,
+  autoPromoteQuietMs: Number(values['auto-promote-quiet-ms']),
   log: createLogger('hub', process.env.MESH_LOG_LEVEL ?? 'info'),
 });
 
@@ -39,7 +42,9 @@ say({ ready: true, grpc: hub.grpcAddress });
 
 interface Command {
   id: number;
-  op: 'push' | 'write' | 'status' | 'ls' | 'cat' | 'cancel';
+  op: 'push' | 'write' | 'status' | 'ls' | 'cat' | 'cancel' | 'promote';
+  skill?: string;
+  replace?: boolean;
   session?: string;
   source?: string;
   dest?: string;
@@ -72,6 +77,8 @@ async function execute(cmd: Command): Promise<unknown> {
       return (await hub.files.cat(cmd.session!, cmd.path!, { node: cmd.node })).map((a) =>
         a.ok ? { ...a, value: { ...a.value, data: a.value.data.toString('utf8') } } : a,
       );
+    case 'promote':
+      return hub.skills.promote(cmd.session!, cmd.skill!, { replace: cmd.replace });
     case 'cancel':
       running.get(Number(cmd.transferId))?.abort();
       return { cancelled: true };

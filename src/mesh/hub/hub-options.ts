@@ -19,6 +19,8 @@ export interface HubOptions {
   sourceRoots: string[];
   driftMode: DriftMode;
   autoPromote: boolean;
+  /** Quiet period after the last write into a skill before it is auto-promoted, ms. Default 2,000. */
+  autoPromoteQuietMs?: number;
   log: Logger;
 }
 
@@ -26,3 +28,5 @@ export interface HubOptions {
 export const MAX_WRITE_BYTES = 16 * 1024 * 1024;
 /** How long `write` waits for online members to confirm, ms. */
 export const WRITE_WAIT_MS = 60_000;
+/** Default quiet period before an auto-promotion, ms. */
+export const AUTO_PROMOTE_QUIET_MS = 2_000;

@@ -15,7 +15,7 @@ import { handleAttach } from './attach.js';
 import { DriftMonitor } from './drift.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc-server.js';
 import { HubFiles } from './hub-files.js';
-import { MAX_WRITE_BYTES, WRITE_WAIT_MS, type HubOptions } from './hub-options.js';
+import { AUTO_PROMOTE_QUIET_MS, MAX_WRITE_BYTES, WRITE_WAIT_MS, type HubOptions } from './hub-options.js';
 import { Membership } from './membership.js';
 import { Registry } from './registry.js';
 import { TokenAuthority } from './tokens.js';
@@ -64,6 +64,7 @@ export class Hub {
   readonly files: HubFiles;
   readonly skills: HubSkills;
   private grpc: RunningGrpcServer | undefined;
+  private readonly autoPromoteTimers = new Map<string, NodeJS.Timeout>();
   private readonly log: Logger;
 
   private constructor(
@@ -172,10 +173,30 @@ export class Hub {
     await writeFileDurable(await resolveForWrite(root, p), data);
     const targets = this.membership.membersOf(session);
     const { id, sha256 } = await this.transfers.createFromBuffer('write', session, p, data, targets);
-    // A transfer that finished before we ask has already reported; its
-    // outcomes are then read from the waiters it settled.
     const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
+    if (this.options.autoPromote) this.scheduleAutoPromote(session, p);
     return { session, path: p, sha256, size: data.length, outcomes };
+  }
+
+  /**
+   * --auto-promote: a write under skills/<name>/ promotes that skill once
+   * writes to it have been quiet for a moment (a skill is written file by
+   * file, and a promoted folder becomes a link into the library) and its
+   * SKILL.md is valid. An incomplete skill is simply not promoted yet.
+   */
+  private scheduleAutoPromote(session: string, written: string): void {
+    const match = /^skills\/([^/]+)\//.exec(written);
+    if (!match) return;
+    const key = `${session}\0${match[1]}`;
+    clearTimeout(this.autoPromoteTimers.get(key));
+    const timer = setTimeout(() => {
+      this.autoPromoteTimers.delete(key);
+      this.skills.promote(session, `skills/${match[1]}`, { replace: true }).then(
+        (result) => this.log.info({ session, skill: result.name, status: result.status }, 'skill auto-promoted'),
+        (err) => this.log.info({ session, skill: match[1], err: (err as Error).message }, 'skill not promoted automatically (yet)'),
+      );
+    }, this.options.autoPromoteQuietMs ?? AUTO_PROMOTE_QUIET_MS);
+    this.autoPromoteTimers.set(key, timer);
   }
 
   /** Chunked, resumable push of a file under the source roots to every member. */
@@ -260,6 +281,7 @@ export class Hub {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.autoPromoteTimers.values()) clearTimeout(t);
     this.registry.closeAll();
     await this.grpc?.close();
     await this.store.close().catch(() => {});

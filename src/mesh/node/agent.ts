@@ -75,7 +75,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
 
   async start(): Promise<void> {
     await mkdir(this.workspace.root, { recursive: true });
-    await this.workspace.recover();
+    await this.workspace.recover(this.log);
     this.dial();
   }
 

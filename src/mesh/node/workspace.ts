@@ -1,7 +1,10 @@
 // Layout of a node's workspace: one folder per session, the node's skills
 // library, and nothing else the hub can reach.
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Logger } from '../../log.js';
 import { ensureDirDurable } from '../fs/durable.js';
+import { recoverPromotions } from '../skills/index.js';
 import { validateSessionName } from '../fs/paths.js';
 
 export class NodeWorkspace {
@@ -36,9 +39,17 @@ export class NodeWorkspace {
     return dir;
   }
 
-  /** Start-up housekeeping. Partial deliveries (`.part-*`) are kept: they are resumed. */
-  async recover(): Promise<void> {
+  /**
+   * Start-up housekeeping: finish or roll back a skill install that a crash
+   * interrupted. Partial deliveries (`.part-*`) are kept: they are resumed.
+   */
+  async recover(log: Logger): Promise<void> {
     await ensureDirDurable(this.sessionsRoot());
     await ensureDirDurable(this.skillsRoot());
+    const sessions = await readdir(this.sessionsRoot());
+    const report = await recoverPromotions(this.skillsRoot(), sessions.map((s) => path.join(this.sessionsRoot(), s)));
+    if (report.removedTemp.length || report.removedIncomplete.length || report.restored.length || report.sites.length) {
+      log.warn({ recovery: report }, 'recovered an interrupted skill install');
+    }
   }
 }
