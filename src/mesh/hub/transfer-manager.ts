@@ -21,6 +21,8 @@ const inflate = promisify(inflateCb);
 
 /** Files up to this size travel inline on the control stream. */
 export const INLINE_MAX_BYTES = 256 * 1024;
+/** Finished transfers whose outcomes stay readable. */
+const KEEP_FINISHED = 100;
 /** Progress is written to the store at most this often per delivery, ms. */
 const PROGRESS_PERSIST_MS = 2_000;
 /** A delivery may run this long before the hub gives up on it, ms (liveness is keepalive's job). */
@@ -66,6 +68,8 @@ export interface TransferDeps {
 export class TransferManager {
   private readonly live = new Map<string, LiveTransfer>();
   private readonly lanes = new Map<string, DeliveryLane>();
+  /** Recently finished transfers, so a caller that asks late still gets the outcomes. */
+  private readonly finished = new Map<string, LiveTransfer>();
 
   constructor(private readonly deps: TransferDeps) {
     deps.registry.on('detached', (link) => this.settleWaiters(link.nodeId, 'offline'));
@@ -80,9 +84,9 @@ export class TransferManager {
     const byTransfer = new Map<string, DeliveryRecord[]>();
     for (const d of snapshot.deliveries) byTransfer.set(d.transferId, [...(byTransfer.get(d.transferId) ?? []), d]);
     for (const record of snapshot.transfers) {
-      const deliveries = (byTransfer.get(record.id) ?? []).filter((d) => d.state === 'pending');
-      if (deliveries.length === 0) {
-        await this.forget(record, byTransfer.get(record.id) ?? []);
+      const deliveries = byTransfer.get(record.id) ?? [];
+      if (!deliveries.some((d) => d.state === 'pending')) {
+        await this.forget(record, deliveries);
         continue;
       }
       this.live.set(record.id, newLive(record, deliveries));
@@ -126,7 +130,7 @@ export class TransferManager {
     this.live.set(id, live);
     await this.supersedeOlder(record);
     if (record.targets.length === 0) await this.finishIfDone(live);
-    for (const node of record.targets) if (this.deps.registry.isOnline(node)) this.lane(node).enqueue(id);
+    for (const node of record.targets) if (this.deps.registry.isOnline(node)) this.lane(node).enqueue(id, laneKey(record));
     this.deps.log.info({ transfer: id, kind, session, path: destPath, size: staged.size, chunks: staged.chunks.length, targets: record.targets }, 'transfer created');
     return record;
   }
@@ -134,7 +138,7 @@ export class TransferManager {
   /** A node attached (or joined a session): run everything pending for it. */
   nodeReady(node: string): void {
     const pending = [...this.live.values()].filter((t) => t.deliveries.get(node)?.state === 'pending').sort((a, b) => a.record.createdAt - b.record.createdAt);
-    for (const t of pending) this.lane(node).enqueue(t.record.id);
+    for (const t of pending) this.lane(node).enqueue(t.record.id, laneKey(t.record));
   }
 
   onProgress(node: string, progress: Progress): void {
@@ -174,7 +178,7 @@ export class TransferManager {
    * and answer `pending` after that.
    */
   async outcomes(transferId: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<NodeOutcome[]> {
-    const live = this.live.get(transferId);
+    const live = this.live.get(transferId) ?? this.finished.get(transferId);
     if (!live) throw new MeshError('TRANSFER_NOT_FOUND', `transfer ${transferId} is not running`);
     return Promise.all(live.record.targets.map((node) => this.outcomeOf(live, node, options)));
   }
@@ -182,6 +186,10 @@ export class TransferManager {
   private outcomeOf(live: LiveTransfer, node: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<NodeOutcome> {
     const settled = live.outcomes.get(node);
     if (settled) return Promise.resolve(settled);
+    const delivery = live.deliveries.get(node);
+    if (delivery?.state === 'done') return Promise.resolve({ node, status: 'ok', sha256: live.record.sha256, size: live.record.size });
+    if (delivery?.state === 'failed') return Promise.resolve({ node, status: 'failed', error: delivery.error });
+    if (!delivery) return Promise.resolve({ node, status: 'cancelled' });
     if (!this.deps.registry.isOnline(node)) return Promise.resolve({ node, status: 'offline' });
     return new Promise((resolve) => {
       const timer = setTimeout(() => done({ node, status: 'pending' }), options.timeoutMs);
@@ -311,6 +319,8 @@ export class TransferManager {
     if ([...live.deliveries.values()].some((d) => d.state === 'pending')) return;
     if (this.live.get(live.record.id) !== live) return;
     this.live.delete(live.record.id);
+    this.finished.set(live.record.id, live);
+    if (this.finished.size > KEEP_FINISHED) this.finished.delete(this.finished.keys().next().value!);
     await this.forget(live.record, [...live.deliveries.values()]);
     this.deps.log.info({ transfer: live.record.id, outcomes: [...live.deliveries.values()].map((d) => [d.node, d.state]) }, 'transfer finished');
   }
@@ -349,6 +359,10 @@ function newLive(record: TransferRecord, deliveries: DeliveryRecord[]): LiveTran
     persistedAt: new Map(),
     abort: new AbortController(),
   };
+}
+
+function laneKey(record: TransferRecord): string {
+  return `${record.session}\0${record.path}`;
 }
 
 function newTransferId(): string {

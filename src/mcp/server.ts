@@ -1,0 +1,31 @@
+// One MCP server over the hub core: the six tools and the skills library as
+// resources. Each transport (stdio, each HTTP session) gets its own instance.
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Logger } from '../log.js';
+import type { Hub } from '../mesh/hub/hub.js';
+import { AGENT_VERSION } from '../mesh/node/agent.js';
+import { registerCat } from '../tools/cat.js';
+import { registerLs } from '../tools/ls.js';
+import { registerPromoteSkill } from '../tools/promote-skill.js';
+import { registerPush } from '../tools/push.js';
+import { registerStatus } from '../tools/status.js';
+import type { ToolContext } from '../tools/tool-shapes.js';
+import { registerWrite } from '../tools/write.js';
+import { registerSkillResources } from './skill-resources.js';
+
+const INSTRUCTIONS = [
+  'Mesh Assistant reaches files on several machines (nodes) grouped into sessions (shared workspaces).',
+  'The hub keeps an authoritative mirror of each session; every member node keeps a copy.',
+  'Start with `status` to learn the sessions and nodes. `ls` and `cat` read the mirror by default, one node with `node`, or every member with node "*".',
+  '`write` stores a file on the mirror and every member; `push` sends a large file from the hub\'s source folders.',
+  '`promote-skill` moves a session skill (a folder with SKILL.md) into the shared library, readable as skill://<name>.',
+  'Paths are relative to the session root. Failed calls say CODE: message, followed by what to do next.',
+].join(' ');
+
+export function createMcpServer(hub: Hub, log: Logger): McpServer {
+  const server = new McpServer({ name: 'mesh-assistant', title: 'Mesh Assistant', version: AGENT_VERSION }, { instructions: INSTRUCTIONS });
+  const context: ToolContext = { hub, log };
+  for (const register of [registerStatus, registerLs, registerCat, registerWrite, registerPush, registerPromoteSkill]) register(server, context);
+  registerSkillResources(server, hub);
+  return server;
+}

@@ -1,0 +1,50 @@
+// `push`: send a (large) file from the hub's source roots to every member of
+// a session, chunked and resumable, with progress and cancellation.
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { runTool } from '../mcp/tool-result.js';
+import type { PushProgress } from '../mesh/hub/hub.js';
+import { describeOutcomes, humanBytes, outcomeShape, outcomesOut, sessionArg, type ToolContext } from './tool-shapes.js';
+
+export function registerPush(server: McpServer, { hub, log }: ToolContext): void {
+  server.registerTool(
+    'push',
+    {
+      title: 'Push a file to every node',
+      description:
+        "Copy a file from the hub machine's allowed source folders into a session, on the mirror and on every member node. Made for large files (no size limit): the file is chunked, verified and resumed across disconnects. Reports progress while it runs (when the client asks for it) and can be cancelled; a cancelled push leaves no partial file anywhere. Returns each node's outcome.",
+      inputSchema: {
+        session: sessionArg,
+        source: z.string().min(1).max(4096).describe('File to send: a path relative to one of the hub\'s source roots (or an absolute path inside one).'),
+        dest: z.string().min(1).max(4096).optional().describe('Destination relative to the session root (default: the source file name at the root).'),
+      },
+      outputSchema: {
+        session: z.string(),
+        path: z.string().describe('where the file landed, relative to the session root'),
+        transferId: z.string(),
+        sha256: z.string(),
+        size: z.number().describe('bytes'),
+        chunks: z.number(),
+        outcomes: z.array(outcomeShape),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    },
+    ({ session, source, dest }, extra) =>
+      runTool('push', log, async () => {
+        const progressToken = extra._meta?.progressToken;
+        let last = -1;
+        const onProgress = (p: PushProgress) => {
+          // MCP requires progress to increase; a resumed node may report fewer bytes for a moment.
+          if (progressToken === undefined || p.done <= last) return;
+          last = p.done;
+          extra
+            .sendNotification({ method: 'notifications/progress', params: { progressToken, progress: p.done, total: p.total, message: `${humanBytes(p.done)} of ${humanBytes(p.total)} delivered` } })
+            .catch((err: unknown) => log.debug({ err: String(err) }, 'progress notification not sent'));
+        };
+        const r = await hub.push(session, source, dest, { signal: extra.signal, onProgress });
+        const structured = { session: r.session, path: r.path, transferId: r.transferId, sha256: r.sha256, size: r.size, chunks: r.chunks, outcomes: outcomesOut(r.outcomes) };
+        const text = `Pushed ${humanBytes(r.size)} (${r.chunks} chunk${r.chunks === 1 ? '' : 's'}) to ${session}:${r.path} (sha256 ${r.sha256}). Nodes: ${describeOutcomes(r.outcomes)}.`;
+        return { structured, text };
+      }),
+  );
+}
