@@ -58,7 +58,7 @@ program
     if (opts.stdio) closers.push((await serveStdio(hub, log)).close);
     const httpAddress = opts.http === false ? undefined : typeof opts.http === 'string' ? opts.http : opts.stdio ? env.MESH_HTTP : pick(undefined, env.MESH_HTTP, DEFAULTS.http);
     if (httpAddress) {
-      const http = await serveHttp(hub, { address: httpAddress, token: env.MESH_HTTP_TOKEN || undefined }, log);
+      const http = await serveHttp(hub, { address: httpAddress, token: env.MESH_HTTP_TOKEN || undefined, allowedHosts: envList('MESH_HTTP_ALLOWED_HOSTS') }, log);
       closers.push(http.close);
       if (!opts.stdio) printQuickHelp({ grpc: hub.grpcAddress, http: http.url });
     }

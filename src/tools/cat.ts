@@ -43,7 +43,7 @@ function toResult(node: string, read: ReadResult, encoding: 'utf8' | 'base64' | 
 
 function describe(session: string, path: string, r: CatResult): string {
   if (!r.ok) return `[${r.node}] ${r.error!.code}: ${r.error!.message}`;
-  const range = r.truncated || r.offset ? `bytes ${r.offset}-${r.offset! + r.bytes!} of ${humanBytes(r.size!)}` : humanBytes(r.size!);
+  const range = r.truncated || r.offset ? `bytes ${r.offset}-${r.offset! + r.bytes! - 1} of ${humanBytes(r.size!)}` : humanBytes(r.size!);
   const more = r.truncated ? `; truncated, call again with offset ${r.nextOffset}` : '';
   const kind = r.encoding === 'base64' ? `, base64 ${r.mediaType}` : '';
   return `[${r.node}] ${session}:${path} (${range}${kind}${more})\n${r.content}`;

@@ -42,6 +42,8 @@ export function registerPush(server: McpServer, { hub, log }: ToolContext): void
             .catch((err: unknown) => log.debug({ err: String(err) }, 'progress notification not sent'));
         };
         const r = await hub.push(session, source, dest, { signal: extra.signal, onProgress });
+        // A last report, so that even a push shorter than one progress tick says where it ended.
+        onProgress({ done: r.size * r.outcomes.filter((o) => o.status === 'ok').length, total: r.size * r.outcomes.length });
         const structured = { session: r.session, path: r.path, transferId: r.transferId, sha256: r.sha256, size: r.size, chunks: r.chunks, outcomes: outcomesOut(r.outcomes) };
         const text = `Pushed ${humanBytes(r.size)} (${r.chunks} chunk${r.chunks === 1 ? '' : 's'}) to ${session}:${r.path} (sha256 ${r.sha256}). Nodes: ${describeOutcomes(r.outcomes)}.`;
         return { structured, text };

@@ -32,6 +32,7 @@ const outputSchema = {
     }),
   ),
   staging: z.object({ compressMs: z.number(), compressedBytesIn: z.number(), chunksStaged: z.number() }),
+  eventLoopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional().describe('hub responsiveness since start, ms'),
 };
 
 export function registerStatus(server: McpServer, { hub, log }: ToolContext): void {
@@ -72,6 +73,7 @@ export function registerStatus(server: McpServer, { hub, log }: ToolContext): vo
           })),
           drift: s.drift.map((d) => ({ at: d.at, node: d.node, session: d.session, path: d.path, kind: d.kind, action: d.action })),
           staging: { compressMs: s.staging.compressMs, compressedBytesIn: s.staging.compressedBytesIn, chunksStaged: s.staging.chunksStaged },
+          ...(s.eventLoopDelayMs ? { eventLoopDelayMs: { p50: s.eventLoopDelayMs.p50, p99: s.eventLoopDelayMs.p99, max: s.eventLoopDelayMs.max } } : {}),
         };
         return { structured, text };
       }),

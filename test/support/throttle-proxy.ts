@@ -104,20 +104,21 @@ function pipeThrottled(
     if (ended && !pending && !dst.destroyed) dst.end();
   };
 
+  const waitTick = (): void => {
+    waiting = true;
+    const t = setTimeout(() => {
+      timers.delete(t);
+      pump();
+    }, TICK_MS);
+    timers.add(t);
+  };
+
   const pump = (): void => {
     waiting = false;
     while (pending) {
       if (dst.destroyed) return;
       const n = bucket.take(pending.length);
-      if (n === 0) {
-        waiting = true;
-        const t = setTimeout(() => {
-          timers.delete(t);
-          pump();
-        }, TICK_MS);
-        timers.add(t);
-        return;
-      }
+      if (n === 0) return waitTick();
       let part = pending.subarray(0, n);
       pending = n < pending.length ? pending.subarray(n) : null;
       const c = corruption();
@@ -134,6 +135,9 @@ function pipeThrottled(
         dst.once('drain', pump);
         return;
       }
+      // The bucket ran dry: wait a tick. Looping here would spin on the few
+      // bytes refilled per microsecond, a core busy writing 30-byte segments.
+      if (pending) return waitTick();
     }
     if (ended) finish();
     else src.resume();

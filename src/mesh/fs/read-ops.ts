@@ -16,7 +16,8 @@ export const MAX_LIST_ENTRIES = 5_000;
 export async function listDir(root: string, rel: string): Promise<{ entries: Entry[]; truncated: boolean }> {
   const { real, stat } = await resolveExisting(root, rel);
   if (!stat.isDirectory()) throw new MeshError('NOT_A_DIRECTORY', `"${rel}" is a file, not a folder`);
-  const names = (await readdir(real)).filter((n) => !isTransientName(n)) // temp and part files are the mesh's own bookkeeping.sort();
+  // Temp and part files are the mesh's own bookkeeping, never listed.
+  const names = (await readdir(real)).filter((n) => !isTransientName(n)).sort();
   const truncated = names.length > MAX_LIST_ENTRIES;
   const entries = await Promise.all(
     names.slice(0, MAX_LIST_ENTRIES).map(async (name): Promise<Entry> => {

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { MeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { ensureDirDurable, fsyncFile, renameDurable, tempPathFor, writeFileDurable } from '../fs/durable.js';
@@ -53,6 +54,16 @@ export interface StatusReport {
   transfers: TransferProgress[];
   drift: DriftMonitor['events'];
   staging: typeof stagingStats;
+  /** Event-loop delay since the hub started (or since `resetEventLoopDelay`), ms. */
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+}
+
+/** Sampling period of the event-loop delay histogram, ms (Node.js default). */
+const LOOP_DELAY_RESOLUTION_MS = 10;
+
+/** The histogram records whole timer periods (ns); the delay is what exceeds the period. */
+function loopDelayMs(periodNs: number): number {
+  return Math.max(0, periodNs / 1e6 - LOOP_DELAY_RESOLUTION_MS);
 }
 
 export class Hub {
@@ -66,12 +77,15 @@ export class Hub {
   private grpc: RunningGrpcServer | undefined;
   private readonly autoPromoteTimers = new Map<string, NodeJS.Timeout>();
   private readonly log: Logger;
+  /** "Never block the loop" made observable: status and the responsiveness benchmark read it. */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
   private constructor(
     readonly options: HubOptions,
     readonly store: MeshStore,
   ) {
     this.log = options.log;
+    this.loopDelay.enable();
     this.membership = new Membership(store);
     this.transfers = new TransferManager({ store, registry: this.registry, log: this.log, stagingRoot: path.join(options.dataDir, 'staging') });
     this.drift = new DriftMonitor({ mode: options.driftMode, log: this.log, transfers: this.transfers, mirrorRoot: (s) => this.mirrorRoot(s) });
@@ -152,6 +166,9 @@ export class Hub {
       this.log,
     );
     this.log.info({ grpc: this.grpc.address, tls: Boolean(this.options.tls), hubId: this.hubId }, 'hub listening for nodes');
+    if (this.options.nodeTokens.length === 0 && (await this.store.listTokens()).every((t) => t.record.revokedAt)) {
+      this.log.warn('no node token is accepted yet: set MESH_NODE_TOKENS, or run `mesh-assistant token create`');
+    }
   }
 
   /** Create a session's mirror folder on first use. */
@@ -216,20 +233,25 @@ export class Hub {
     const transfer = await this.transfers.createFromFile('push', session, p, file, targets, options.signal);
     const id = transfer.id;
     // The mirror gets the file too (it is the authoritative copy): a kernel
-    // copy into a temp name, fsync, durable rename.
-    const mirrored = copyIntoMirror(file, mirrorTarget);
+    // copy into a temp name and fsync now, the durable rename only once the
+    // push was not cancelled. A cancelled push left in the mirror would be
+    // "repaired" onto the nodes by drift detection at their next attach.
+    const mirrored = copyIntoMirrorTemp(file, mirrorTarget);
     const ticker = options.onProgress && setInterval(() => options.onProgress!(this.pushProgress(id)), 250);
+    let committed = false;
     try {
       const outcomes = await this.transfers.outcomes(id, { timeoutMs: 24 * 3600_000, signal: options.signal });
       if (options.signal?.aborted) {
         await this.transfers.cancel(id);
         throw new MeshError('CANCELLED', `push of ${p} was cancelled; no partial file was left on any node`);
       }
-      await mirrored;
+      await renameDurable(await mirrored, mirrorTarget);
+      committed = true;
       return { session, path: p, transferId: id, sha256: transfer.sha256, size: transfer.size, chunks: transfer.chunks.length, outcomes };
     } finally {
       if (ticker) clearInterval(ticker);
-      await mirrored.catch((err) => this.log.error({ err: (err as Error).message }, 'mirror copy failed'));
+      const temp = await mirrored.catch((err) => void this.log.error({ err: (err as Error).message }, 'mirror copy failed'));
+      if (temp && !committed) await rm(temp, { force: true });
     }
   }
 
@@ -277,24 +299,36 @@ export class Hub {
       transfers: this.transfers.running(),
       drift: this.drift.events.slice(-50),
       staging: { ...stagingStats },
+      eventLoopDelayMs: {
+        p50: loopDelayMs(this.loopDelay.percentile(50)),
+        p99: loopDelayMs(this.loopDelay.percentile(99)),
+        max: loopDelayMs(this.loopDelay.max),
+      },
     };
+  }
+
+  /** Start the event-loop delay figures of `status()` afresh (e.g. before a measured push). */
+  resetEventLoopDelay(): void {
+    this.loopDelay.reset();
   }
 
   async stop(): Promise<void> {
     for (const t of this.autoPromoteTimers.values()) clearTimeout(t);
+    this.loopDelay.disable();
     this.registry.closeAll();
     await this.grpc?.close();
     await this.store.close().catch(() => {});
   }
 }
 
-async function copyIntoMirror(file: string, target: string): Promise<void> {
+/** Copy `file` next to `target` under a temp name, fsynced; resolves to the temp path. */
+async function copyIntoMirrorTemp(file: string, target: string): Promise<string> {
   await ensureDirDurable(path.dirname(target));
   const temp = tempPathFor(target);
   try {
     await copyFile(file, temp);
     await fsyncFile(temp);
-    await renameDurable(temp, target);
+    return temp;
   } catch (err) {
     await rm(temp, { force: true });
     throw err;

@@ -1,7 +1,7 @@
 // The hub side of Fetch: streams the staged chunks of one transfer to one
-// node from the chunk it asks for. `write` returning false is honoured, so
-// HTTP/2 flow control is the backpressure: a slow node holds at most one
-// chunk of hub memory and never slows another node's stream.
+// node from the chunk it asks for. A chunk is written only once an earlier
+// one has left, so HTTP/2 flow control is the backpressure: a slow node holds
+// at most two chunks of hub memory and never slows another node's stream.
 import type * as grpc from '@grpc/grpc-js';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -20,6 +20,14 @@ export interface FetchDeps {
   /** Bytes put on the wire for a node, for status and benchmarks. */
   countSent(transferId: string, node: string, bytes: number): void;
 }
+
+/**
+ * Chunks handed to grpc-js per stream before waiting for the oldest to be
+ * written. Its `write()` only returns false after 16 queued messages (the
+ * object-mode high-water mark), 64 MiB of a slow node's data in hub memory;
+ * two keeps the next chunk ready while one drains.
+ */
+const MAX_CHUNKS_IN_FLIGHT = 2;
 
 const corruptIndex = faultValue('corrupt-chunk');
 const corrupted = new Set<string>();
@@ -44,6 +52,11 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, deps:
   if (!transfer) throw new MeshError('TRANSFER_NOT_FOUND', `no pending transfer ${transferId} for node ${node || '(unnamed)'}`);
   if (from < 0 || from > transfer.chunks.length) throw new MeshError('INVALID_ARGUMENT', `from_chunk ${from} out of range`);
   const dir = deps.stagingDir(transferId);
+  // A write's callback fires once HTTP/2 flow control let it out, and never
+  // on a cancelled call; `gone` ends the wait in that case.
+  const gone = Promise.race([once(call, 'cancelled'), once(call, 'close')]);
+  gone.catch(() => {});
+  const inFlight: Array<Promise<void>> = [];
   for (let index = from; index < transfer.chunks.length; index++) {
     if (call.cancelled) return;
     const info = transfer.chunks[index]!;
@@ -53,9 +66,13 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, deps:
       data = Buffer.from(data);
       data[data.length >> 1] = data[data.length >> 1]! ^ 0xff;
     }
-    const ok = call.write({ index, data, compressed: info.compressed, sha256: info.sha256, rawSize: info.size });
+    const written = new Promise<void>((resolve) =>
+      call.write({ index, data, compressed: info.compressed, sha256: info.sha256, rawSize: info.size }, () => resolve()),
+    );
     deps.countSent(transferId, node, data.length);
-    if (!ok) await Promise.race([once(call, 'drain'), once(call, 'cancelled'), once(call, 'close')]);
+    inFlight.push(written);
+    // Writes complete in order, so waiting for the oldest frees one slot.
+    if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await Promise.race([inFlight.shift()!, gone]);
   }
   call.end();
 }

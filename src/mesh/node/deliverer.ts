@@ -5,14 +5,14 @@
 // restarted delivery resumes from the first chunk that does not verify.
 import type * as grpc from '@grpc/grpc-js';
 import { createHash, type Hash } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { inflate as inflateCb } from 'node:zlib';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { ensureDirDurable, renameDurable, writeFileDurable } from '../fs/durable.js';
-import { sha256Hex } from '../fs/hash.js';
+import { hashFile, sha256Hex } from '../fs/hash.js';
 import { resolveForWrite } from '../fs/resolve.js';
 import type { CancelRequest, Chunk, DeliverReply, DeliverRequest, FetchRequest, NodeFrame, NodeFrameOut } from '../protocol/frames.js';
 import type { NodeWorkspace } from './workspace.js';
@@ -77,6 +77,13 @@ export class Deliverer {
       await writeFileDurable(target, req.data);
       this.workspace.noteChanged(req.session);
       return { sha256: digest, size: req.data.length, fetchedBytes: req.data.length };
+    }
+    // A delivery that finished while the hub could not hear the reply (link
+    // drop, hub restart) is asked for again: the file is in place already.
+    if (await holdsContent(target, req)) {
+      await rm(partPathFor(target, req.transferId), { force: true });
+      this.log.info({ transfer: req.transferId, path: req.path, size: req.size }, 'already delivered');
+      return { sha256: req.sha256, size: req.size, fetchedBytes: 0 };
     }
     return this.receiveChunked(req, target, signal);
   }
@@ -172,6 +179,13 @@ async function verifiedPrefix(handle: FileHandle, req: DeliverRequest, fileHash:
     verified++;
   }
   return verified;
+}
+
+/** True when `target` is a regular file with exactly the transfer's size and SHA-256. */
+async function holdsContent(target: string, req: DeliverRequest): Promise<boolean> {
+  const st = await lstat(target).catch(() => undefined);
+  if (!st?.isFile() || st.size !== Number(req.size)) return false;
+  return (await hashFile(target).catch(() => undefined)) === req.sha256;
 }
 
 async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {

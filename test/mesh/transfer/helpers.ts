@@ -198,8 +198,9 @@ export async function nodeStatus(
 
 /** The id of the one running transfer of `session` (waits until it is staged). */
 export async function runningTransferId(hub: HubDriver, session: string, timeoutMs = 30_000): Promise<string> {
-  return eventually(async () => {
+  const id = await eventually(async () => {
     const status = await hub.call({ op: 'status' });
     return (status.transfers as Array<any>).find((t) => t.session === session)?.transferId as string | undefined;
   }, timeoutMs);
+  return id!;
 }

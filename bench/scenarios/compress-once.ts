@@ -1,0 +1,92 @@
+// Compress once: the CPU the hub spends compressing a file must not grow with
+// the number of nodes it goes to. The same file is pushed to 1 node, then to
+// 8; compared are the hub's own compression clock (status().staging: time
+// spent in deflate, which runs on the libuv pool) and the hub process's total
+// CPU time (which also pays for serving every node its stream).
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { makeTestFile } from '../lib/data.js';
+import { expectAllOk, killAll, startBenchHub, startBenchNode, waitAttached, type BenchHub, type PushOutcome } from '../lib/mesh.js';
+import { cpuTimeMs, tmpWorkspace, type BenchProcess } from '../lib/proc.js';
+import { printTable, ratio, RESULTS_DIR, writeBarChartSvg, writeResult } from '../lib/report.js';
+import type { ScenarioOptions } from '../lib/scenario.js';
+
+export const name = 'compress-once';
+export const describe = 'hub CPU spent compressing one file for 8 nodes vs for 1 node';
+
+const MiB = 1024 * 1024;
+const WIDE = 8;
+/** Target: compression CPU for 8 nodes at most this factor of that for 1. */
+const TARGET = 1.1;
+
+interface Staging {
+  compressMs: number;
+  compressedBytesIn: number;
+  chunksStaged: number;
+}
+
+export async function run({ quick }: ScenarioOptions): Promise<void> {
+  const fileBytes = quick ? 64 * MiB : 256 * MiB;
+  const ws = await tmpWorkspace(true);
+  let hub: BenchHub | undefined;
+  const nodes: BenchProcess[] = [];
+  try {
+    const source = await makeTestFile(path.join(ws.dir, 'source', 'payload.bin'), fileBytes);
+    hub = await startBenchHub({ dataDir: path.join(ws.dir, 'hub'), sourceRoots: [path.dirname(source.path)] });
+    for (let i = 0; i < WIDE; i++) {
+      nodes.push(startBenchNode({ id: `n${i}`, workspace: path.join(ws.dir, `n${i}`), hub: `127.0.0.1:${hub.grpcPort}`, sessions: i === 0 ? ['one', 'wide'] : ['wide'] }));
+    }
+    await waitAttached(nodes);
+
+    const measure = async (session: string, dest: string, width: number) => {
+      const before = (await hub!.call<{ staging: Staging }>({ op: 'status' })).staging;
+      const cpuBefore = await cpuTimeMs(hub!.pid);
+      const result = await hub!.call<{ outcomes: PushOutcome[] }>({ op: 'push', session, source: 'payload.bin', dest });
+      const cpuMs = (await cpuTimeMs(hub!.pid)) - cpuBefore;
+      const after = (await hub!.call<{ staging: Staging }>({ op: 'status' })).staging;
+      expectAllOk(result.outcomes, `push to ${session}`);
+      await Promise.all([
+        ...nodes.slice(0, width).map((_, i) => rm(path.join(ws.dir, `n${i}`, 'sessions', session, dest), { force: true })),
+        rm(path.join(ws.dir, 'hub', 'sessions', session, dest), { force: true }),
+      ]);
+      return {
+        nodes: width,
+        compressMs: after.compressMs - before.compressMs,
+        chunksCompressed: after.chunksStaged - before.chunksStaged,
+        hubCpuMs: cpuMs,
+      };
+    };
+    // A warm-up push so that JIT and first-use costs land on neither figure.
+    await measure('one', 'warmup.bin', 1);
+    const one = await measure('one', 'one.bin', 1);
+    const wide = await measure('wide', 'wide.bin', WIDE);
+    const compressRatio = ratio(wide.compressMs, one.compressMs);
+    const cpuRatio = ratio(wide.hubCpuMs, one.hubCpuMs);
+
+    printTable(`hub CPU for ${fileBytes / MiB} MiB (half text, half random), 1 vs ${WIDE} nodes (${ws.tmpfs ? 'tmpfs' : 'disk'})`, [
+      { nodes: one.nodes, 'chunks compressed': one.chunksCompressed, 'compression s (staging clock)': one.compressMs / 1000, 'hub process CPU s': one.hubCpuMs / 1000 },
+      { nodes: wide.nodes, 'chunks compressed': wide.chunksCompressed, 'compression s (staging clock)': wide.compressMs / 1000, 'hub process CPU s': wide.hubCpuMs / 1000 },
+    ]);
+    printTable(`ratios, ${WIDE} nodes / 1 node (target for compression <= ${TARGET}x)`, [
+      { figure: 'compression (staging clock)', ratio: `${compressRatio.toFixed(2)}x`, target: compressRatio <= TARGET ? 'met' : 'MISSED' },
+      { figure: 'hub process CPU (includes serving 8 streams)', ratio: `${cpuRatio.toFixed(2)}x`, target: '-' },
+    ]);
+    const file = await writeResult(name, { quick, tmpfs: ws.tmpfs, fileBytes, target: TARGET, one, wide, compressRatio, cpuRatio });
+    await writeBarChartSvg(path.join(RESULTS_DIR, `${name}.svg`), {
+      title: `Hub CPU seconds, ${fileBytes / MiB} MiB to 1 vs ${WIDE} nodes`,
+      unit: 's',
+      series: [
+        { label: 'compression, 1 node', value: one.compressMs / 1000, baseline: true },
+        { label: `compression, ${WIDE} nodes`, value: wide.compressMs / 1000 },
+        { label: 'process CPU, 1 node', value: one.hubCpuMs / 1000, baseline: true },
+        { label: `process CPU, ${WIDE} nodes`, value: wide.hubCpuMs / 1000 },
+      ],
+    });
+    process.stdout.write(`\nresults: ${path.relative(process.cwd(), file)}\n`);
+  } finally {
+    await killAll(nodes);
+    await hub?.stop().catch(() => {});
+    await killAll([hub?.proc]);
+    await ws.cleanup();
+  }
+}

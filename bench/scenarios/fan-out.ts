@@ -1,0 +1,100 @@
+// Aggregate goodput of one push to 1, 4 and 8 real node agents, from the push
+// call to every outcome ok (staging included), against raw grpc-js fan-out
+// of the same bytes to the same number of receivers.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { runRawGrpcFanOut } from '../baselines/raw-grpc.js';
+import { makeTestFile } from '../lib/data.js';
+import { expectAllOk, killAll, startBenchHub, startBenchNode, waitAttached, type BenchHub, type PushOutcome } from '../lib/mesh.js';
+import { cpuTimeMs, tmpWorkspace, type BenchProcess } from '../lib/proc.js';
+import { mibPerSecond, printTable, ratio, RESULTS_DIR, writeBarChartSvg, writeResult } from '../lib/report.js';
+import type { ScenarioOptions } from '../lib/scenario.js';
+
+export const name = 'fan-out';
+export const describe = 'push of 1 GiB (half text, half random) to 1, 4, 8 nodes: aggregate goodput vs raw grpc-js fan-out';
+
+const MiB = 1024 * 1024;
+const COUNTS = [1, 4, 8];
+/** Target: at least this share of raw grpc-js goodput at every N. */
+const TARGET = 0.8;
+
+export async function run({ quick }: ScenarioOptions): Promise<void> {
+  const fileBytes = quick ? 128 * MiB : 1024 * MiB;
+  const ws = await tmpWorkspace(true);
+  let hub: BenchHub | undefined;
+  const nodes: BenchProcess[] = [];
+  try {
+    const source = await makeTestFile(path.join(ws.dir, 'source', 'payload.bin'), fileBytes);
+    hub = await startBenchHub({ dataDir: path.join(ws.dir, 'hub'), sourceRoots: [path.dirname(source.path)] });
+    // Node i is a member of every session "sN" with N > i, so one hub and 8
+    // agents serve the three fan-out widths.
+    for (let i = 0; i < Math.max(...COUNTS); i++) {
+      nodes.push(
+        startBenchNode({
+          id: `n${i}`,
+          workspace: path.join(ws.dir, `n${i}`),
+          hub: `127.0.0.1:${hub.grpcPort}`,
+          sessions: COUNTS.filter((n) => n > i).map((n) => `s${n}`),
+        }),
+      );
+    }
+    await waitAttached(nodes);
+
+    const rows = [];
+    for (const n of COUNTS) {
+      const dest = `fan-${n}.bin`;
+      const cpuBefore = await cpuTimeMs(hub.pid);
+      const started = performance.now();
+      const staged = hub.proc.waitForLine(new RegExp(`"path":"${dest.replace('.', '\\.')}".*"msg":"transfer created"`), 600_000).then(() => performance.now());
+      const result = await hub.call<{ outcomes: PushOutcome[] }>({ op: 'push', session: `s${n}`, source: 'payload.bin', dest });
+      const seconds = (performance.now() - started) / 1000;
+      const stagingSeconds = ((await staged) - started) / 1000;
+      const hubCpuMs = (await cpuTimeMs(hub.pid)) - cpuBefore;
+      expectAllOk(result.outcomes, `push to ${n}`);
+      // Free tmpfs before the next width: the node copies and the mirror copy.
+      await Promise.all([
+        ...nodes.slice(0, n).map((_, i) => rm(path.join(ws.dir, `n${i}`, 'sessions', `s${n}`, dest), { force: true })),
+        rm(path.join(ws.dir, 'hub', 'sessions', `s${n}`, dest), { force: true }),
+      ]);
+      const raw = await runRawGrpcFanOut({ file: source.path, bytes: source.bytes, receivers: n, workspace: ws.dir });
+      const ours = (fileBytes * n) / seconds;
+      rows.push({
+        nodes: n,
+        seconds,
+        stagingSeconds,
+        hubCpuSeconds: hubCpuMs / 1000,
+        goodputMiBs: mibPerSecond(ours),
+        rawSeconds: raw.seconds,
+        rawGoodputMiBs: mibPerSecond(raw.aggregateGoodputBytesPerSec),
+        ratio: ratio(ours, raw.aggregateGoodputBytesPerSec),
+      });
+    }
+
+    printTable(`push ${fileBytes / MiB} MiB to N nodes vs raw grpc-js (${ws.tmpfs ? 'tmpfs' : 'disk'}; target >= ${TARGET}x of raw)`, rows.map((r) => ({
+      nodes: r.nodes,
+      'push s': r.seconds,
+      'of which staging s': r.stagingSeconds,
+      'hub CPU s': r.hubCpuSeconds,
+      'push MiB/s': r.goodputMiBs,
+      'raw s': r.rawSeconds,
+      'raw MiB/s': r.rawGoodputMiBs,
+      'ratio': `${r.ratio.toFixed(2)}x`,
+      target: r.ratio >= TARGET ? 'met' : 'MISSED',
+    })));
+    const file = await writeResult(name, { quick, tmpfs: ws.tmpfs, fileBytes, target: TARGET, rows });
+    await writeBarChartSvg(path.join(RESULTS_DIR, `${name}.svg`), {
+      title: `Aggregate goodput, ${fileBytes / MiB} MiB pushed to N nodes (loopback${ws.tmpfs ? ', tmpfs' : ''})`,
+      unit: 'MiB/s',
+      series: rows.flatMap((r) => [
+        { label: `push x${r.nodes}`, value: r.goodputMiBs },
+        { label: `raw grpc-js x${r.nodes}`, value: r.rawGoodputMiBs, baseline: true },
+      ]),
+    });
+    process.stdout.write(`\nresults: ${path.relative(process.cwd(), file)}\n`);
+  } finally {
+    await killAll([...nodes]);
+    await hub?.stop().catch(() => {});
+    await killAll([hub?.proc]);
+    await ws.cleanup();
+  }
+}

@@ -1,0 +1,94 @@
+// A hub child process driven by the SDK's MCP client over stdio, for the MCP
+// integration tests. Collects the hub's stderr log lines and every transport
+// error (a stray line on stdout would show up as one).
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ERROR_META_KEY } from '../../src/mcp/tool-result.js';
+import { CLI, eventually } from '../support/processes.js';
+
+export interface StdioHub {
+  client: Client;
+  pid: number;
+  lines: string[];
+  transportErrors: Error[];
+  call(name: string, args?: Record<string, unknown>, options?: RequestOptions): Promise<CallToolResult>;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+const pids = new Set<number>();
+
+/** SIGKILL every hub this file started that is still running (afterAll). */
+export function killStdioHubs(): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  pids.clear();
+}
+
+export async function startStdioHub(options: { dataDir: string; grpcPort: number; sourceRoot: string; env?: Record<string, string> }): Promise<StdioHub> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'hub', '--stdio', '--no-http', '--data', options.dataDir, '--grpc', `127.0.0.1:${options.grpcPort}`, '--source-root', options.sourceRoot],
+    env: { ...(process.env as Record<string, string>), MESH_NODE_TOKENS: 'test-token', MESH_LOG_LEVEL: 'debug', ...options.env },
+    stderr: 'pipe',
+  });
+  const lines: string[] = [];
+  let buffer = '';
+  transport.stderr!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    let i: number;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      lines.push(buffer.slice(0, i));
+      if (process.env.MESH_TEST_ECHO) process.stderr.write(`[hub] ${buffer.slice(0, i)}\n`);
+      buffer = buffer.slice(i + 1);
+    }
+  });
+  const transportErrors: Error[] = [];
+  // Set before connect: the client chains its own handler after this one.
+  transport.onerror = (err) => transportErrors.push(err);
+  const client = new Client({ name: 'mesh-test', version: '1.0.0' });
+  await client.connect(transport);
+  const pid = transport.pid!;
+  pids.add(pid);
+  await client.listTools(); // caches output schemas, so the client checks every structured result
+  const waitFor = async (pattern: RegExp, timeoutMs = 20_000): Promise<string> => (await eventually(() => lines.find((l) => pattern.test(l)), timeoutMs, 50))!;
+  await waitFor(/"msg":"hub ready"/);
+  return {
+    client,
+    pid,
+    lines,
+    transportErrors,
+    call: (name, args = {}, requestOptions) => client.callTool({ name, arguments: args }, undefined, requestOptions) as Promise<CallToolResult>,
+    waitFor,
+    async close() {
+      await client.close();
+      pids.delete(pid);
+    },
+  };
+}
+
+/** The error code of an `isError` result (undefined for a success). */
+export function errorCode(result: CallToolResult): string | undefined {
+  if (!result.isError) return undefined;
+  const meta = result._meta?.[ERROR_META_KEY] as { code?: string } | undefined;
+  return meta?.code ?? 'NO_CODE';
+}
+
+/** The first text block of a result. */
+export function textOf(result: CallToolResult): string {
+  const first = result.content[0];
+  return first && first.type === 'text' ? first.text : '';
+}
+
+/** Structured content, typed loosely for assertions. */
+export function data(result: CallToolResult): any {
+  if (result.isError) throw new Error(`tool failed: ${textOf(result)}`);
+  return result.structuredContent;
+}
