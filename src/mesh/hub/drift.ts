@@ -28,6 +28,8 @@ export interface DriftDeps {
   log: Logger;
   transfers: TransferManager;
   mirrorRoot(session: string): string;
+  /** True while the hub itself is changing this mirror path (a write or push in progress). */
+  isChanging(session: string, rel: string): boolean;
 }
 
 export class DriftMonitor {
@@ -58,8 +60,10 @@ export class DriftMonitor {
     const mirror = await this.mirrorManifest(session);
     const copy = report.entries.map((e) => ({ path: e.path, size: Number(e.size), mtimeMs: Number(e.mtimeMs), sha256: e.sha256 }));
     const diff = diffManifests(mirror, copy);
-    // A delivery in flight explains a difference; it is not drift.
-    const inFlight = this.deps.transfers.pendingPaths(node, session);
+    // A delivery in flight, or a write the hub is making, explains a
+    // difference; it is not drift.
+    const pending = this.deps.transfers.pendingPaths(node, session);
+    const inFlight = { has: (rel: string) => pending.has(rel) || this.deps.isChanging(session, rel) };
     const repair = this.deps.mode === 'repair';
     const toRepair = [...diff.missing, ...diff.changed.map((c) => c.mirror)].filter((e) => !inFlight.has(e.path));
     for (const entry of toRepair) {

@@ -76,6 +76,8 @@ export class Hub {
   readonly skills: HubSkills;
   private grpc: RunningGrpcServer | undefined;
   private readonly autoPromoteTimers = new Map<string, NodeJS.Timeout>();
+  /** Mirror paths being written right now ("session\0path" -> writers). */
+  private readonly changing = new Map<string, number>();
   private readonly log: Logger;
   /** "Never block the loop" made observable: status and the responsiveness benchmark read it. */
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
@@ -88,7 +90,13 @@ export class Hub {
     this.loopDelay.enable();
     this.membership = new Membership(store);
     this.transfers = new TransferManager({ store, registry: this.registry, log: this.log, stagingRoot: path.join(options.dataDir, 'staging') });
-    this.drift = new DriftMonitor({ mode: options.driftMode, log: this.log, transfers: this.transfers, mirrorRoot: (s) => this.mirrorRoot(s) });
+    this.drift = new DriftMonitor({
+      mode: options.driftMode,
+      log: this.log,
+      transfers: this.transfers,
+      mirrorRoot: (s) => this.mirrorRoot(s),
+      isChanging: (s, rel) => this.changing.has(`${s}\0${rel}`),
+    });
     this.files = new HubFiles({ membership: this.membership, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
     this.skills = new HubSkills({
       store,
@@ -158,6 +166,7 @@ export class Hub {
             log: this.log,
             transferFor: (id, node) => this.transfers.transferFor(id, node),
             stagingDir: (id) => this.transfers.stagingDir(id),
+            cache: this.transfers.chunkCache,
             countSent: (id, node, bytes) => this.transfers.countSent(id, node, bytes),
           }),
       },
@@ -187,12 +196,31 @@ export class Hub {
       throw new MeshError('TOO_LARGE', `write of ${data.length} bytes exceeds the ${MAX_WRITE_BYTES}-byte limit; use push for large files`);
     }
     const root = await this.ensureSession(session);
-    await writeFileDurable(await resolveForWrite(root, p), data);
-    const targets = this.membership.membersOf(session);
-    const { id, sha256 } = await this.transfers.createFromBuffer('write', session, p, data, targets);
+    const { id, sha256 } = await this.whileChanging(session, p, async () => {
+      await writeFileDurable(await resolveForWrite(root, p), data);
+      return this.transfers.createFromBuffer('write', session, p, data, this.membership.membersOf(session));
+    });
     const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
     if (this.options.autoPromote) this.scheduleAutoPromote(session, p);
     return { session, path: p, sha256, size: data.length, outcomes };
+  }
+
+  /**
+   * Run `fn` while a mirror path is changing: between the mirror write and
+   * the transfer that carries it (or, for a push, until the mirror copy is
+   * in place) a node's copy differs for a good reason, so drift checks leave
+   * that path alone instead of "repairing" it with a stale version.
+   */
+  private async whileChanging<T>(session: string, rel: string, fn: () => Promise<T>): Promise<T> {
+    const key = `${session}\0${rel}`;
+    this.changing.set(key, (this.changing.get(key) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const left = this.changing.get(key)! - 1;
+      if (left > 0) this.changing.set(key, left);
+      else this.changing.delete(key);
+    }
   }
 
   /**
@@ -229,6 +257,16 @@ export class Hub {
     const p = normalizeSessionPath(dest ?? path.basename(file));
     const root = await this.ensureSession(session);
     const mirrorTarget = await resolveForWrite(root, p);
+    return this.whileChanging(session, p, () => this.pushInto(session, p, file, mirrorTarget, options));
+  }
+
+  private async pushInto(
+    session: string,
+    p: string,
+    file: string,
+    mirrorTarget: string,
+    options: { signal?: AbortSignal; onProgress?: (p: PushProgress) => void },
+  ): Promise<PushResult> {
     const targets = this.membership.membersOf(session);
     const transfer = await this.transfers.createFromFile('push', session, p, file, targets, options.signal);
     const id = transfer.id;

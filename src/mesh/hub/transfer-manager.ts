@@ -13,6 +13,7 @@ import type { Logger } from '../../log.js';
 import type { DeliverRequest, Progress } from '../protocol/frames.js';
 import type { MeshStore, StoreSnapshot } from '../store/mesh-store.js';
 import type { DeliveryRecord, TransferRecord } from '../store/records.js';
+import { ChunkCache } from './chunk-cache.js';
 import { DeliveryLane } from './delivery-lane.js';
 import type { Registry } from './registry.js';
 import { chunkFile, stageBuffer, stageFile, type Staged } from './transfer-stage.js';
@@ -25,8 +26,14 @@ export const INLINE_MAX_BYTES = 256 * 1024;
 const KEEP_FINISHED = 100;
 /** Progress is written to the store at most this often per delivery, ms. */
 const PROGRESS_PERSIST_MS = 2_000;
-/** A delivery may run this long before the hub gives up on it, ms (liveness is keepalive's job). */
+/** Upper bound of one delivery attempt, ms; a stalled one is caught much earlier by STALL_TIMEOUT_MS. */
 const DELIVER_TIMEOUT_MS = 24 * 3600_000;
+/** A delivery that reports no progress for this long is asked again, ms. */
+const STALL_TIMEOUT_MS = 120_000;
+/** Attempts before a delivery that fails on the node is reported failed. */
+const MAX_DELIVERY_ATTEMPTS = 3;
+/** Delay before the next attempt, times the attempt number, ms. */
+const RETRY_DELAY_MS = 2_000;
 
 export type OutcomeStatus = 'ok' | 'offline' | 'failed' | 'pending' | 'cancelled';
 
@@ -55,6 +62,8 @@ interface LiveTransfer {
   outcomes: Map<string, NodeOutcome>;
   sentBytes: Map<string, number>;
   persistedAt: Map<string, number>;
+  /** Failed attempts per node since the hub started. */
+  failures: Map<string, number>;
   abort: AbortController;
 }
 
@@ -68,6 +77,7 @@ export interface TransferDeps {
 export class TransferManager {
   private readonly live = new Map<string, LiveTransfer>();
   private readonly lanes = new Map<string, DeliveryLane>();
+  readonly chunkCache = new ChunkCache();
   /** Recently finished transfers, so a caller that asks late still gets the outcomes. */
   private readonly finished = new Map<string, LiveTransfer>();
 
@@ -253,23 +263,48 @@ export class TransferManager {
   private async deliver(node: string, transferId: string): Promise<void> {
     const live = this.live.get(transferId);
     const link = this.deps.registry.get(node);
-    if (!live || !link || live.deliveries.get(node)?.state !== 'pending') return;
+    const delivery = live?.deliveries.get(node);
+    if (!live || !link || delivery?.state !== 'pending') return;
+    // One attempt: cancelled with the transfer, or when the node stops
+    // reporting progress (it is then asked again; a node joins a re-sent
+    // request to the delivery it is still running).
+    const attempt = new AbortController();
+    const onCancel = () => attempt.abort();
+    live.abort.signal.addEventListener('abort', onCancel, { once: true });
+    delivery.updatedAt = Date.now();
+    const watchdog = setInterval(() => {
+      if (Date.now() - (live.deliveries.get(node)?.updatedAt ?? 0) > STALL_TIMEOUT_MS) attempt.abort();
+    }, Math.min(STALL_TIMEOUT_MS, 10_000));
+    watchdog.unref();
     try {
-      const reply = await link.request('deliver', await this.deliverRequest(live.record), { timeoutMs: DELIVER_TIMEOUT_MS, signal: live.abort.signal });
+      const reply = await link.request('deliver', await this.deliverRequest(live.record), { timeoutMs: DELIVER_TIMEOUT_MS, signal: attempt.signal });
       if (reply.sha256 !== live.record.sha256) {
         throw new MeshError('CHECKSUM_MISMATCH', `node ${node} wrote SHA-256 ${reply.sha256}, expected ${live.record.sha256}`);
       }
       await this.record(live, node, 'done');
       this.settle(live, { node, status: 'ok', sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes) });
     } catch (err) {
-      const mesh = toMeshError(err);
-      // Offline, timed out or cancelled: the delivery stays pending (or is
-      // removed by cancel) and resumes when the node is back.
-      if (mesh.code === 'NODE_OFFLINE' || mesh.code === 'NODE_TIMEOUT' || mesh.code === 'CANCELLED') return;
+      if (live.abort.signal.aborted) return; // cancel() settles and forgets
+      const mesh = attempt.signal.aborted
+        ? new MeshError('NODE_TIMEOUT', `node ${node} reported no progress for ${STALL_TIMEOUT_MS / 1000} s`)
+        : toMeshError(err);
+      // Offline: the delivery stays pending and resumes when the node is back.
+      if (mesh.code === 'NODE_OFFLINE') return;
+      const failures = (live.failures.get(node) ?? 0) + 1;
+      live.failures.set(node, failures);
+      if (failures < MAX_DELIVERY_ATTEMPTS) {
+        this.deps.log.warn({ node, transfer: transferId, code: mesh.code, err: mesh.message, attempt: failures }, 'delivery attempt failed; trying again');
+        setTimeout(() => {
+          if (this.deps.registry.isOnline(node) && live.deliveries.get(node)?.state === 'pending') this.lane(node).enqueue(transferId, laneKey(live.record));
+        }, RETRY_DELAY_MS * failures).unref();
+        return;
+      }
       this.deps.log.warn({ node, transfer: transferId, code: mesh.code, err: mesh.message }, 'delivery failed');
       await this.record(live, node, 'failed', { code: mesh.code, message: mesh.message });
       this.settle(live, { node, status: 'failed', error: { code: mesh.code, message: mesh.message } });
     } finally {
+      clearInterval(watchdog);
+      live.abort.signal.removeEventListener('abort', onCancel);
       await this.finishIfDone(live);
     }
   }
@@ -327,6 +362,7 @@ export class TransferManager {
 
   /** Remove a finished transfer from the store and its staging from disk. */
   private async forget(record: TransferRecord, deliveries: DeliveryRecord[]): Promise<void> {
+    this.chunkCache.dropTransfer(record.id);
     await Promise.all(deliveries.map((d) => this.deps.store.deleteDelivery(d.transferId, d.node)));
     await this.deps.store.deleteTransfer(record.id);
     await rm(this.stagingDir(record.id), { recursive: true, force: true });
@@ -357,6 +393,7 @@ function newLive(record: TransferRecord, deliveries: DeliveryRecord[]): LiveTran
     outcomes: new Map(),
     sentBytes: new Map(),
     persistedAt: new Map(),
+    failures: new Map(),
     abort: new AbortController(),
   };
 }

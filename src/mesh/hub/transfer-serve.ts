@@ -2,6 +2,7 @@
 // node from the chunk it asks for. A chunk is written only once an earlier
 // one has left, so HTTP/2 flow control is the backpressure: a slow node holds
 // at most two chunks of hub memory and never slows another node's stream.
+// Encoded chunks come from a cache shared by all streams (chunk-cache.ts).
 import type * as grpc from '@grpc/grpc-js';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -10,6 +11,8 @@ import type { Logger } from '../../log.js';
 import { faultValue } from '../faults.js';
 import type { Chunk, FetchRequest } from '../protocol/frames.js';
 import type { TransferRecord } from '../store/records.js';
+import { encodeChunk } from '../protocol/load.js';
+import type { ChunkCache } from './chunk-cache.js';
 import { chunkFile } from './transfer-stage.js';
 
 export interface FetchDeps {
@@ -17,6 +20,8 @@ export interface FetchDeps {
   /** The transfer, if `node` is one of its pending targets. */
   transferFor(transferId: string, node: string): TransferRecord | undefined;
   stagingDir(transferId: string): string;
+  /** Encoded chunks shared between the nodes' streams. */
+  cache: ChunkCache;
   /** Bytes put on the wire for a node, for status and benchmarks. */
   countSent(transferId: string, node: string, bytes: number): void;
 }
@@ -60,16 +65,17 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, deps:
   for (let index = from; index < transfer.chunks.length; index++) {
     if (call.cancelled) return;
     const info = transfer.chunks[index]!;
-    let data = await readFile(chunkFile(dir, index));
+    let message = await deps.cache.get(transferId, dir, index, info);
     if (corruptIndex !== undefined && Number(corruptIndex) === index && !corrupted.has(`${transferId}:${node}`)) {
       corrupted.add(`${transferId}:${node}`);
-      data = Buffer.from(data);
+      const data = Buffer.from(await readFile(chunkFile(dir, index)));
       data[data.length >> 1] = data[data.length >> 1]! ^ 0xff;
+      message = encodeChunk({ index, data, compressed: info.compressed, sha256: info.sha256, rawSize: info.size });
     }
-    const written = new Promise<void>((resolve) =>
-      call.write({ index, data, compressed: info.compressed, sha256: info.sha256, rawSize: info.size }, () => resolve()),
-    );
-    deps.countSent(transferId, node, data.length);
+    // `message` is the encoded Chunk, shared with other nodes' streams; the
+    // service definition passes it through unchanged (see load.ts).
+    const written = new Promise<void>((resolve) => call.write(message as unknown as Chunk, () => resolve()));
+    deps.countSent(transferId, node, info.wireSize);
     inFlight.push(written);
     // Writes complete in order, so waiting for the oldest frees one slot.
     if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await Promise.race([inFlight.shift()!, gone]);

@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
+import type { Chunk } from './frames.js';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../../proto/mesh.proto', import.meta.url));
 
@@ -27,8 +28,26 @@ function load(): MeshPackage {
   return cached;
 }
 
+let serverDefinition: grpc.ServiceDefinition | undefined;
+
+/**
+ * The service as the hub serves it. Fetch replies may be handed to grpc-js
+ * already encoded (a Buffer): the hub encodes each chunk message once and
+ * shares it between every node's stream instead of encoding it per node.
+ */
 export function meshServiceDefinition(): grpc.ServiceDefinition {
-  return load().mesh.v1.Mesh.service;
+  if (!serverDefinition) {
+    const base = load().mesh.v1.Mesh.service;
+    const fetch = base.Fetch!;
+    const encode = fetch.responseSerialize;
+    serverDefinition = { ...base, Fetch: { ...fetch, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value)) } };
+  }
+  return serverDefinition;
+}
+
+/** Encode a Fetch reply once, for every stream that sends it. */
+export function encodeChunk(chunk: Chunk): Buffer {
+  return load().mesh.v1.Mesh.service.Fetch!.responseSerialize(chunk);
 }
 
 export function meshClientConstructor(): grpc.ServiceClientConstructor {
