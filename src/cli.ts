@@ -113,9 +113,15 @@ const storeOptions = (cmd: Command) =>
 async function openStore(opts: { data?: string; store?: string }): Promise<MeshStore> {
   return MeshStore.open(pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined), path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir)));
 }
-storeOptions(token.command('create').description('mint a token; it is printed once').option('--name <name>', 'label', 'node')).action(async (opts) => {
+storeOptions(
+  token
+    .command('create')
+    .description('mint a token; it is printed once')
+    .option('--name <name>', 'label', 'node')
+    .option('--node <id>', 'bind the token to one node id (recommended)'),
+).action(async (opts) => {
   const store = await openStore(opts);
-  const { token: value, record } = await createToken(store, opts.name);
+  const { token: value, record } = await createToken(store, opts.name, opts.node);
   await store.close();
   process.stdout.write(`${value}\n`);
   process.stderr.write(`token ${record.id} (${record.name}) created; it is not shown again\n`);
@@ -126,7 +132,7 @@ storeOptions(token.command('list').description('list tokens (ids and names, neve
   await store.close();
   for (const { record } of tokens.sort((a, b) => a.record.createdAt - b.record.createdAt)) {
     const state = record.revokedAt ? `revoked ${new Date(record.revokedAt).toISOString()}` : 'active';
-    process.stdout.write(`${record.id}\t${record.name}\t${new Date(record.createdAt).toISOString()}\t${state}\n`);
+    process.stdout.write(`${record.id}\t${record.name}\t${record.node ?? '*'}\t${new Date(record.createdAt).toISOString()}\t${state}\n`);
   }
 });
 storeOptions(token.command('revoke').description('revoke a token by id').argument('<id>')).action(async (id: string, opts) => {

@@ -39,6 +39,10 @@ export function handleAttach(call: ControlCall, deps: AttachDeps): void {
   async function onHello(hello: Hello): Promise<void> {
     clearTimeout(helloTimer);
     validateNodeId(hello.nodeId);
+    // Security: the id in the hello must be the one the call was authenticated for.
+    if (call.metadata.get('x-mesh-node')[0] !== hello.nodeId) {
+      throw new MeshError('UNAUTHENTICATED', `hello names node "${hello.nodeId}" but the call was made as "${String(call.metadata.get('x-mesh-node')[0] ?? '')}"`);
+    }
     for (const s of hello.sessions) validateSessionName(s);
     const { sessions, added } = await deps.membership.reconcile(hello.nodeId, hello.sessions);
     if (call.cancelled || call.destroyed) return;

@@ -170,7 +170,7 @@ export class Hub {
             countSent: (id, node, bytes) => this.transfers.countSent(id, node, bytes),
           }),
       },
-      async (metadata) => void (await authority.verify(metadata.get('authorization')[0])),
+      async (metadata) => void (await authority.verify(metadata.get('authorization')[0], metadata.get('x-mesh-node')[0])),
       { address: this.options.grpcAddress, tls: this.options.tls, insecure: this.options.insecure },
       this.log,
     );

@@ -3,6 +3,7 @@
 // leaked database does not leak working tokens).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MeshError } from '../../errors.js';
+import { validateNodeId } from '../fs/paths.js';
 import type { MeshStore } from '../store/mesh-store.js';
 import type { TokenRecord } from '../store/records.js';
 
@@ -31,7 +32,7 @@ export class TokenAuthority {
    * Resolve an `authorization` header to the token's id, or throw
    * UNAUTHENTICATED. Environment tokens are compared in constant time.
    */
-  async verify(header: unknown): Promise<{ tokenId: string }> {
+  async verify(header: unknown, claimedNode?: unknown): Promise<{ tokenId: string }> {
     const token = parseBearer(header);
     if (!token) throw new MeshError('UNAUTHENTICATED', 'missing "authorization: Bearer <token>" metadata');
     const hash = hashToken(token);
@@ -40,13 +41,18 @@ export class TokenAuthority {
     const record = await this.store.getToken(hash);
     if (!record) throw new MeshError('UNAUTHENTICATED', 'unknown token');
     if (record.revokedAt) throw new MeshError('UNAUTHENTICATED', `token ${record.id} was revoked`);
+    // Security: a token minted for one node cannot be used to act as another.
+    if (record.node && claimedNode !== record.node) {
+      throw new MeshError('UNAUTHENTICATED', `token ${record.id} belongs to node "${record.node}", not "${String(claimedNode ?? '')}"`);
+    }
     return { tokenId: record.id };
   }
 }
 
-export async function createToken(store: MeshStore, name: string): Promise<{ token: string; record: TokenRecord }> {
+/** Mint a token; with `node`, only a node of that id may use it. */
+export async function createToken(store: MeshStore, name: string, node?: string): Promise<{ token: string; record: TokenRecord }> {
   const token = `mesh_${randomBytes(24).toString('base64url')}`;
-  const record: TokenRecord = { id: randomBytes(4).toString('hex'), name, createdAt: Date.now() };
+  const record: TokenRecord = { id: randomBytes(4).toString('hex'), name, createdAt: Date.now(), ...(node ? { node: validateNodeId(node) } : {}) };
   await store.putToken(hashToken(token), record);
   return { token, record };
 }

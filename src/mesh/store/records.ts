@@ -11,6 +11,8 @@ export interface MembershipRecord {
 export interface TokenRecord {
   id: string;
   name: string;
+  /** When set, only the node with this id may use the token. */
+  node?: string;
   createdAt: number;
   revokedAt?: number;
 }

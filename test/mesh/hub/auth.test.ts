@@ -19,6 +19,7 @@ it('refuses missing, wrong and revoked tokens and keeps serving the others', asy
     const mint = async (name: string) => (await run(process.execPath, [CLI, 'token', 'create', '--name', name, '--data', dataDir])).stdout.trim();
     const good = await mint('good');
     const doomed = await mint('doomed');
+    const bound = (await run(process.execPath, [CLI, 'token', 'create', '--name', 'bound', '--node', 'owner', '--data', dataDir])).stdout.trim();
     const list = (await run(process.execPath, [CLI, 'token', 'list', '--data', dataDir])).stdout;
     expect(list).toMatch(/\tgood\t/);
     expect(list).not.toContain(good); // secrets are never listed
@@ -44,10 +45,16 @@ it('refuses missing, wrong and revoked tokens and keeps serving the others', asy
     const revoked = startNodeProc({ id: 'revoked', workspace: ws('revoked'), hubPort: port, sessions: ['s'], token: doomed });
     await revoked.waitFor(/UNAUTHENTICATED: token .* was revoked/);
 
+    // A token bound to one node id works for that node only.
+    const owner = startNodeProc({ id: 'owner', workspace: ws('owner'), hubPort: port, sessions: ['s'], token: bound });
+    const impostor = startNodeProc({ id: 'impostor', workspace: ws('impostor'), hubPort: port, sessions: ['s'], token: bound });
+    await waitAttached(owner);
+    await impostor.waitFor(/UNAUTHENTICATED: token \w+ belongs to node \\"owner\\", not \\"impostor\\"/);
+
     // Refused nodes never attached, and never became members.
-    for (const p of [noToken, wrong, revoked]) expect(p.count(/"msg":"attached"/)).toBe(0);
-    expect(hub.count(/"node":"(anon|wrong|revoked)".*node attached/)).toBe(0);
-    expect(hub.count(/attach refused/)).toBeGreaterThanOrEqual(3);
+    for (const p of [noToken, wrong, revoked, impostor]) expect(p.count(/"msg":"attached"/)).toBe(0);
+    expect(hub.count(/"node":"(anon|wrong|revoked|impostor)".*node attached/)).toBe(0);
+    expect(hub.count(/attach refused/)).toBeGreaterThanOrEqual(4);
     // The good nodes stayed attached throughout.
     expect(envNode.count(/hub unreachable/)).toBe(0);
     expect(mintedNode.count(/hub unreachable/)).toBe(0);
