@@ -1,5 +1,5 @@
 // A hub and real node agent processes for the hub scenarios: the hub runs
-// bench/lib/hub-driver.ts (driven over stdin), node agents run the built CLI
+// test/support/hub-driver.ts (driven over stdin), node agents run the built CLI
 // (dist/cli.js; `npm run bench` builds it first). Every process is in its own
 // process group and killed by lib/proc.ts even when a scenario fails.
 import { createWriteStream, existsSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { freePort, startProcess, type BenchProcess } from './proc.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
-const DRIVER = path.join(REPO, 'bench', 'lib', 'hub-driver.ts');
+const DRIVER = path.join(REPO, 'test', 'support', 'hub-driver.ts');
 /** The node token every bench hub accepts. */
 export const BENCH_TOKEN = 'bench-token';
 
@@ -64,6 +64,11 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
     `127.0.0.1:${grpcPort}`,
     ...(options.sourceRoots ?? []).flatMap((r) => ['--source-root', r]),
     ...(options.http ? ['--http', '127.0.0.1:0'] : []),
+    // Benchmarks delete node copies between runs; repairing them would add traffic nobody asked for.
+    '--drift',
+    'report',
+    '--tokens',
+    BENCH_TOKEN,
   ];
   const proc = startProcess(process.execPath, args, {
     name: 'hub',

@@ -1,14 +1,17 @@
-// A hub in a child process that tests (and benchmarks) can drive without an
-// MCP client: JSON commands on stdin, JSON answers on stdout, logs on
-// stderr. Lets a test SIGKILL the hub in the middle of a push and start it
-// again on the same data folder.
+// A hub in a child process that tests and benchmarks drive without an MCP
+// client: JSON commands on stdin, JSON answers on stdout, logs on stderr.
+// Lets a test SIGKILL the hub in the middle of a push and start it again on
+// the same data folder; with --http it also serves MCP (benchmarks measure
+// tool latency through it). Closing stdin stops it gracefully (a --cpu-prof
+// profile is then written).
 //
-//   node --import tsx test/support/hub-driver.ts --data D --grpc 127.0.0.1:P [--source-root S] [--store URL] [--drift report]
+//   node --import tsx test/support/hub-driver.ts --data D --grpc 127.0.0.1:P [--source-root S] [--store URL] [--drift report] [--http 127.0.0.1:0]
 //   stdin:  {"id":1,"op":"push","session":"s","source":"big.bin"}
-//   stdout: {"ready":true,"grpc":"127.0.0.1:P"} then {"id":1,"result":{...}} or {"id":1,"error":{"code":...}}
+//   stdout: {"ready":true,"grpc":"127.0.0.1:P","http":"..."} then {"id":1,"result":{...}} or {"id":1,"error":{"code":...}}
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { toMeshError } from '../../src/errors.js';
+import { serveHttp } from '../../src/mcp/http.js';
 import { createLogger } from '../../src/log.js';
 import { Hub } from '../../src/mesh/hub/hub.js';
 
@@ -17,6 +20,7 @@ const { values } = parseArgs({
     data: { type: 'string' },
     grpc: { type: 'string', default: '127.0.0.1:0' },
     store: { type: 'string' },
+    http: { type: 'string' },
     'source-root': { type: 'string', multiple: true, default: [] },
     drift: { type: 'string', default: 'repair' },
     'auto-promote': { type: 'boolean', default: false },
@@ -25,6 +29,7 @@ const { values } = parseArgs({
   },
 });
 
+const log = createLogger('hub', process.env.MESH_LOG_LEVEL ?? 'info');
 const hub = await Hub.start({
   dataDir: values.data!,
   storeUrl: values.store,
@@ -34,15 +39,16 @@ const hub = await Hub.start({
   driftMode: values.drift === 'report' ? 'report' : 'repair',
   autoPromote: values['auto-promote']!,
   autoPromoteQuietMs: Number(values['auto-promote-quiet-ms']),
-  log: createLogger('hub', process.env.MESH_LOG_LEVEL ?? 'info'),
+  log,
 });
+const http = values.http ? await serveHttp(hub, { address: values.http }, log) : undefined;
 
 const say = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
-say({ ready: true, grpc: hub.grpcAddress });
+say({ ready: true, grpc: hub.grpcAddress, http: http?.url });
 
 interface Command {
   id: number;
-  op: 'push' | 'write' | 'status' | 'ls' | 'cat' | 'cancel' | 'promote';
+  op: 'push' | 'write' | 'status' | 'ls' | 'cat' | 'cancel' | 'promote' | 'reset-loop-delay';
   skill?: string;
   replace?: boolean;
   session?: string;
@@ -51,7 +57,8 @@ interface Command {
   path?: string;
   content?: string;
   node?: string;
-  transferId?: string;
+  /** For cancel: the id of the push command to abort. */
+  pushId?: number;
 }
 
 const running = new Map<number, AbortController>();
@@ -79,8 +86,11 @@ async function execute(cmd: Command): Promise<unknown> {
       );
     case 'promote':
       return hub.skills.promote(cmd.session!, cmd.skill!, { replace: cmd.replace });
+    case 'reset-loop-delay':
+      hub.resetEventLoopDelay();
+      return { reset: true };
     case 'cancel':
-      running.get(Number(cmd.transferId))?.abort();
+      running.get(Number(cmd.pushId))?.abort();
       return { cancelled: true };
   }
 }
@@ -93,4 +103,10 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     (err) => say({ id: cmd.id, error: toMeshError(err).toJSON() }),
   );
 });
-process.stdin.on('end', () => void hub.stop().then(() => process.exit(0)));
+process.stdin.on('end', () => {
+  void (async () => {
+    await http?.close().catch(() => {});
+    await hub.stop();
+    process.exit(0);
+  })();
+});

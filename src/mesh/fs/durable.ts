@@ -3,7 +3,7 @@
 // directory entry pointing at it survive a power cut (fsync of the file, then
 // of the folder that names it). Success is never reported before that.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** fsync a folder so that entries created, renamed or removed in it are on disk. */
@@ -85,6 +85,24 @@ export async function writeFileDurable(
   await handle.close();
   try {
     await renameDurable(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Copy `file` next to `target` under a temp name, fsynced, and resolve to the
+ * temp path; the caller renames it over `target` (renameDurable) when the
+ * copy should become visible, or removes it.
+ */
+export async function copyToTempBeside(file: string, target: string): Promise<string> {
+  await ensureDirDurable(path.dirname(target));
+  const temp = tempPathFor(target);
+  try {
+    await copyFile(file, temp);
+    await fsyncFile(temp);
+    return temp;
   } catch (err) {
     await rm(temp, { force: true });
     throw err;

@@ -2,15 +2,14 @@
 // mirrors, transfers, drift and skills, and exposes one method per MCP tool.
 // The tool layer and the gRPC layer both talk to this object only.
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { MeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { ensureDirDurable, fsyncFile, renameDurable, tempPathFor, writeFileDurable } from '../fs/durable.js';
-import { isInside, normalizeSessionPath, validateSessionName } from '../fs/paths.js';
+import { copyToTempBeside, ensureDirDurable, renameDurable, writeFileDurable } from '../fs/durable.js';
+import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
 import { resolveForWrite } from '../fs/resolve.js';
-import { realpath } from 'node:fs/promises';
 import { MeshStore } from '../store/mesh-store.js';
 import { handleAttach } from './attach.js';
 import { DriftMonitor } from './drift.js';
@@ -23,6 +22,7 @@ import { TokenAuthority } from './tokens.js';
 import { handleFetch } from './transfer-serve.js';
 import { TransferManager, type NodeOutcome, type TransferProgress } from './transfer-manager.js';
 import { HubSkills } from './hub-skills.js';
+import { resolveSource } from './source-roots.js';
 import { stagingStats } from './transfer-stage.js';
 
 export interface WriteResult {
@@ -253,7 +253,7 @@ export class Hub {
   ): Promise<PushResult> {
     validateSessionName(session);
     if (!this.membership.sessionExists(session)) throw new MeshError('SESSION_NOT_FOUND', `no session named "${session}"`, { session });
-    const file = await this.resolveSource(source);
+    const file = await resolveSource(this.options.sourceRoots, source);
     const p = normalizeSessionPath(dest ?? path.basename(file));
     const root = await this.ensureSession(session);
     const mirrorTarget = await resolveForWrite(root, p);
@@ -274,7 +274,7 @@ export class Hub {
     // copy into a temp name and fsync now, the durable rename only once the
     // push was not cancelled. A cancelled push left in the mirror would be
     // "repaired" onto the nodes by drift detection at their next attach.
-    const mirrored = copyIntoMirrorTemp(file, mirrorTarget);
+    const mirrored = copyToTempBeside(file, mirrorTarget);
     const ticker = options.onProgress && setInterval(() => options.onProgress!(this.pushProgress(id)), 250);
     let committed = false;
     try {
@@ -297,30 +297,6 @@ export class Hub {
     const t = this.transfers.running().find((r) => r.transferId === id);
     if (!t) return { done: 1, total: 1 };
     return { done: t.nodes.reduce((a, n) => a + (n.state === 'done' ? t.size : n.bytes), 0), total: t.size * t.nodes.length };
-  }
-
-  private async resolveSource(source: string): Promise<string> {
-    if (this.options.sourceRoots.length === 0) {
-      throw new MeshError('SOURCE_NOT_ALLOWED', 'the hub has no source roots; start it with --source-root DIR');
-    }
-    if (source.includes('\0')) throw new MeshError('PATH_INVALID', 'source contains a NUL byte', { rule: 'nul-byte' });
-    const candidates = path.isAbsolute(source) ? [source] : this.options.sourceRoots.map((r) => path.join(r, source));
-    for (const candidate of candidates) {
-      const real = await realpath(candidate).catch(() => undefined);
-      if (!real) continue;
-      for (const root of this.options.sourceRoots) {
-        const realRoot = await realpath(root).catch(() => undefined);
-        // Security: the resolved path is checked, so a link under a source
-        // root cannot lend out a file from elsewhere.
-        if (realRoot && isInside(realRoot, real)) {
-          const st = await stat(real);
-          if (!st.isFile()) throw new MeshError('NOT_A_FILE', `source "${source}" is not a regular file`);
-          return real;
-        }
-      }
-      throw new MeshError('SOURCE_NOT_ALLOWED', `source "${source}" is outside the hub source roots`);
-    }
-    throw new MeshError('NOT_FOUND', `source "${source}" does not exist under the source roots`);
   }
 
   status(): StatusReport {
@@ -356,19 +332,5 @@ export class Hub {
     this.registry.closeAll();
     await this.grpc?.close();
     await this.store.close().catch(() => {});
-  }
-}
-
-/** Copy `file` next to `target` under a temp name, fsynced; resolves to the temp path. */
-async function copyIntoMirrorTemp(file: string, target: string): Promise<string> {
-  await ensureDirDurable(path.dirname(target));
-  const temp = tempPathFor(target);
-  try {
-    await copyFile(file, temp);
-    await fsyncFile(temp);
-    return temp;
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
   }
 }

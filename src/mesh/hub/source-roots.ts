@@ -1,0 +1,35 @@
+// Where `push` may read from: only regular files under the hub's source
+// roots (--source-root / MESH_SOURCE_ROOTS), checked on resolved paths.
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { MeshError } from '../../errors.js';
+import { isInside } from '../fs/paths.js';
+
+/**
+ * Resolve `source` (relative to a source root, or absolute inside one) to a
+ * real path of a regular file under a source root.
+ */
+export async function resolveSource(sourceRoots: readonly string[], source: string): Promise<string> {
+  if (sourceRoots.length === 0) {
+    throw new MeshError('SOURCE_NOT_ALLOWED', 'the hub has no source roots; start it with --source-root DIR');
+  }
+  if (source.includes('\0')) throw new MeshError('PATH_INVALID', 'source contains a NUL byte', { rule: 'nul-byte' });
+  const candidates = path.isAbsolute(source) ? [source] : sourceRoots.map((r) => path.join(r, source));
+  for (const candidate of candidates) {
+    const real = await realpath(candidate).catch(() => undefined);
+    if (!real) continue;
+    for (const root of sourceRoots) {
+      const realRoot = await realpath(root).catch(() => undefined);
+      // Security: the resolved path is checked, so a link under a source
+      // root cannot lend out a file from elsewhere.
+      if (realRoot && isInside(realRoot, real)) {
+        const st = await stat(real);
+        if (!st.isFile()) throw new MeshError('NOT_A_FILE', `source "${source}" is not a regular file`);
+        return real;
+      }
+    }
+    throw new MeshError('SOURCE_NOT_ALLOWED', `source "${source}" is outside the hub source roots`);
+  }
+  throw new MeshError('NOT_FOUND', `source "${source}" does not exist under the source roots`);
+}
+
