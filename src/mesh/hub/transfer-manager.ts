@@ -4,24 +4,21 @@
 // that restarts, leaves the delivery pending in the store; it resumes when
 // the node attaches. Callers get each node's outcome as data.
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { inflate as inflateCb } from 'node:zlib';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { DeliverRequest, Progress } from '../protocol/frames.js';
+import type { Progress } from '../protocol/frames.js';
 import type { MeshStore, StoreSnapshot } from '../store/mesh-store.js';
 import type { DeliveryRecord, TransferRecord } from '../store/records.js';
 import { ChunkCache } from './chunk-cache.js';
 import { DeliveryLane } from './delivery-lane.js';
 import type { Registry } from './registry.js';
-import { chunkFile, stageBuffer, stageFile, type Staged } from './transfer-stage.js';
+import { laneKey, newLive, settle, waitOutcome, type LiveTransfer, type NodeOutcome, type OutcomeStatus, type TransferProgress } from './transfer-live.js';
+import { deliverRequest, stageBuffer, stageFile, type Staged } from './transfer-stage.js';
 
-const inflate = promisify(inflateCb);
+export type { NodeOutcome, OutcomeStatus, TransferProgress } from './transfer-live.js';
 
-/** Files up to this size travel inline on the control stream. */
-export const INLINE_MAX_BYTES = 256 * 1024;
 /** Finished transfers whose outcomes stay readable. */
 const KEEP_FINISHED = 100;
 /** Progress is written to the store at most this often per delivery, ms. */
@@ -34,38 +31,6 @@ const STALL_TIMEOUT_MS = 120_000;
 const MAX_DELIVERY_ATTEMPTS = 3;
 /** Delay before the next attempt, times the attempt number, ms. */
 const RETRY_DELAY_MS = 2_000;
-
-export type OutcomeStatus = 'ok' | 'offline' | 'failed' | 'pending' | 'cancelled';
-
-export interface NodeOutcome {
-  node: string;
-  status: OutcomeStatus;
-  sha256?: string;
-  size?: number;
-  fetchedBytes?: number;
-  error?: { code: string; message: string };
-}
-
-export interface TransferProgress {
-  transferId: string;
-  kind: TransferRecord['kind'];
-  session: string;
-  path: string;
-  size: number;
-  nodes: Array<{ node: string; state: DeliveryRecord['state']; bytes: number; sentBytes: number }>;
-}
-
-interface LiveTransfer {
-  record: TransferRecord;
-  deliveries: Map<string, DeliveryRecord>;
-  waiters: Map<string, Array<(o: NodeOutcome) => void>>;
-  outcomes: Map<string, NodeOutcome>;
-  sentBytes: Map<string, number>;
-  persistedAt: Map<string, number>;
-  /** Failed attempts per node since the hub started. */
-  failures: Map<string, number>;
-  abort: AbortController;
-}
 
 export interface TransferDeps {
   store: MeshStore;
@@ -190,32 +155,7 @@ export class TransferManager {
   async outcomes(transferId: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<NodeOutcome[]> {
     const live = this.live.get(transferId) ?? this.finished.get(transferId);
     if (!live) throw new MeshError('TRANSFER_NOT_FOUND', `transfer ${transferId} is not running`);
-    return Promise.all(live.record.targets.map((node) => this.outcomeOf(live, node, options)));
-  }
-
-  private outcomeOf(live: LiveTransfer, node: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<NodeOutcome> {
-    const settled = live.outcomes.get(node);
-    if (settled) return Promise.resolve(settled);
-    const delivery = live.deliveries.get(node);
-    if (delivery?.state === 'done') return Promise.resolve({ node, status: 'ok', sha256: live.record.sha256, size: live.record.size });
-    if (delivery?.state === 'failed') return Promise.resolve({ node, status: 'failed', error: delivery.error });
-    if (!delivery) return Promise.resolve({ node, status: 'cancelled' });
-    if (!this.deps.registry.isOnline(node)) return Promise.resolve({ node, status: 'offline' });
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done({ node, status: 'pending' }), options.timeoutMs);
-      const onAbort = () => done({ node, status: 'cancelled' });
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const list = live.waiters.get(node) ?? [];
-      live.waiters.set(node, list);
-      function done(o: NodeOutcome): void {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        const i = list.indexOf(done);
-        if (i >= 0) list.splice(i, 1);
-        resolve(o);
-      }
-      list.push(done);
-    });
+    return Promise.all(live.record.targets.map((node) => waitOutcome(live, node, this.deps.registry.isOnline(node), options)));
   }
 
   /** Stop a transfer everywhere: running deliveries are cancelled and their part files removed. */
@@ -230,7 +170,7 @@ export class TransferManager {
         const delivery = live.deliveries.get(node);
         if (delivery?.state === 'pending') {
           await link?.request('cancel', { transferId, session, path: p }, { timeoutMs: 15_000 }).catch(() => {});
-          this.settle(live, { node, status: 'cancelled' });
+          settle(live, { node, status: 'cancelled' });
         }
       }),
     );
@@ -277,12 +217,12 @@ export class TransferManager {
     }, Math.min(STALL_TIMEOUT_MS, 10_000));
     watchdog.unref();
     try {
-      const reply = await link.request('deliver', await this.deliverRequest(live.record), { timeoutMs: DELIVER_TIMEOUT_MS, signal: attempt.signal });
+      const reply = await link.request('deliver', await deliverRequest(live.record, this.stagingDir(live.record.id)), { timeoutMs: DELIVER_TIMEOUT_MS, signal: attempt.signal });
       if (reply.sha256 !== live.record.sha256) {
         throw new MeshError('CHECKSUM_MISMATCH', `node ${node} wrote SHA-256 ${reply.sha256}, expected ${live.record.sha256}`);
       }
       await this.record(live, node, 'done');
-      this.settle(live, { node, status: 'ok', sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes) });
+      settle(live, { node, status: 'ok', sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes) });
     } catch (err) {
       if (live.abort.signal.aborted) return; // cancel() settles and forgets
       const mesh = attempt.signal.aborted
@@ -301,32 +241,12 @@ export class TransferManager {
       }
       this.deps.log.warn({ node, transfer: transferId, code: mesh.code, err: mesh.message }, 'delivery failed');
       await this.record(live, node, 'failed', { code: mesh.code, message: mesh.message });
-      this.settle(live, { node, status: 'failed', error: { code: mesh.code, message: mesh.message } });
+      settle(live, { node, status: 'failed', error: { code: mesh.code, message: mesh.message } });
     } finally {
       clearInterval(watchdog);
       live.abort.signal.removeEventListener('abort', onCancel);
       await this.finishIfDone(live);
     }
-  }
-
-  private async deliverRequest(record: TransferRecord): Promise<DeliverRequest> {
-    const base = {
-      transferId: record.id,
-      session: record.session,
-      path: record.path,
-      size: record.size,
-      sha256: record.sha256,
-      chunkSize: record.chunkSize,
-      chunkSha256: record.chunks.map((c) => c.sha256),
-    };
-    if (record.size > INLINE_MAX_BYTES) return { ...base, inline: false, data: Buffer.alloc(0) };
-    const chunk = record.chunks[0];
-    let data = Buffer.alloc(0);
-    if (chunk) {
-      data = await readFile(chunkFile(this.stagingDir(record.id), 0));
-      if (chunk.compressed) data = await inflate(data);
-    }
-    return { ...base, inline: true, data };
   }
 
   private async record(live: LiveTransfer, node: string, state: DeliveryRecord['state'], error?: DeliveryRecord['error']): Promise<void> {
@@ -336,11 +256,6 @@ export class TransferManager {
     if (state === 'done') next.bytes = live.record.size;
     live.deliveries.set(node, next);
     await this.deps.store.putDelivery(next);
-  }
-
-  private settle(live: LiveTransfer, outcome: NodeOutcome): void {
-    live.outcomes.set(outcome.node, outcome);
-    for (const w of [...(live.waiters.get(outcome.node) ?? [])]) w(outcome);
   }
 
   private settleWaiters(node: string, status: OutcomeStatus): void {
@@ -378,28 +293,11 @@ export class TransferManager {
         if (d?.state !== 'pending') continue;
         older.deliveries.delete(node);
         await this.deps.store.deleteDelivery(r.id, node);
-        this.settle(older, { node, status: 'cancelled', error: { code: 'CANCELLED', message: `superseded by transfer ${newer.id}` } });
+        settle(older, { node, status: 'cancelled', error: { code: 'CANCELLED', message: `superseded by transfer ${newer.id}` } });
       }
       await this.finishIfDone(older);
     }
   }
-}
-
-function newLive(record: TransferRecord, deliveries: DeliveryRecord[]): LiveTransfer {
-  return {
-    record,
-    deliveries: new Map(deliveries.map((d) => [d.node, d])),
-    waiters: new Map(),
-    outcomes: new Map(),
-    sentBytes: new Map(),
-    persistedAt: new Map(),
-    failures: new Map(),
-    abort: new AbortController(),
-  };
-}
-
-function laneKey(record: TransferRecord): string {
-  return `${record.session}\0${record.path}`;
 }
 
 function newTransferId(): string {

@@ -4,18 +4,22 @@
 // restart. All I/O and compression is asynchronous (zlib runs on the libuv
 // pool); the only work on the loop is hashing one chunk at a time.
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { deflate as deflateCb, constants as zlibConstants } from 'node:zlib';
+import { deflate as deflateCb, inflate as inflateCb, constants as zlibConstants } from 'node:zlib';
 import { MeshError } from '../../errors.js';
 import { CHUNK_SIZE, COMPRESSION_PROBE_BYTES, planChunks, worthCompressing, type ChunkSpan } from '../fs/chunk-plan.js';
 import { ensureDirDurable, fsyncDir } from '../fs/durable.js';
 import { sha256Hex } from '../fs/hash.js';
-import type { ChunkInfo } from '../store/records.js';
+import type { DeliverRequest } from '../protocol/frames.js';
+import type { ChunkInfo, TransferRecord } from '../store/records.js';
 
 const deflate = promisify(deflateCb);
+const inflate = promisify(inflateCb);
+/** Files up to this size travel inline on the control stream. */
+export const INLINE_MAX_BYTES = 256 * 1024;
 const DEFLATE_OPTIONS = { level: zlibConstants.Z_BEST_SPEED };
 /** Chunks in flight while staging: enough to keep both cores busy, small enough for memory. */
 const STAGING_CONCURRENCY = 2;
@@ -117,4 +121,25 @@ async function readSpan(handle: FileHandle, span: ChunkSpan): Promise<Buffer> {
     done += bytesRead;
   }
   return buf;
+}
+
+/** The deliver request for a staged transfer; small files carry their bytes inline. */
+export async function deliverRequest(record: TransferRecord, stagingDir: string): Promise<DeliverRequest> {
+  const base = {
+    transferId: record.id,
+    session: record.session,
+    path: record.path,
+    size: record.size,
+    sha256: record.sha256,
+    chunkSize: record.chunkSize,
+    chunkSha256: record.chunks.map((c) => c.sha256),
+  };
+  if (record.size > INLINE_MAX_BYTES) return { ...base, inline: false, data: Buffer.alloc(0) };
+  const chunk = record.chunks[0];
+  let data = Buffer.alloc(0);
+  if (chunk) {
+    data = await readFile(chunkFile(stagingDir, 0));
+    if (chunk.compressed) data = await inflate(data);
+  }
+  return { ...base, inline: true, data };
 }
