@@ -193,6 +193,13 @@ export async function killAll(procs: Array<{ kill(signal?: NodeJS.Signals): Prom
   await Promise.all(procs.map((p) => p?.kill('SIGTERM').catch(() => {})));
 }
 
+/** Stop what a scenario started, whatever happened to it: the nodes first, then the hub. */
+export async function stopMesh(nodes: BenchProcess[], hub: BenchHub | undefined): Promise<void> {
+  await killAll(nodes);
+  await hub?.stop().catch(() => {});
+  await killAll([hub?.proc]);
+}
+
 export interface PushOutcome {
   node: string;
   status: string;

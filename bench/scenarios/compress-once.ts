@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { makeTestFile } from '../lib/data.js';
-import { expectAllOk, killAll, startBenchHub, startBenchNode, waitAttached, type BenchHub, type PushOutcome } from '../lib/mesh.js';
+import { expectAllOk, startBenchHub, startBenchNode, waitAttached, type BenchHub, type PushOutcome, stopMesh } from '../lib/mesh.js';
 import { cpuTimeMs, tmpWorkspace, type BenchProcess } from '../lib/proc.js';
 import { printTable, ratio, RESULTS_DIR, writeBarChartSvg, writeResult } from '../lib/report.js';
 import type { ScenarioOptions } from '../lib/scenario.js';
@@ -84,9 +84,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     });
     process.stdout.write(`\nresults: ${path.relative(process.cwd(), file)}\n`);
   } finally {
-    await killAll(nodes);
-    await hub?.stop().catch(() => {});
-    await killAll([hub?.proc]);
+    await stopMesh(nodes, hub);
     await ws.cleanup();
   }
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startThrottleProxy, type ThrottleProxy } from '../../test/support/throttle-proxy.js';
 import { runSequentialBroadcast } from '../baselines/sequential-broadcast.js';
 import { makeTestFile } from '../lib/data.js';
-import { expectAllOk, killAll, startBenchHub, startBenchNode, waitAttached, waitDelivered, type BenchHub, type PushOutcome } from '../lib/mesh.js';
+import { expectAllOk, startBenchHub, startBenchNode, waitAttached, waitDelivered, type BenchHub, type PushOutcome, stopMesh } from '../lib/mesh.js';
 import { tmpWorkspace, type BenchProcess } from '../lib/proc.js';
 import { printTable, ratio, RESULTS_DIR, writeBarChartSvg, writeResult } from '../lib/report.js';
 import type { ScenarioOptions } from '../lib/scenario.js';
@@ -111,9 +111,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     });
     process.stdout.write(`\nresults: ${path.relative(process.cwd(), file)}\n`);
   } finally {
-    await killAll(nodes);
-    await hub?.stop().catch(() => {});
-    await killAll([hub?.proc]);
+    await stopMesh(nodes, hub);
     await proxy?.close();
     await ws.cleanup();
   }

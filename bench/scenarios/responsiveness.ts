@@ -7,7 +7,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { makeTestFile } from '../lib/data.js';
 import { summarizeMs, type LatencyResult } from '../lib/latency.js';
 import { connectHttp } from '../lib/mcp-client.js';
-import { expectAllOk, killAll, startBenchHub, startBenchNode, waitAttached, type BenchHub, type PushOutcome } from '../lib/mesh.js';
+import { expectAllOk, startBenchHub, startBenchNode, waitAttached, type BenchHub, type PushOutcome, stopMesh } from '../lib/mesh.js';
 import { tmpWorkspace, type BenchProcess } from '../lib/proc.js';
 import { printTable, ratio, RESULTS_DIR, writeBarChartSvg, writeResult } from '../lib/report.js';
 import type { ScenarioOptions } from '../lib/scenario.js';
@@ -114,9 +114,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     process.stdout.write(`\nresults: ${path.relative(process.cwd(), file)}\n`);
   } finally {
     await client?.close().catch(() => {});
-    await killAll(nodes);
-    await hub?.stop().catch(() => {});
-    await killAll([hub?.proc]);
+    await stopMesh(nodes, hub);
     await ws.cleanup();
   }
 }

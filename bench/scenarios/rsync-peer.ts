@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { runRsyncPeer } from '../baselines/rsync.js';
 import { makeTestFile } from '../lib/data.js';
-import { expectAllOk, killAll, startBenchHub, startBenchNode, waitAttached, type BenchHub, type PushOutcome } from '../lib/mesh.js';
+import { expectAllOk, startBenchHub, startBenchNode, waitAttached, type BenchHub, type PushOutcome, stopMesh } from '../lib/mesh.js';
 import { tmpWorkspace, type BenchProcess } from '../lib/proc.js';
 import { mibPerSecond, printTable, ratio, RESULTS_DIR, writeBarChartSvg, writeResult } from '../lib/report.js';
 import type { ScenarioOptions } from '../lib/scenario.js';
@@ -55,9 +55,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     });
     process.stdout.write(`\nresults: ${path.relative(process.cwd(), file)}\n`);
   } finally {
-    await killAll(nodes);
-    await hub?.stop().catch(() => {});
-    await killAll([hub?.proc]);
+    await stopMesh(nodes, hub);
     await ws.cleanup();
   }
 }
