@@ -61,6 +61,20 @@ describe('throttle proxy', () => {
     expect(proxy.stats()).toEqual({ up: 0, down: 3 * MiB });
   });
 
+  // Regression: once the bucket ran dry the pump looped on tiny refills
+  // instead of waiting a tick, burning a whole core and starving the nodes.
+  it('waits for tokens instead of spinning while throttled', async () => {
+    const payload = randomBytes(1 * MiB);
+    const server = await startTarget((s) => s.end(payload));
+    const proxy = await proxyTo(server, 1 * MiB);
+    const cpuBefore = process.cpuUsage();
+    const { data, ms } = await exchange(proxy.port);
+    const cpu = process.cpuUsage(cpuBefore);
+    expect(data.equals(payload)).toBe(true);
+    // Moving 1 MiB costs milliseconds of CPU; a spinning pump costs the whole wall time.
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(ms * 0.5);
+  });
+
   it('throttles the upload direction too (echo: up, then down)', async () => {
     const payload = randomBytes(2 * MiB);
     const server = await startTarget((s) => s.pipe(s));
