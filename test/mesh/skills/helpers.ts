@@ -8,6 +8,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { currentPath, listVersions, verifySkillCopy, versionPath } from '../../../src/mesh/skills/skill-library.js';
 import type { SkillMeta } from '../../../src/mesh/skills/skill-manifest.js';
+import { MeshError } from '../../../src/errors.js';
 
 export async function makeTemp(tag: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), `mesh-skills-${tag}-`)));
@@ -102,4 +103,15 @@ export async function expectSiteConsistent(sitePath: string, libraryRoot: string
   }
   expect(info.isDirectory()).toBe(true);
   return { kind: 'folder', snapshot: await snapshotTree(sitePath) };
+}
+
+/** The MeshError a promise is refused with; fails the test if it resolves. */
+export async function refusal(p: Promise<unknown>): Promise<MeshError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(MeshError);
+    return err as MeshError;
+  }
+  throw new Error('expected a refusal');
 }

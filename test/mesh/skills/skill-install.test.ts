@@ -9,7 +9,7 @@ import { installSkill, type InstallOptions } from '../../../src/mesh/skills/skil
 import { readSkillFiles } from '../../../src/mesh/skills/skill-library.js';
 import { skillContentHash } from '../../../src/mesh/skills/skill-manifest.js';
 import { recoverPromotions } from '../../../src/mesh/skills/skill-recover.js';
-import { expectLibraryConsistent, expectSiteConsistent, makeTemp, skillMd, snapshotTree, writeSkill } from './helpers.js';
+import { expectLibraryConsistent, expectSiteConsistent, makeTemp, refusal, skillMd, snapshotTree, writeSkill } from './helpers.js';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let library: string;
@@ -35,16 +35,6 @@ function delivery(name: string, extra: Record<string, string>, version = 1): Ins
     files.map((f) => ({ path: f.path, executable: (f.mode & 0o111) !== 0, sha256: createHash('sha256').update(f.data).digest('hex') })),
   );
   return { libraryRoot: library, name, version, sha256, files, links: [] };
-}
-
-async function refusal(p: Promise<unknown>): Promise<MeshError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshError);
-    return err as MeshError;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('installSkill', () => {

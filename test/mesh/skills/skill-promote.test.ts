@@ -10,14 +10,7 @@ import {
   readSkillMeta,
 } from '../../../src/mesh/skills/skill-library.js';
 import { promoteSkill, type PromoteOptions } from '../../../src/mesh/skills/skill-promote.js';
-import {
-  expectLibraryConsistent,
-  expectSiteConsistent,
-  makeTemp,
-  skillMd,
-  snapshotTree,
-  writeSkill,
-} from './helpers.js';
+import { expectLibraryConsistent, expectSiteConsistent, makeTemp, refusal, skillMd, snapshotTree, writeSkill } from './helpers.js';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let library: string;
@@ -32,16 +25,6 @@ afterEach(async () => tmp.cleanup());
 
 function opts(s: string, skillPath: string, extra: Partial<PromoteOptions> = {}): PromoteOptions {
   return { sessionRoot: session(s), sessionName: s, skillPath, libraryRoot: library, ...extra };
-}
-
-async function refusal(p: Promise<unknown>): Promise<MeshError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshError);
-    return err as MeshError;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('promoteSkill', () => {
