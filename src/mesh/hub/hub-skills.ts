@@ -10,11 +10,14 @@ import { normalizeSessionPath } from '../fs/paths.js';
 import {
   listSkills,
   promoteSkill,
+  currentPath,
   readSkillFiles,
+  readSkillMeta,
   recoverPromotions,
   type PromoteResult,
   type PromoteStep,
   type SkillFile,
+  type SkillMeta,
   type SkillSummary,
 } from '../skills/index.js';
 import type { MeshStore, StoreSnapshot } from '../store/mesh-store.js';
@@ -28,6 +31,8 @@ export interface SkillsDeps {
   registry: Registry;
   log: Logger;
   libraryRoot: string;
+  /** Folder holding every session's mirror. */
+  sessionsRoot: string;
   mirrorRoot(session: string): string;
   /** Test hook: awaited at each promotion step (crash tests pause here). */
   stepHook?: (step: PromoteStep) => Promise<void>;
@@ -49,9 +54,8 @@ export class HubSkills {
 
   /** After a restart: finish or roll back interrupted promotions, reload records and pending deliveries. */
   async restore(snapshot: StoreSnapshot): Promise<void> {
-    const sessionsDir = path.dirname(this.deps.mirrorRoot('x'));
-    const sessions = await readdir(sessionsDir).catch(() => [] as string[]);
-    const report = await recoverPromotions(this.deps.libraryRoot, sessions.map((s) => path.join(sessionsDir, s)));
+    const sessions = await readdir(this.deps.sessionsRoot).catch(() => [] as string[]);
+    const report = await recoverPromotions(this.deps.libraryRoot, sessions.map((s) => path.join(this.deps.sessionsRoot, s)));
     if (report.removedTemp.length || report.removedIncomplete.length || report.restored.length || report.sites.length) {
       this.deps.log.warn({ recovery: report }, 'recovered interrupted skill promotions');
     }
@@ -91,9 +95,13 @@ export class HubSkills {
   }
 
   async read(name: string): Promise<SkillFile[]> {
-    const summary = (await this.list()).find((s) => s.name === name);
-    if (!summary) throw new MeshError('SKILL_NOT_FOUND', `no skill named "${name}" in the library`);
-    return readSkillFiles(summary.path);
+    return (await this.current(name)).files;
+  }
+
+  /** The current library version of one skill: its record and files (SKILL_NOT_FOUND if none). */
+  private async current(name: string): Promise<{ meta: SkillMeta; files: SkillFile[] }> {
+    const meta = await readSkillMeta(this.deps.libraryRoot, name);
+    return { meta, files: await readSkillFiles(currentPath(this.deps.libraryRoot, name)) };
   }
 
   /** A node attached: send it the skills it is missing. */
@@ -108,9 +116,7 @@ export class HubSkills {
     if (!link || !record || this.delivering.has(key)) return;
     this.delivering.add(key);
     try {
-      const summary = (await this.list()).find((s) => s.name === name);
-      if (!summary) throw new MeshError('SKILL_NOT_FOUND', `skill "${name}" vanished from the library`);
-      const files = await readSkillFiles(summary.path);
+      const { meta: summary, files } = await this.current(name);
       const memberOf = new Set(this.deps.membership.sessionsOf(node));
       await link.request(
         'installSkill',

@@ -104,6 +104,7 @@ export class Hub {
       registry: this.registry,
       log: this.log,
       libraryRoot: path.join(options.dataDir, 'skills'),
+      sessionsRoot: path.join(options.dataDir, 'sessions'),
       mirrorRoot: (s) => this.mirrorRoot(s),
     });
   }

@@ -14,6 +14,7 @@ export { promoteSkill, type PromoteOptions, type PromoteResult, type PromoteStep
 export { installSkill, type InstallOptions, type InstallResult } from './skill-install.js';
 export { recoverPromotions, type RecoveryReport } from './skill-recover.js';
 export {
+  currentPath,
   listSkills,
   listVersions,
   readSkillFiles,
