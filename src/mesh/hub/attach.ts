@@ -5,6 +5,7 @@ import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { validateNodeId, validateSessionName } from '../fs/paths.js';
 import type { Hello, ManifestReport, NodeFrame, Progress } from '../protocol/frames.js';
+import { endCallWithError } from '../protocol/status.js';
 import type { Membership } from './membership.js';
 import { NodeLink, type ControlCall } from './node-link.js';
 import type { Registry } from './registry.js';
@@ -33,7 +34,7 @@ export function handleAttach(call: ControlCall, deps: AttachDeps): void {
     const mesh = toMeshError(err);
     deps.log.warn({ peer, node: link?.nodeId, code: mesh.code, err: mesh.message }, 'control stream closed with an error');
     if (link) deps.registry.remove(link);
-    call.emit('error', { code: mesh.grpcStatus, details: `${mesh.code}: ${mesh.message}` } as never);
+    endCallWithError(call, mesh);
   }
 
   async function onHello(hello: Hello): Promise<void> {

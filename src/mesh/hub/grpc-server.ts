@@ -7,6 +7,7 @@ import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { SERVER_OPTIONS, meshServiceDefinition } from '../protocol/load.js';
 import { isLoopbackHost, splitHostPort } from '../protocol/address.js';
+import { endCallWithError } from '../protocol/status.js';
 
 export interface TlsFiles {
   cert: string;
@@ -78,12 +79,6 @@ async function serverTls(tls: TlsFiles): Promise<grpc.ServerCredentials> {
   return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], Boolean(ca));
 }
 
-function refuse(call: { emit(event: 'error', err: grpc.ServiceError): unknown }, err: unknown): void {
-  const mesh = toMeshError(err);
-  const status: Partial<grpc.ServiceError> = { code: mesh.grpcStatus, details: `${mesh.code}: ${mesh.message}` };
-  call.emit('error', status as grpc.ServiceError);
-}
-
 function guardBidi(
   handler: grpc.handleBidiStreamingCall<unknown, unknown>,
   authenticate: Authenticate,
@@ -94,7 +89,7 @@ function guardBidi(
       () => handler(call),
       (err) => {
         log.warn({ peer: call.getPeer(), err: toMeshError(err).message }, 'attach refused');
-        refuse(call, err);
+        endCallWithError(call, err);
       },
     );
   };
@@ -110,7 +105,7 @@ function guardServerStream(
       () => handler(call),
       (err) => {
         log.warn({ peer: call.getPeer(), err: toMeshError(err).message }, 'fetch refused');
-        refuse(call, err);
+        endCallWithError(call, err);
       },
     );
   };

@@ -12,6 +12,7 @@ import { faultValue } from '../faults.js';
 import type { Chunk, FetchRequest } from '../protocol/frames.js';
 import type { TransferRecord } from '../store/records.js';
 import { encodeChunk } from '../protocol/load.js';
+import { endCallWithError } from '../protocol/status.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { chunkFile } from './transfer-stage.js';
 
@@ -43,7 +44,7 @@ export function handleFetch(call: grpc.ServerWritableStream<FetchRequest, Chunk>
     const mesh = toMeshError(err);
     if (!call.cancelled) {
       deps.log.warn({ node, transfer: call.request.transferId, code: mesh.code, err: mesh.message }, 'fetch failed');
-      call.emit('error', { code: mesh.grpcStatus, details: `${mesh.code}: ${mesh.message}` } as never);
+      endCallWithError(call, mesh);
     }
   });
 }
