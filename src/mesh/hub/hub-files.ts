@@ -55,9 +55,7 @@ export class HubFiles {
 
   /** Check that a session exists and `node` (when named) may be asked about it. */
   checkTarget(session: string, node?: string): void {
-    if (!this.deps.membership.sessionExists(session)) {
-      throw new MeshError('SESSION_NOT_FOUND', `no session named "${session}"`, { session });
-    }
+    this.deps.membership.requireSession(session);
     if (node === undefined || node === MIRROR || node === '*') return;
     if (!this.deps.membership.nodes().includes(node)) throw new MeshError('NODE_NOT_FOUND', `no node named "${node}"`, { node });
     if (!this.deps.membership.has(session, node)) {

@@ -4,7 +4,7 @@
 // they come back (pending skill deliveries live in the store).
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { MeshError, toMeshError } from '../../errors.js';
+import { toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { normalizeSessionPath } from '../fs/paths.js';
 import {
@@ -64,7 +64,7 @@ export class HubSkills {
   }
 
   async promote(session: string, skillPath: string, options: { replace?: boolean } = {}): Promise<PromoteOutcome> {
-    if (!this.deps.membership.sessionExists(session)) throw new MeshError('SESSION_NOT_FOUND', `no session named "${session}"`, { session });
+    this.deps.membership.requireSession(session);
     const rel = normalizeSessionPath(skillPath.includes('/') ? skillPath : `skills/${skillPath}`);
     const result = await promoteSkill({
       sessionRoot: this.deps.mirrorRoot(session),

@@ -253,7 +253,7 @@ export class Hub {
     options: { signal?: AbortSignal; onProgress?: (p: PushProgress) => void } = {},
   ): Promise<PushResult> {
     validateSessionName(session);
-    if (!this.membership.sessionExists(session)) throw new MeshError('SESSION_NOT_FOUND', `no session named "${session}"`, { session });
+    this.membership.requireSession(session);
     const file = await resolveSource(this.options.sourceRoots, source);
     const p = normalizeSessionPath(dest ?? path.basename(file));
     const root = await this.ensureSession(session);

@@ -1,6 +1,7 @@
 // Which node belongs to which session. Guarded by the store: an edge is in
 // memory only after its key is stored, so a join is acknowledged only once it
 // survives a hub crash, and a restart rebuilds this index from the store.
+import { MeshError } from '../../errors.js';
 import { validateSessionName } from '../fs/paths.js';
 import type { MeshStore } from '../store/mesh-store.js';
 import type { MembershipRecord } from '../store/records.js';
@@ -31,6 +32,11 @@ export class Membership {
 
   sessionExists(session: string): boolean {
     return this.bySession.has(session) || this.extraSessions.has(session);
+  }
+
+  /** Throw SESSION_NOT_FOUND unless the session exists. */
+  requireSession(session: string): void {
+    if (!this.sessionExists(session)) throw new MeshError('SESSION_NOT_FOUND', `no session named "${session}"`, { session });
   }
 
   /** Note a session that exists on the hub (e.g. its mirror folder) even with no members. */
