@@ -8,7 +8,8 @@ import { DEFAULTS, envList, parseDriftMode, pick, requireValue } from './config.
 import { toMeshError } from './errors.js';
 import { createLogger } from './log.js';
 import { Hub } from './mesh/hub/hub.js';
-import { createToken, revokeToken } from './mesh/hub/tokens.js';
+import { parseGrantList } from './mesh/hub/grants.js';
+import { changeGrants, createToken, listTokens, resetNode, revokeToken } from './mesh/hub/tokens.js';
 import { AGENT_VERSION, NodeAgent } from './mesh/node/agent.js';
 import { MeshStore } from './mesh/store/mesh-store.js';
 import { serveHttp } from './mcp/http.js';
@@ -107,38 +108,66 @@ program
     process.once('SIGTERM', () => void shutdown());
   });
 
-const token = program.command('token').description('manage node tokens kept (hashed) in the store');
+const token = program.command('token').description('manage node credentials kept (hashed) in the store; a running hub applies changes within a second');
 const storeOptions = (cmd: Command) =>
   cmd.option('--data <dir>', 'data folder (env MESH_DATA_DIR)').option('--store <url>', 'store URL (env MESH_STORE_URL)');
-async function openStore(opts: { data?: string; store?: string }): Promise<MeshStore> {
-  return MeshStore.open(pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined), path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir)));
+async function withStore<T>(opts: { data?: string; store?: string }, fn: (store: MeshStore) => Promise<T>): Promise<T> {
+  const store = await MeshStore.open(pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined), path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir)));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }
 storeOptions(
   token
     .command('create')
     .description('mint a token; it is printed once')
     .option('--name <name>', 'label', 'node')
-    .option('--node <id>', 'bind the token to one node id (recommended)'),
+    .option('--node <id>', "make it this node id's own credential (without: it only enrols new node ids, each of which then gets its own)")
+    .requiredOption('--sessions <list>', "sessions it grants, comma-separated, or '*' for every session"),
 ).action(async (opts) => {
-  const store = await openStore(opts);
-  const { token: value, record } = await createToken(store, opts.name, opts.node);
-  await store.close();
+  const { token: value, record } = await withStore(opts, (store) => createToken(store, { name: opts.name, node: opts.node, sessions: parseGrantList(opts.sessions) }));
   process.stdout.write(`${value}\n`);
-  process.stderr.write(`token ${record.id} (${record.name}) created; it is not shown again\n`);
+  process.stderr.write(`token ${record.id} (${record.name}) created, granting ${record.sessions!.join(',')}; it is not shown again\n`);
 });
-storeOptions(token.command('list').description('list tokens (ids and names, never the secrets)')).action(async (opts) => {
-  const store = await openStore(opts);
-  const tokens = await store.listTokens();
-  await store.close();
-  for (const { record } of tokens.sort((a, b) => a.record.createdAt - b.record.createdAt)) {
+storeOptions(token.command('list').description('list credentials: id, name, node, grants, created, state (never the secrets)')).action(async (opts) => {
+  for (const record of await withStore(opts, listTokens)) {
     const state = record.revokedAt ? `revoked ${new Date(record.revokedAt).toISOString()}` : 'active';
-    process.stdout.write(`${record.id}\t${record.name}\t${record.node ?? '*'}\t${new Date(record.createdAt).toISOString()}\t${state}\n`);
+    const node = record.node ?? (record.origin === 'issued' ? '?' : '(enrols)');
+    process.stdout.write(`${record.id}\t${record.name}\t${node}\t${(record.sessions ?? ['*']).join(',')}\t${new Date(record.createdAt).toISOString()}\t${state}\n`);
   }
 });
-storeOptions(token.command('revoke').description('revoke a token by id').argument('<id>')).action(async (id: string, opts) => {
-  const store = await openStore(opts);
-  await revokeToken(store, id).finally(() => store.close());
-  process.stderr.write(`token ${id} revoked\n`);
+storeOptions(token.command('revoke').description('revoke a token (by id, or an enrolled node id); its open streams are closed').argument('<id>')).action(async (id: string, opts) => {
+  const record = await withStore(opts, (store) => revokeToken(store, id));
+  process.stderr.write(`token ${record.id} revoked\n`);
+});
+storeOptions(
+  token
+    .command('grant')
+    .description('grant sessions to a token (by id, or an enrolled node id); open streams join them at once')
+    .argument('<id>')
+    .argument('<sessions>', "comma-separated session names, or '*'")
+    .option('--replace', 'set the grants to exactly this list'),
+).action(async (id: string, sessions: string, opts) => {
+  const record = await withStore(opts, (store) => changeGrants(store, id, parseGrantList(sessions, 'sessions'), opts.replace ? 'replace' : 'add'));
+  process.stderr.write(`token ${record.id} now grants ${record.sessions!.join(',') || '(nothing)'}\n`);
+});
+storeOptions(
+  token
+    .command('ungrant')
+    .description('withdraw sessions from a token (by id, or an enrolled node id); its nodes leave them at once')
+    .argument('<id>')
+    .argument('<sessions>', 'comma-separated session names'),
+).action(async (id: string, sessions: string, opts) => {
+  const record = await withStore(opts, (store) => changeGrants(store, id, parseGrantList(sessions, 'sessions'), 'remove'));
+  process.stderr.write(`token ${record.id} now grants ${record.sessions!.join(',') || '(nothing)'}\n`);
+});
+storeOptions(
+  token.command('reset').description('re-enrol a node id (reinstalled, or its credential lost): revokes its credentials').argument('<node>'),
+).action(async (node: string, opts) => {
+  const { revoked } = await withStore(opts, (store) => resetNode(store, node));
+  process.stderr.write(`node ${node} reset (revoked ${revoked.join(', ') || 'nothing'}); it enrols again with a shared token\n`);
 });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,13 +1,18 @@
-// The hub side of a node's control stream: hello -> reconcile memberships ->
+// The hub side of a node's control stream: hello -> enrol (first attach of
+// an id with a shared token) -> reconcile memberships against the grants ->
 // welcome, then replies, heartbeats, manifests, progress and joins. Every
 // frame is validated here, at the protocol edge, before the hub sees it.
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { validateNodeId, validateSessionName } from '../fs/paths.js';
 import type { Hello, ManifestReport, NodeFrame, Progress } from '../protocol/frames.js';
-import { endCallWithError } from '../protocol/status.js';
-import type { Membership } from './membership.js';
+import { checkManifest, checkProgress } from '../protocol/frame-checks.js';
+import { grantsSession } from './grants.js';
+import { notGranted, type Membership } from './membership.js';
+import type { NodeAuthority } from './node-auth.js';
 import { NodeLink, type ControlCall } from './node-link.js';
+import type { OpenCall } from './open-calls.js';
+import { RateLimiter } from './rate-limit.js';
 import type { Registry } from './registry.js';
 
 /** Narrow view of the hub that the control stream needs. */
@@ -15,48 +20,112 @@ export interface AttachDeps {
   hubId: string;
   membership: Membership;
   registry: Registry;
+  authority: NodeAuthority;
   log: Logger;
   /** Called after welcome, and after a join, so pending work can flow. */
   onSessionsReady(link: NodeLink, sessions: string[]): void;
+  /** Memberships of `node` that ended (grant withdrawn): drop what was on its way there. */
+  onSessionsLeft(node: string, sessions: string[]): Promise<void>;
   onManifest(link: NodeLink, report: ManifestReport): void;
   onProgress(link: NodeLink, progress: Progress): void;
+  /** Whether a warning caused by this node may be logged now (per-node log budget). */
+  mayLog(node: string): boolean;
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
+/** Sessions one hello may name. */
+export const MAX_SESSIONS_PER_HELLO = 256;
+/** Joins one node may ask for: a burst, then this many a minute. */
+export const JOIN_RATE = { burst: 20, perMinute: 60 };
 
-export function handleAttach(call: ControlCall, deps: AttachDeps): void {
+const joinLimiter = new RateLimiter(JOIN_RATE);
+
+export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps): void {
   let link: NodeLink | undefined;
   const peer = call.getPeer();
+  /** Sessions this node asked for and was denied: joined by themselves if a grant arrives. */
+  const denied = new Set<string>();
   const helloTimer = setTimeout(() => fail(new MeshError('INVALID_ARGUMENT', 'no hello within 10 s')), HELLO_TIMEOUT_MS);
+  const granted = (session: string) => grantsSession(open.principal.grants, session);
 
   function fail(err: unknown): void {
     clearTimeout(helloTimer);
     const mesh = toMeshError(err);
     deps.log.warn({ peer, node: link?.nodeId, code: mesh.code, err: mesh.message }, 'control stream closed with an error');
     if (link) deps.registry.remove(link);
-    endCallWithError(call, mesh);
+    open.end(mesh);
   }
 
   async function onHello(hello: Hello): Promise<void> {
     clearTimeout(helloTimer);
     validateNodeId(hello.nodeId);
     // Security: the id in the hello must be the one the call was authenticated for.
-    if (call.metadata.get('x-mesh-node')[0] !== hello.nodeId) {
-      throw new MeshError('UNAUTHENTICATED', `hello names node "${hello.nodeId}" but the call was made as "${String(call.metadata.get('x-mesh-node')[0] ?? '')}"`);
+    if (open.principal.node !== hello.nodeId) {
+      throw new MeshError('UNAUTHENTICATED', `hello names node "${hello.nodeId}" but the call was made as "${open.principal.node}"`);
+    }
+    // Security: bounded before any work: a hello naming 100,000 sessions must not cost 100,000 store writes.
+    if (hello.sessions.length > MAX_SESSIONS_PER_HELLO) {
+      throw new MeshError('LIMIT_EXCEEDED', `hello names ${hello.sessions.length} sessions; the limit is ${MAX_SESSIONS_PER_HELLO}`, { limit: MAX_SESSIONS_PER_HELLO });
     }
     for (const s of hello.sessions) validateSessionName(s);
-    const { sessions, added } = await deps.membership.reconcile(hello.nodeId, hello.sessions);
+    const credential = open.principal.kind === 'enrol' ? await deps.authority.enrol(open.principal) : '';
+    if (credential) deps.log.info({ node: hello.nodeId, credential: open.principal.credentialId, peer }, 'node enrolled; its own credential was issued');
+    const result = await deps.membership.reconcile(hello.nodeId, hello.sessions, granted);
+    if (result.removed.length) await deps.onSessionsLeft(hello.nodeId, result.removed);
     if (call.cancelled || call.destroyed) return;
+    for (const d of result.denied) if (d.error.code === 'SESSION_NOT_GRANTED') denied.add(d.session);
     link = new NodeLink(hello.nodeId, call, peer);
     deps.registry.add(link);
-    link.send({ welcome: { sessions, hubId: deps.hubId } });
-    deps.log.info({ node: hello.nodeId, peer, sessions, added, version: hello.version }, 'node attached');
-    deps.onSessionsReady(link, sessions);
+    open.grantsChanged = () => void applyGrants().catch(fail);
+    link.send({
+      welcome: {
+        sessions: result.sessions,
+        hubId: deps.hubId,
+        denied: result.denied.map((d) => ({ session: d.session, error: { code: d.error.code, message: d.error.message } })),
+        credential,
+      },
+    });
+    deps.log.info(
+      { node: hello.nodeId, peer, sessions: result.sessions, added: result.added, removed: result.removed, denied: result.denied.map((d) => d.session), version: hello.version },
+      'node attached',
+    );
+    deps.onSessionsReady(link, result.sessions);
+  }
+
+  /** The credential's grants changed on an open stream: leave what is withdrawn, join what was asked for and is granted now. */
+  async function applyGrants(): Promise<void> {
+    const current = link;
+    if (!current || current.closed) return;
+    const withdrawn = deps.membership.sessionsOf(current.nodeId).filter((s) => !granted(s));
+    for (const session of withdrawn) {
+      if (!(await deps.membership.leave(session, current.nodeId))) continue;
+      denied.add(session);
+      const err = notGranted(current.nodeId, session);
+      current.send({ left: { session, error: { code: err.code, message: err.message } } });
+    }
+    if (withdrawn.length) {
+      await deps.onSessionsLeft(current.nodeId, withdrawn);
+      deps.log.warn({ node: current.nodeId, sessions: withdrawn }, 'grant withdrawn; membership ended');
+    }
+    for (const session of [...denied].filter(granted)) {
+      denied.delete(session);
+      if (!(await deps.membership.join(session, current.nodeId).catch(() => false))) continue;
+      current.send({ joined: { id: 0, session } });
+      deps.onSessionsReady(current, [session]);
+    }
   }
 
   async function onJoin(id: number, session: string): Promise<void> {
     const current = link!;
     try {
+      validateSessionName(session);
+      if (!granted(session)) {
+        denied.add(session);
+        throw notGranted(current.nodeId, session);
+      }
+      if (!joinLimiter.take(current.nodeId)) {
+        throw new MeshError('LIMIT_EXCEEDED', `node "${current.nodeId}" asked to join too often; the limit is ${JOIN_RATE.perMinute} a minute`, { limit: JOIN_RATE.perMinute });
+      }
       await deps.membership.join(session, current.nodeId);
       current.send({ joined: { id, session } });
       deps.onSessionsReady(current, [session]);
@@ -64,6 +133,11 @@ export function handleAttach(call: ControlCall, deps: AttachDeps): void {
       const mesh = toMeshError(err);
       current.send({ joined: { id, session, error: { code: mesh.code, message: mesh.message } } });
     }
+  }
+
+  /** A frame that breaks the protocol is dropped; the warning about it counts against the node's log budget. */
+  function dropped(what: string, err: unknown): void {
+    if (link && deps.mayLog(link.nodeId)) deps.log.warn({ node: link.nodeId, err: toMeshError(err).message }, `${what} dropped`);
   }
 
   call.on('data', (frame: NodeFrame) => {
@@ -80,10 +154,19 @@ export function handleAttach(call: ControlCall, deps: AttachDeps): void {
       case 'heartbeat':
         break;
       case 'manifest':
-        if (deps.membership.has(frame.manifest.session, link.nodeId)) deps.onManifest(link, frame.manifest);
+        if (!deps.membership.has(frame.manifest.session, link.nodeId)) break;
+        try {
+          deps.onManifest(link, checkManifest(frame.manifest));
+        } catch (err) {
+          dropped('manifest', err);
+        }
         break;
       case 'progress':
-        deps.onProgress(link, frame.progress);
+        try {
+          deps.onProgress(link, checkProgress(frame.progress));
+        } catch (err) {
+          dropped('progress', err);
+        }
         break;
       case 'join':
         onJoin(Number(frame.join.id), frame.join.session).catch(fail);

@@ -18,8 +18,14 @@ export interface DriftEvent {
   session: string;
   path: string;
   kind: 'missing' | 'changed' | 'extra';
-  action: 'repairing' | 'reported';
+  /** 'deferred': over the node's repair budget; checked again with its next manifest. */
+  action: 'repairing' | 'reported' | 'deferred';
 }
+
+/** Repairs (each a staged copy of one file) that one node may have queued at once. */
+export const MAX_REPAIRS_PER_NODE = 64;
+/** Bytes of repairs one node may have queued at once: bounds the staging one node can make the hub hold. */
+export const MAX_REPAIR_BYTES_PER_NODE = 256 * 1024 * 1024;
 
 const KEEP_EVENTS = 200;
 
@@ -30,6 +36,8 @@ export interface DriftDeps {
   mirrorRoot(session: string): string;
   /** True while the hub itself is changing this mirror path (a write or push in progress). */
   isChanging(session: string, rel: string): boolean;
+  /** Whether a line caused by this node may be logged now (per-node log budget). */
+  mayLog(node: string): boolean;
 }
 
 export class DriftMonitor {
@@ -68,8 +76,12 @@ export class DriftMonitor {
     const toRepair = [...diff.missing, ...diff.changed.map((c) => c.mirror)].filter((e) => !inFlight.has(e.path));
     for (const entry of toRepair) {
       const kind = diff.missing.includes(entry) ? 'missing' : 'changed';
-      this.record({ at: Date.now(), node, session, path: entry.path, kind, action: repair ? 'repairing' : 'reported' });
-      if (repair) {
+      const queued = this.deps.transfers.pendingRepairs(node);
+      // Security: a node reporting an empty manifest must not make the hub stage its whole mirror again and again.
+      const affordable = queued.count < MAX_REPAIRS_PER_NODE && queued.bytes + entry.size <= MAX_REPAIR_BYTES_PER_NODE;
+      const action = !repair ? 'reported' : affordable ? 'repairing' : 'deferred';
+      this.record({ at: Date.now(), node, session, path: entry.path, kind, action });
+      if (action === 'repairing') {
         await this.deps.transfers.createFromFile('repair', session, entry.path, path.join(this.deps.mirrorRoot(session), entry.path), [node]);
       }
     }
@@ -81,6 +93,6 @@ export class DriftMonitor {
   private record(event: DriftEvent): void {
     this.events.push(event);
     if (this.events.length > KEEP_EVENTS) this.events.splice(0, this.events.length - KEEP_EVENTS);
-    this.deps.log.warn({ event: 'drift', ...event }, `drift: ${event.kind} ${event.session}/${event.path} on ${event.node}`);
+    if (this.deps.mayLog(event.node)) this.deps.log.warn({ event: 'drift', ...event }, `drift: ${event.kind} ${event.session}/${event.path} on ${event.node}`);
   }
 }

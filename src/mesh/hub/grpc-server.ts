@@ -8,6 +8,8 @@ import type { Logger } from '../../log.js';
 import { SERVER_OPTIONS, meshServiceDefinition } from '../protocol/load.js';
 import { isLoopbackHost, splitHostPort } from '../protocol/address.js';
 import { endCallWithError } from '../protocol/status.js';
+import type { Principal } from './node-auth.js';
+import type { OpenCall, OpenCalls } from './open-calls.js';
 
 export interface TlsFiles {
   cert: string;
@@ -24,11 +26,13 @@ export interface GrpcListenOptions {
   insecure?: boolean;
 }
 
-export type Authenticate = (metadata: grpc.Metadata) => Promise<void>;
+/** Resolve a call's metadata to who makes it, or throw UNAUTHENTICATED. */
+export type Authenticate = (metadata: grpc.Metadata) => Promise<Principal>;
 
+/** Handlers run only for authenticated calls, with the call's entry among the open calls. */
 export interface MeshHandlers {
-  attach: grpc.handleBidiStreamingCall<unknown, unknown>;
-  fetch: grpc.handleServerStreamingCall<unknown, unknown>;
+  attach(call: grpc.ServerDuplexStream<unknown, unknown>, open: OpenCall): void;
+  fetch(call: grpc.ServerWritableStream<unknown, unknown>, open: OpenCall): void;
 }
 
 export interface RunningGrpcServer {
@@ -40,6 +44,7 @@ export interface RunningGrpcServer {
 export async function startGrpcServer(
   handlers: MeshHandlers,
   authenticate: Authenticate,
+  calls: OpenCalls,
   options: GrpcListenOptions,
   log: Logger,
 ): Promise<RunningGrpcServer> {
@@ -52,8 +57,8 @@ export async function startGrpcServer(
   }
   const server = new grpc.Server(SERVER_OPTIONS);
   server.addService(meshServiceDefinition(), {
-    Attach: guardBidi(handlers.attach, authenticate, log),
-    Fetch: guardServerStream(handlers.fetch, authenticate, log),
+    Attach: guard('attach', handlers.attach, authenticate, calls, log),
+    Fetch: guard('fetch', handlers.fetch, authenticate, calls, log),
   });
   const credentials = options.tls ? await serverTls(options.tls) : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
@@ -79,32 +84,42 @@ async function serverTls(tls: TlsFiles): Promise<grpc.ServerCredentials> {
   return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], Boolean(ca));
 }
 
-function guardBidi(
-  handler: grpc.handleBidiStreamingCall<unknown, unknown>,
-  authenticate: Authenticate,
-  log: Logger,
-): grpc.handleBidiStreamingCall<unknown, unknown> {
-  return (call) => {
-    authenticate(call.metadata).then(
-      () => handler(call),
-      (err) => {
-        log.warn({ peer: call.getPeer(), err: toMeshError(err).message }, 'attach refused');
-        endCallWithError(call, err);
-      },
-    );
-  };
-}
+type ServerCall = grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
-function guardServerStream(
-  handler: grpc.handleServerStreamingCall<unknown, unknown>,
+/**
+ * Authenticate before any handler logic runs, and keep the call among the
+ * open calls until it ends, so that a revocation can still cut it.
+ */
+function guard<C extends ServerCall>(
+  kind: OpenCall['kind'],
+  handler: (call: C, open: OpenCall) => void,
   authenticate: Authenticate,
+  calls: OpenCalls,
   log: Logger,
-): grpc.handleServerStreamingCall<unknown, unknown> {
+): (call: C) => void {
   return (call) => {
     authenticate(call.metadata).then(
-      () => handler(call),
+      (principal) => {
+        let ended = false;
+        const open: OpenCall = {
+          kind,
+          principal,
+          end: (err) => {
+            if (ended) return;
+            ended = true;
+            endCallWithError(call, err);
+          },
+        };
+        const remove = calls.add(open);
+        const done = () => {
+          ended = true;
+          remove();
+        };
+        for (const event of ['cancelled', 'finish', 'close', 'error'] as const) call.once(event, done);
+        handler(call, open);
+      },
       (err) => {
-        log.warn({ peer: call.getPeer(), err: toMeshError(err).message }, 'fetch refused');
+        log.warn({ peer: call.getPeer(), call: kind, err: toMeshError(err).message }, `${kind} refused`);
         endCallWithError(call, err);
       },
     );

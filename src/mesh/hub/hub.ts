@@ -18,7 +18,11 @@ import { HubFiles } from './hub-files.js';
 import { AUTO_PROMOTE_QUIET_MS, MAX_WRITE_BYTES, WRITE_WAIT_MS, type HubOptions } from './hub-options.js';
 import { Membership } from './membership.js';
 import { Registry } from './registry.js';
-import { TokenAuthority } from './tokens.js';
+import { AuthWatch } from './auth-watch.js';
+import { parseSharedToken, type SharedTokenSpec } from './grants.js';
+import { NodeAuthority } from './node-auth.js';
+import { OpenCalls } from './open-calls.js';
+import { NODE_LOG_RATE, RateLimiter } from './rate-limit.js';
 import { handleFetch } from './transfer-serve.js';
 import { TransferManager, type NodeOutcome, type TransferProgress } from './transfer-manager.js';
 import { HubSkills } from './hub-skills.js';
@@ -75,6 +79,9 @@ export class Hub {
   readonly files: HubFiles;
   readonly skills: HubSkills;
   private grpc: RunningGrpcServer | undefined;
+  private authWatch: AuthWatch | undefined;
+  /** Warnings a node can cause (bad frames, drift): a budget per node, so one node cannot flood the log. */
+  private readonly nodeLog = new RateLimiter(NODE_LOG_RATE);
   private readonly autoPromoteTimers = new Map<string, NodeJS.Timeout>();
   /** Mirror paths being written right now ("session\0path" -> writers). */
   private readonly changing = new Map<string, number>();
@@ -96,6 +103,7 @@ export class Hub {
       transfers: this.transfers,
       mirrorRoot: (s) => this.mirrorRoot(s),
       isChanging: (s, rel) => this.changing.has(`${s}\0${rel}`),
+      mayLog: (node) => this.nodeLog.take(node),
     });
     this.files = new HubFiles({ membership: this.membership, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
     this.skills = new HubSkills({
@@ -146,37 +154,60 @@ export class Hub {
   }
 
   private async listen(): Promise<void> {
-    const authority = new TokenAuthority(this.options.nodeTokens, this.store);
+    const shared = this.options.nodeTokens.map(parseSharedToken);
+    const authority = new NodeAuthority(shared, this.store);
+    const calls = new OpenCalls();
     this.grpc = await startGrpcServer(
       {
-        attach: (call) =>
-          handleAttach(call as never, {
+        attach: (call, open) =>
+          handleAttach(call as never, open, {
             hubId: this.hubId,
             membership: this.membership,
             registry: this.registry,
+            authority,
             log: this.log,
             onSessionsReady: (link) => {
               this.transfers.nodeReady(link.nodeId);
               this.skills.nodeReady(link.nodeId);
             },
+            onSessionsLeft: (node, sessions) => this.transfers.dropNode(node, sessions),
             onManifest: (link, report) => void this.drift.onManifest(link.nodeId, report),
             onProgress: (link, progress) => this.transfers.onProgress(link.nodeId, progress),
+            mayLog: (node) => this.nodeLog.take(node),
           }),
-        fetch: (call) =>
-          handleFetch(call as never, {
+        fetch: (call, open) =>
+          handleFetch(call as never, open, {
             log: this.log,
             transferFor: (id, node) => this.transfers.transferFor(id, node),
             stagingDir: (id) => this.transfers.stagingDir(id),
             cache: this.transfers.chunkCache,
             countSent: (id, node, bytes) => this.transfers.countSent(id, node, bytes),
+            openFetches: (node) => calls.count(node, 'fetch'),
           }),
       },
-      async (metadata) => void (await authority.verify(metadata.get('authorization')[0], metadata.get('x-mesh-node')[0])),
+      (metadata) => authority.verify(metadata.get('authorization')[0], metadata.get('x-mesh-node')[0]),
+      calls,
       { address: this.options.grpcAddress, tls: this.options.tls, insecure: this.options.insecure },
       this.log,
     );
+    this.authWatch = new AuthWatch({ store: this.store, authority, calls, log: this.log });
+    await this.authWatch.start();
     this.log.info({ grpc: this.grpc.address, tls: Boolean(this.options.tls), hubId: this.hubId }, 'hub listening for nodes');
-    if (this.options.nodeTokens.length === 0 && (await this.store.listTokens()).every((t) => t.record.revokedAt)) {
+    await this.warnAboutTokens(shared);
+  }
+
+  private async warnAboutTokens(shared: SharedTokenSpec[]): Promise<void> {
+    const unscoped = shared.filter((t) => !t.grants).length;
+    if (unscoped > 0) {
+      this.log.warn(
+        { tokens: unscoped },
+        "MESH_NODE_TOKENS has tokens without a scope: they enrol nodes into every session; write TOKEN@session1+session2 (or TOKEN@* to keep this knowingly)",
+      );
+    }
+    const minted = await this.store.listTokens();
+    const legacy = minted.filter((t) => !t.record.revokedAt && !t.record.sessions).length;
+    if (legacy > 0) this.log.warn({ tokens: legacy }, 'minted tokens without grants admit every session; narrow them with `mesh-assistant token grant ID a,b --replace`');
+    if (shared.length === 0 && minted.every((t) => t.record.revokedAt)) {
       this.log.warn('no node token is accepted yet: set MESH_NODE_TOKENS, or run `mesh-assistant token create`');
     }
   }
@@ -330,6 +361,7 @@ export class Hub {
   async stop(): Promise<void> {
     for (const t of this.autoPromoteTimers.values()) clearTimeout(t);
     this.loopDelay.disable();
+    await this.authWatch?.stop();
     this.registry.closeAll();
     await this.grpc?.close();
     await this.store.close().catch(() => {});

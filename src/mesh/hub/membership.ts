@@ -6,6 +6,22 @@ import { validateSessionName } from '../fs/paths.js';
 import type { MeshStore } from '../store/mesh-store.js';
 import type { MembershipRecord } from '../store/records.js';
 
+/** Sessions one node may be a member of at once. */
+export const MAX_SESSIONS_PER_NODE = 256;
+
+export interface Reconciled {
+  /** Every session the node is a member of now. */
+  sessions: string[];
+  added: string[];
+  /** Stored memberships removed because the credential no longer grants them. */
+  removed: string[];
+  denied: Array<{ session: string; error: MeshError }>;
+}
+
+export function notGranted(node: string, session: string): MeshError {
+  return new MeshError('SESSION_NOT_GRANTED', `node "${node}" is not granted session "${session}"`, { node, session });
+}
+
 export class Membership {
   private readonly bySession = new Map<string, Set<string>>();
   private readonly byNode = new Map<string, Set<string>>();
@@ -56,19 +72,54 @@ export class Membership {
   async join(session: string, node: string): Promise<boolean> {
     validateSessionName(session);
     if (this.has(session, node)) return false;
+    const held = this.sessionsOf(node).length;
+    if (held >= MAX_SESSIONS_PER_NODE) {
+      throw new MeshError('LIMIT_EXCEEDED', `node "${node}" is a member of ${held} sessions already; the limit is ${MAX_SESSIONS_PER_NODE}`, { limit: MAX_SESSIONS_PER_NODE });
+    }
     await this.store.putMembership({ session, node, joinedAt: Date.now() });
     this.index(session, node);
     return true;
   }
 
+  /** Remove the edge from the store, then from memory. Resolves true when there was one. */
+  async leave(session: string, node: string): Promise<boolean> {
+    if (!this.has(session, node)) return false;
+    await this.store.deleteMembership(session, node);
+    this.bySession.get(session)?.delete(node);
+    if (this.bySession.get(session)?.size === 0) {
+      this.bySession.delete(session);
+      this.extraSessions.add(session); // the session (its mirror) outlives its last member
+    }
+    this.byNode.get(node)?.delete(session);
+    if (this.byNode.get(node)?.size === 0) this.byNode.delete(node);
+    return true;
+  }
+
   /**
-   * A node attaches naming some sessions: its memberships are those it names
-   * plus those the store already holds for it. Returns the full set.
+   * A node attaches naming some sessions: its memberships become those it
+   * names plus those the store holds for it, each only if `granted` says
+   * so. Stored memberships no longer granted are removed; named sessions
+   * not granted (or over the per-node limit) are denied, the rest joined.
    */
-  async reconcile(node: string, named: readonly string[]): Promise<{ sessions: string[]; added: string[] }> {
+  async reconcile(node: string, named: readonly string[], granted: (session: string) => boolean): Promise<Reconciled> {
     for (const s of named) validateSessionName(s);
-    const results = await Promise.all([...new Set(named)].map(async (s) => ((await this.join(s, node)) ? s : undefined)));
-    return { sessions: this.sessionsOf(node), added: results.filter((s): s is string => s !== undefined) };
+    const removed: string[] = [];
+    for (const s of this.sessionsOf(node)) if (!granted(s) && (await this.leave(s, node))) removed.push(s);
+    const added: string[] = [];
+    const denied: Reconciled['denied'] = [];
+    for (const s of [...new Set(named)].sort()) {
+      if (!granted(s)) {
+        denied.push({ session: s, error: notGranted(node, s) });
+        continue;
+      }
+      try {
+        if (await this.join(s, node)) added.push(s);
+      } catch (err) {
+        if (!(err instanceof MeshError) || err.code !== 'LIMIT_EXCEEDED') throw err;
+        denied.push({ session: s, error: err });
+      }
+    }
+    return { sessions: this.sessionsOf(node), added, removed, denied };
   }
 
   private index(session: string, node: string): void {

@@ -2,7 +2,8 @@
 // awaiting a reply on it. Every pending request is settled in exactly one
 // place (`close`), so a node that drops never leaves a caller hanging.
 import type * as grpc from '@grpc/grpc-js';
-import { MeshError } from '../../errors.js';
+import { MeshError, toMeshError } from '../../errors.js';
+import { checkReply } from '../protocol/frame-checks.js';
 import {
   REPLY_FIELD,
   type HubFrame,
@@ -16,6 +17,7 @@ import {
 
 interface Pending {
   op: RequestOp;
+  payload: unknown;
   resolve(value: unknown): void;
   reject(err: MeshError): void;
   timer: NodeJS.Timeout;
@@ -60,6 +62,7 @@ export class NodeLink {
       const timeoutMs = options.timeoutMs ?? 30_000;
       const entry: Pending = {
         op,
+        payload,
         resolve: resolve as (v: unknown) => void,
         reject,
         timer: setTimeout(() => {
@@ -89,7 +92,12 @@ export class NodeLink {
       return;
     }
     const field = REPLY_FIELD[entry.op];
-    entry.resolve(reply[field] ?? {});
+    try {
+      // Security: a node's reply is checked against the request it answers before anyone uses it.
+      entry.resolve(checkReply(entry.op, entry.payload as never, reply[field]));
+    } catch (err) {
+      entry.reject(toMeshError(err));
+    }
   }
 
   /** Close the link: every pending request fails with `reason` (NODE_OFFLINE by default). */

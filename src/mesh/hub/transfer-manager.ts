@@ -120,8 +120,9 @@ export class TransferManager {
     const live = this.live.get(progress.transferId);
     const delivery = live?.deliveries.get(node);
     if (!live || !delivery || delivery.state !== 'pending') return;
-    delivery.verifiedChunks = Number(progress.verifiedChunks);
-    delivery.bytes = Number(progress.bytes);
+    // A node reports its own progress; it is clamped to what the transfer holds.
+    delivery.verifiedChunks = Math.min(Number(progress.verifiedChunks), live.record.chunks.length);
+    delivery.bytes = Math.min(Number(progress.bytes), live.record.size);
     delivery.updatedAt = Date.now();
     if (Date.now() - (live.persistedAt.get(node) ?? 0) >= PROGRESS_PERSIST_MS) {
       live.persistedAt.set(node, Date.now());
@@ -145,6 +146,36 @@ export class TransferManager {
     const out = new Set<string>();
     for (const t of this.live.values()) if (t.record.session === session && t.deliveries.get(node)?.state === 'pending') out.add(t.record.path);
     return out;
+  }
+
+  /** Repairs queued for `node` and not yet delivered: their count and bytes (each holds its own staging). */
+  pendingRepairs(node: string): { count: number; bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    for (const t of this.live.values()) {
+      if (t.record.kind !== 'repair' || t.deliveries.get(node)?.state !== 'pending') continue;
+      count++;
+      bytes += t.record.size;
+    }
+    return { count, bytes };
+  }
+
+  /**
+   * `node` is no longer a member of `sessions` (a grant was withdrawn): its
+   * pending deliveries there are dropped, and staging that served only them
+   * is reclaimed. A node still attached removes its part files.
+   */
+  async dropNode(node: string, sessions: readonly string[]): Promise<void> {
+    const reason = { code: 'SESSION_NOT_GRANTED', message: `node ${node} left the session` };
+    for (const live of [...this.live.values()]) {
+      const { id, session, path: p } = live.record;
+      if (!sessions.includes(session) || live.deliveries.get(node)?.state !== 'pending') continue;
+      live.deliveries.delete(node);
+      await this.deps.store.deleteDelivery(id, node);
+      settle(live, { node, status: 'cancelled', error: reason });
+      this.deps.registry.get(node)?.request('cancel', { transferId: id, session, path: p }, { timeoutMs: 15_000 }).catch(() => {});
+      await this.finishIfDone(live);
+    }
   }
 
   /**

@@ -12,7 +12,8 @@ import { faultValue } from '../faults.js';
 import type { Chunk, FetchRequest } from '../protocol/frames.js';
 import type { TransferRecord } from '../store/records.js';
 import { encodeChunk } from '../protocol/load.js';
-import { endCallWithError } from '../protocol/status.js';
+import { grantsSession } from './grants.js';
+import type { OpenCall } from './open-calls.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { chunkFile } from './transfer-stage.js';
 
@@ -25,7 +26,14 @@ export interface FetchDeps {
   cache: ChunkCache;
   /** Bytes put on the wire for a node, for status and benchmarks. */
   countSent(transferId: string, node: string, bytes: number): void;
+  /** Open Fetch streams of `node`, this one included. */
+  openFetches(node: string): number;
 }
+
+/** Fetch streams one node may hold open at once. */
+export const MAX_FETCHES_PER_NODE = 4;
+/** A stream whose oldest chunk has not left for this long is cut, ms: a stalled reader must not pin hub memory. */
+export const FETCH_STALL_MS = 60_000;
 
 /**
  * Chunks handed to grpc-js per stream before waiting for the oldest to be
@@ -35,36 +43,59 @@ export interface FetchDeps {
  */
 const MAX_CHUNKS_IN_FLIGHT = 2;
 
+/** Wait for a write to leave, the call to go, or the stall limit. */
+async function drained(written: Promise<void>, gone: Promise<unknown>, node: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MeshError('NODE_TIMEOUT', `node "${node}" read nothing for ${FETCH_STALL_MS / 1000} s; Fetch stream closed`)), FETCH_STALL_MS);
+  });
+  try {
+    await Promise.race([written, gone, stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const noop = () => {};
+
 const corruptIndex = faultValue('corrupt-chunk');
 const corrupted = new Set<string>();
 
-export function handleFetch(call: grpc.ServerWritableStream<FetchRequest, Chunk>, deps: FetchDeps): void {
-  const node = String(call.metadata.get('x-mesh-node')[0] ?? '');
-  serve(call, deps, node).catch((err) => {
+export function handleFetch(call: grpc.ServerWritableStream<FetchRequest, Chunk>, open: OpenCall, deps: FetchDeps): void {
+  const node = open.principal.node;
+  serve(call, open, deps).catch((err) => {
     const mesh = toMeshError(err);
     if (!call.cancelled) {
       deps.log.warn({ node, transfer: call.request.transferId, code: mesh.code, err: mesh.message }, 'fetch failed');
-      endCallWithError(call, mesh);
+      open.end(mesh);
     }
   });
 }
 
-async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, deps: FetchDeps, node: string): Promise<void> {
+async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, open: OpenCall, deps: FetchDeps): Promise<void> {
   const { transferId } = call.request;
+  const node = open.principal.node;
   const from = Number(call.request.fromChunk) || 0;
-  // Security: a node only ever receives transfers addressed to it, which
-  // are only ever created for sessions it is a member of.
+  // Security: bounded per node: every open stream may pin a couple of chunks of hub memory.
+  if (deps.openFetches(node) > MAX_FETCHES_PER_NODE) {
+    throw new MeshError('LIMIT_EXCEEDED', `node "${node}" has more than ${MAX_FETCHES_PER_NODE} Fetch streams open`, { limit: MAX_FETCHES_PER_NODE });
+  }
+  // Security: a node only ever receives transfers addressed to it, for
+  // sessions its credential grants right now.
   const transfer = deps.transferFor(transferId, node);
-  if (!transfer) throw new MeshError('TRANSFER_NOT_FOUND', `no pending transfer ${transferId} for node ${node || '(unnamed)'}`);
+  if (!transfer || !grantsSession(open.principal.grants, transfer.session)) {
+    throw new MeshError('TRANSFER_NOT_FOUND', `no pending transfer ${transferId} for node ${node}`);
+  }
   if (from < 0 || from > transfer.chunks.length) throw new MeshError('INVALID_ARGUMENT', `from_chunk ${from} out of range`);
   const dir = deps.stagingDir(transferId);
   // A write's callback fires once HTTP/2 flow control let it out, and never
   // on a cancelled call; `gone` ends the wait in that case.
-  const gone = Promise.race([once(call, 'cancelled'), once(call, 'close')]);
-  gone.catch(() => {});
+  const gone = Promise.race(['cancelled', 'close', 'finish', 'error'].map((event) => once(call, event).then(noop, noop)));
   const inFlight: Array<Promise<void>> = [];
+  let ended = false;
+  void gone.then(() => (ended = true));
   for (let index = from; index < transfer.chunks.length; index++) {
-    if (call.cancelled) return;
+    if (ended || call.cancelled) return;
     const info = transfer.chunks[index]!;
     let message = await deps.cache.get(transferId, dir, index, info);
     if (corruptIndex !== undefined && Number(corruptIndex) === index && !corrupted.has(`${transferId}:${node}`)) {
@@ -79,7 +110,7 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, deps:
     deps.countSent(transferId, node, info.wireSize);
     inFlight.push(written);
     // Writes complete in order, so waiting for the oldest frees one slot.
-    if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await Promise.race([inFlight.shift()!, gone]);
+    if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await drained(inFlight.shift()!, gone, node);
   }
   call.end();
 }

@@ -3,6 +3,7 @@
 // backoff. State per attachment lives in `Attachment`; the agent only
 // decides when to dial.
 import type * as grpc from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { validateNodeId, validateSessionName } from '../fs/paths.js';
 import type { HubFrame, NodeFrame, NodeFrameOut, Request } from '../protocol/frames.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { callMetadata, createHubClient, type HubClientOptions } from './hub-client.js';
+import { credentialPath, loadCredential, saveCredential } from './credential-file.js';
 import { NodeWorkspace } from './workspace.js';
 import { RequestHandlers } from './request-handlers.js';
 import { ManifestReporter } from './manifest-reporter.js';
@@ -51,6 +53,8 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private nextJoinId = 1;
+  /** Issued by the hub at enrolment; kept in the workspace. */
+  private credential: string | undefined;
   private readonly joins = new Map<number, { resolve(): void; reject(e: MeshError): void }>();
   state: AgentState = 'idle';
   sessions: string[] = [];
@@ -63,7 +67,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.client = createHubClient(options);
     this.workspace = new NodeWorkspace(path.resolve(options.workspace));
-    this.handlers = new RequestHandlers(this.workspace, this.client, () => callMetadata(this.options), this.log, (frame) =>
+    this.handlers = new RequestHandlers(this.workspace, this.client, () => this.metadata(), this.log, (frame) =>
       this.send(frame),
     );
     this.reporter = new ManifestReporter(this.workspace, (frame) => this.send(frame), this.log, options.scanIntervalMs ?? 5_000);
@@ -74,9 +78,15 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   }
 
   async start(): Promise<void> {
-    await mkdir(this.workspace.root, { recursive: true });
+    await mkdir(this.workspace.root, { recursive: true, mode: 0o700 });
     await this.workspace.recover(this.log);
+    this.credential = await loadCredential(this.workspace.root, this.options.nodeId);
     this.dial();
+  }
+
+  /** The node's own credential once it has one; the configured token (which may only enrol) before. */
+  private metadata(): grpc.Metadata {
+    return callMetadata(this.options.nodeId, this.credential ?? this.options.token);
   }
 
   /** Join one more session; resolves once the hub has stored the membership. */
@@ -108,9 +118,8 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   private dial(): void {
     if (this.state === 'stopped') return;
     this.state = 'connecting';
-    const call = (this.client as unknown as { Attach(md: grpc.Metadata): grpc.ClientDuplexStream<NodeFrame, HubFrame> }).Attach(
-      callMetadata(this.options),
-    );
+    const usedCredential = this.credential !== undefined;
+    const call = (this.client as unknown as { Attach(md: grpc.Metadata): grpc.ClientDuplexStream<NodeFrame, HubFrame> }).Attach(this.metadata());
     this.call = call;
     let ended = false;
     const onGone = (reason: string) => {
@@ -119,7 +128,15 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
       this.detach(call, reason);
     };
     call.on('data', (frame: HubFrame) => this.onFrame(frame));
-    call.on('error', (err: grpc.ServiceError) => onGone(err.details || err.message));
+    call.on('error', (err: grpc.ServiceError) => {
+      // A credential revoked (or reset by an operator) is dropped: the next
+      // attempt uses the configured token, which re-enrols only after a reset.
+      if (usedCredential && err.code === GrpcStatus.UNAUTHENTICATED && this.options.token) {
+        this.log.warn({ err: err.details }, 'the hub refused this node credential; trying the configured token');
+        this.credential = undefined;
+      }
+      onGone(err.details || err.message);
+    });
     call.on('end', () => onGone('hub ended the stream'));
     call.on('close', () => onGone('stream closed'));
     call.write({ hello: { nodeId: this.options.nodeId, sessions: [...this.wantedSessions], version: AGENT_VERSION } } as NodeFrame);
@@ -131,6 +148,8 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
         this.attempt = 0;
         this.state = 'attached';
         this.sessions = frame.welcome.sessions;
+        for (const d of frame.welcome.denied ?? []) this.log.warn({ session: d.session, code: d.error?.code, err: d.error?.message }, 'session denied by the hub');
+        if (frame.welcome.credential) this.keepCredential(frame.welcome.credential);
         for (const s of this.sessions) this.wantedSessions.add(s);
         this.heartbeat = setInterval(() => this.send({ heartbeat: { atMs: Date.now() } }), HEARTBEAT_MS);
         this.log.info({ hub: this.options.hub, sessions: this.sessions }, 'attached');
@@ -138,6 +157,10 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
         break;
       case 'request':
         this.onRequest(frame.request);
+        break;
+      case 'left':
+        this.sessions = this.sessions.filter((s) => s !== frame.left.session);
+        this.log.warn({ session: frame.left.session, code: frame.left.error?.code, err: frame.left.error?.message }, 'the hub ended this membership');
         break;
       case 'joined': {
         const waiter = this.joins.get(Number(frame.joined.id));
@@ -155,6 +178,15 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
       case 'heartbeat':
         break;
     }
+  }
+
+  /** Keep the credential issued at enrolment; until it is on disk the node keeps it in memory only. */
+  private keepCredential(token: string): void {
+    this.credential = token;
+    saveCredential(this.workspace.root, this.options.nodeId, token).then(
+      () => this.log.info({ file: credentialPath(this.workspace.root) }, 'enrolled: this node now attaches with its own credential'),
+      (err) => this.log.error({ err: toMeshError(err).message, file: credentialPath(this.workspace.root) }, 'could not keep the node credential; an operator must run `token reset` for this node after a restart'),
+    );
   }
 
   private async onWelcome(): Promise<void> {

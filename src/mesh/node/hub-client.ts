@@ -38,9 +38,10 @@ export function createHubClient(options: HubClientOptions): grpc.Client {
   });
 }
 
-export function callMetadata(options: HubClientOptions): grpc.Metadata {
+/** Metadata of every call: the bearer token in use and the node id the call is made as. */
+export function callMetadata(nodeId: string, token: string | undefined): grpc.Metadata {
   const md = new grpc.Metadata();
-  if (options.token) md.set('authorization', `Bearer ${options.token}`);
-  md.set('x-mesh-node', options.nodeId);
+  if (token) md.set('authorization', `Bearer ${token}`);
+  md.set('x-mesh-node', nodeId);
   return md;
 }

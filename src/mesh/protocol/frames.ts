@@ -13,9 +13,20 @@ export interface Hello {
   sessions: string[];
   version: string;
 }
+export interface Denied {
+  session: string;
+  error?: WireError | null;
+}
 export interface Welcome {
   sessions: string[];
   hubId: string;
+  denied: Denied[];
+  /** Non-empty once, when this attach enrolled the node. */
+  credential: string;
+}
+export interface Left {
+  session: string;
+  error?: WireError | null;
 }
 export interface Heartbeat {
   atMs: number;
@@ -159,10 +170,11 @@ export type HubFrame =
   | { kind: 'welcome'; welcome: Welcome }
   | { kind: 'request'; request: Request }
   | { kind: 'heartbeat'; heartbeat: Heartbeat }
-  | { kind: 'joined'; joined: Joined };
+  | { kind: 'joined'; joined: Joined }
+  | { kind: 'left'; left: Left };
 
 /** What one side writes: exactly one of the fields set (the proto oneof). */
-export type HubFrameOut = { welcome?: Welcome; request?: Request; heartbeat?: Heartbeat; joined?: Joined };
+export type HubFrameOut = { welcome?: Welcome; request?: Request; heartbeat?: Heartbeat; joined?: Joined; left?: Left };
 export type NodeFrameOut = {
   hello?: Hello;
   reply?: Reply;

@@ -2,10 +2,12 @@
 // writes through on every change: the store is the source of truth, memory
 // is a cache that a restart rebuilds.
 import type Keyv from 'keyv';
+import { randomBytes } from 'node:crypto';
 import { MeshError } from '../../errors.js';
 import {
   keys,
   type DeliveryRecord,
+  type IdentityRecord,
   type MembershipRecord,
   type SkillDeliveryRecord,
   type SkillRecord,
@@ -59,7 +61,7 @@ export class MeshStore {
   }
 
   async getToken(hash: string): Promise<TokenRecord | undefined> {
-    return this.kv.get<TokenRecord>(keys.token(hash));
+    return this.read(keys.token(hash));
   }
 
   async putToken(hash: string, record: TokenRecord): Promise<void> {
@@ -72,6 +74,29 @@ export class MeshStore {
       if (key.startsWith('token:')) out.push({ hash: key.slice('token:'.length), record: value as TokenRecord });
     }
     return out;
+  }
+
+  async getIdentity(node: string): Promise<IdentityRecord | undefined> {
+    return this.read(keys.identity(node));
+  }
+
+  async putIdentity(record: IdentityRecord): Promise<void> {
+    await this.set(keys.identity(record.node), record);
+  }
+
+  async deleteIdentity(node: string): Promise<void> {
+    await this.kv.delete(keys.identity(node));
+  }
+
+  /** An opaque value that changes with every token or identity change. */
+  async getAuthEpoch(): Promise<string | undefined> {
+    return this.read(keys.authEpoch());
+  }
+
+  /** Tell running hubs that tokens or identities changed (revocations, grants). */
+  async bumpAuthEpoch(): Promise<void> {
+    // A random value, not a counter: two operators bumping at once need no read-modify-write.
+    await this.set(keys.authEpoch(), `${Date.now()}-${randomBytes(6).toString('hex')}`);
   }
 
   async putTransfer(record: TransferRecord): Promise<void> {
@@ -109,6 +134,14 @@ export class MeshStore {
   private async *entries(): AsyncGenerator<[string, any]> {
     if (!this.kv.iterator) throw new MeshError('STORE_UNAVAILABLE', 'the store adapter cannot list its keys');
     for await (const [key, value] of this.kv.iterator(this.kv.namespace)) yield [String(key), value];
+  }
+
+  private async read<T>(key: string): Promise<T | undefined> {
+    try {
+      return (await this.kv.get<T>(key)) ?? undefined;
+    } catch (err) {
+      throw new MeshError('STORE_UNAVAILABLE', `store read of ${key} failed: ${(err as Error).message}`);
+    }
   }
 
   private async set(key: string, value: unknown): Promise<void> {

@@ -11,10 +11,28 @@ export interface MembershipRecord {
 export interface TokenRecord {
   id: string;
   name: string;
-  /** When set, only the node with this id may use the token. */
+  /**
+   * When set, the token is that node's own credential: only a call made as
+   * this node id is admitted with it. Without it, the token only enrols new
+   * node ids (each then gets a credential of its own).
+   */
   node?: string;
+  /** Sessions the holder may join (`['*']`: every one). Absent on records older than grants: every session. */
+  sessions?: string[];
+  /** 'issued': minted by the hub when a node enrolled; 'minted': made by an operator. Absent means 'minted'. */
+  origin?: 'minted' | 'issued';
+  /** For an issued credential: the id of the token it was enrolled with. */
+  enrolledWith?: string;
   createdAt: number;
   revokedAt?: number;
+}
+
+/** A node id that is enrolled: from now on it is admitted only with its own credential. */
+export interface IdentityRecord {
+  node: string;
+  /** The token id of its credential. */
+  credentialId: string;
+  enrolledAt: number;
 }
 
 export interface ChunkInfo {
@@ -74,6 +92,9 @@ export interface SkillDeliveryRecord {
 export const keys = {
   membership: (session: string, node: string) => `member:${session}:${node}`,
   token: (hash: string) => `token:${hash}`,
+  identity: (node: string) => `identity:${node}`,
+  /** Changes whenever a token or identity changes, so a running hub notices within its poll period. */
+  authEpoch: () => 'authepoch',
   transfer: (id: string) => `transfer:${id}`,
   delivery: (transferId: string, node: string) => `delivery:${transferId}:${node}`,
   skill: (name: string) => `skill:${name}`,

@@ -16,10 +16,10 @@ it('refuses missing, wrong and revoked tokens and keeps serving the others', asy
     const dataDir = path.join(tmp.dir, 'hub');
     const port = await freePort();
     // Two minted tokens, kept hashed in the store.
-    const mint = async (name: string) => (await run(process.execPath, [CLI, 'token', 'create', '--name', name, '--data', dataDir])).stdout.trim();
+    const mint = async (name: string) => (await run(process.execPath, [CLI, 'token', 'create', '--name', name, '--sessions', '*', '--data', dataDir])).stdout.trim();
     const good = await mint('good');
     const doomed = await mint('doomed');
-    const bound = (await run(process.execPath, [CLI, 'token', 'create', '--name', 'bound', '--node', 'owner', '--data', dataDir])).stdout.trim();
+    const bound = (await run(process.execPath, [CLI, 'token', 'create', '--name', 'bound', '--node', 'owner', '--sessions', 's', '--data', dataDir])).stdout.trim();
     const list = (await run(process.execPath, [CLI, 'token', 'list', '--data', dataDir])).stdout;
     expect(list).toMatch(/\tgood\t/);
     expect(list).not.toContain(good); // secrets are never listed

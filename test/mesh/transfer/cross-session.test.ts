@@ -7,6 +7,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { Chunk, FetchRequest } from '../../../src/mesh/protocol/frames.js';
+import { loadCredential } from '../../../src/mesh/node/credential-file.js';
 import { callMetadata, createHubClient } from '../../../src/mesh/node/hub-client.js';
 import { killAll } from '../../support/processes.js';
 import { MiB, runningTransferId, sha256File, startMesh, waitForFile, type Mesh } from './helpers.js';
@@ -15,13 +16,13 @@ afterAll(killAll);
 
 type FetchResult = { ok: true; first: Chunk } | { ok: false; code: number; details: string };
 
-/** Open a raw Fetch as `nodeId`; resolve with its first chunk or its error, then cancel it. */
-function rawFetch(mesh: Mesh, nodeId: string, transferId: string): Promise<FetchResult> {
-  const options = { hub: `127.0.0.1:${mesh.port}`, nodeId, token: 'test-token' };
-  const client = createHubClient(options);
+/** Open a raw Fetch as `nodeId`, with that node's own credential; resolve with its first chunk or its error, then cancel it. */
+async function rawFetch(mesh: Mesh, nodeId: string, transferId: string): Promise<FetchResult> {
+  const token = await loadCredential(mesh.workspace(nodeId), nodeId);
+  const client = createHubClient({ hub: `127.0.0.1:${mesh.port}`, nodeId });
   const stream = (client as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch(
     { transferId, fromChunk: 0 },
-    callMetadata(options),
+    callMetadata(nodeId, token),
   );
   let timer: NodeJS.Timeout | undefined;
   return new Promise<FetchResult>((resolve) => {

@@ -1,0 +1,34 @@
+// Every authenticated gRPC call that is still open, with the principal it
+// was admitted as. Revocations and grant changes are applied here: an open
+// stream is not a way around `token revoke`.
+import type { MeshError } from '../../errors.js';
+import type { Principal } from './node-auth.js';
+
+export interface OpenCall {
+  readonly kind: 'attach' | 'fetch';
+  principal: Principal;
+  /** End the call with an error status (idempotent). */
+  end(err: MeshError): void;
+  /** Set by the control stream: the principal's grants changed. */
+  grantsChanged?: () => void;
+}
+
+export class OpenCalls {
+  private readonly calls = new Set<OpenCall>();
+
+  add(call: OpenCall): () => void {
+    this.calls.add(call);
+    return () => this.calls.delete(call);
+  }
+
+  all(): OpenCall[] {
+    return [...this.calls];
+  }
+
+  /** Open calls made as `node` of one kind (limits per node). */
+  count(node: string, kind: OpenCall['kind']): number {
+    let n = 0;
+    for (const c of this.calls) if (c.kind === kind && c.principal.node === node) n++;
+    return n;
+  }
+}

@@ -1,0 +1,99 @@
+// What a node sends, checked at the protocol edge before the hub uses it:
+// manifests, progress, and replies against the request they answer (size,
+// count, type). A node may be hostile; nothing it sends reaches an MCP client
+// or the hub's state unchecked. Pure functions.
+import { MeshError } from '../../errors.js';
+import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
+import { DEFAULT_READ_BYTES, MAX_LIST_ENTRIES, MAX_READ_BYTES } from '../fs/read-ops.js';
+import type { DeliverReply, Entry, ListReply, ManifestReport, Progress, ReadReply, ReadRequest, ReplyResults, RequestOp, RequestOps } from './frames.js';
+
+/** Entries one manifest report may hold. */
+export const MAX_MANIFEST_ENTRIES = 100_000;
+/** Longest file name in a listing, in UTF-16 code units (file systems cap names at 255 bytes). */
+const MAX_NAME_LENGTH = 255;
+const ENTRY_TYPES: ReadonlySet<string> = new Set(['file', 'directory', 'symlink', 'other']);
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const TRANSFER_ID_RE = /^[0-9a-f]{16}$/;
+
+function invalid(message: string): MeshError {
+  return new MeshError('NODE_REPLY_INVALID', message);
+}
+
+function isCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+function checkEntry(e: Entry): Entry {
+  // Security: a name with a separator or a dot-dot would let a node smuggle a path into what the client sees.
+  if (typeof e.name !== 'string' || e.name === '' || e.name === '.' || e.name === '..' || e.name.length > MAX_NAME_LENGTH || /[/\\\0]/.test(e.name)) {
+    throw invalid(`listing entry name ${JSON.stringify(String(e.name).slice(0, 80))} is not a file name`);
+  }
+  if (!ENTRY_TYPES.has(e.type)) throw invalid(`listing entry "${e.name}" has unknown type ${JSON.stringify(String(e.type).slice(0, 20))}`);
+  if (!isCount(Number(e.size)) || !Number.isFinite(Number(e.mtimeMs))) throw invalid(`listing entry "${e.name}" has a bad size or mtime`);
+  return { name: e.name, type: e.type, size: Number(e.size), mtimeMs: Number(e.mtimeMs) };
+}
+
+export function checkListReply(reply: ListReply): ListReply {
+  const entries = reply.entries ?? [];
+  if (entries.length > MAX_LIST_ENTRIES) throw invalid(`listing holds ${entries.length} entries; at most ${MAX_LIST_ENTRIES} may be sent`);
+  return { entries: entries.map(checkEntry) };
+}
+
+export function checkReadReply(request: ReadRequest, reply: ReadReply): ReadReply {
+  const size = Number(reply.size);
+  const offset = Number(reply.offset);
+  const asked = Number(request.length) || DEFAULT_READ_BYTES;
+  const data = reply.data ?? Buffer.alloc(0);
+  if (!isCount(size) || !isCount(offset)) throw invalid('read reply has a bad size or offset');
+  if (offset !== Math.min(Number(request.offset), size)) throw invalid(`read reply starts at ${offset}, not at the requested ${request.offset}`);
+  // Security: a node answering a 16-byte read with megabytes must not pass them on.
+  if (data.length > Math.min(asked, MAX_READ_BYTES) || data.length > size - offset) {
+    throw invalid(`read reply carries ${data.length} bytes for a read of at most ${Math.min(asked, size - offset)}`);
+  }
+  return { data, size, offset };
+}
+
+export function checkDeliverReply(reply: DeliverReply): DeliverReply {
+  if (typeof reply.sha256 !== 'string' || !SHA256_RE.test(reply.sha256)) throw invalid('deliver reply has no valid SHA-256');
+  if (!isCount(Number(reply.size)) || !isCount(Number(reply.fetchedBytes))) throw invalid('deliver reply has a bad size');
+  return { sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes) };
+}
+
+/** Check a reply's result against the request it answers; throws NODE_REPLY_INVALID. */
+export function checkReply<K extends RequestOp>(op: K, request: RequestOps[K], result: unknown): ReplyResults[K] {
+  if ((result === undefined || result === null) && op !== 'cancel' && op !== 'installSkill') throw invalid(`reply to ${op} carries no result`);
+  switch (op) {
+    case 'list':
+      return checkListReply(result as ListReply) as ReplyResults[K];
+    case 'read':
+      return checkReadReply(request as ReadRequest, result as ReadReply) as ReplyResults[K];
+    case 'deliver':
+      return checkDeliverReply(result as DeliverReply) as ReplyResults[K];
+    default:
+      return {} as ReplyResults[K];
+  }
+}
+
+export function checkManifest(report: ManifestReport): ManifestReport {
+  validateSessionName(report.session);
+  const entries = report.entries ?? [];
+  if (entries.length > MAX_MANIFEST_ENTRIES) {
+    throw new MeshError('LIMIT_EXCEEDED', `manifest of session "${report.session}" holds ${entries.length} entries; the limit is ${MAX_MANIFEST_ENTRIES}`, { limit: MAX_MANIFEST_ENTRIES });
+  }
+  // An entry the hub could never hold (a name that is no session path) is left out, not the whole report.
+  return { session: report.session, entries: entries.filter(isManifestEntry) };
+}
+
+function isManifestEntry(e: ManifestReport['entries'][number]): boolean {
+  try {
+    return normalizeSessionPath(e.path) === e.path && e.path !== '.' && isCount(Number(e.size)) && Number.isFinite(Number(e.mtimeMs)) && SHA256_RE.test(e.sha256);
+  } catch {
+    return false;
+  }
+}
+
+export function checkProgress(progress: Progress): Progress {
+  if (!TRANSFER_ID_RE.test(progress.transferId)) throw invalid('progress names no valid transfer');
+  if (!isCount(Number(progress.verifiedChunks)) || !isCount(Number(progress.bytes))) throw invalid('progress carries bad counts');
+  return progress;
+}

@@ -1,0 +1,94 @@
+// A hand-driven node for attack tests: it speaks the real wire protocol over
+// a real gRPC channel, but sends whatever the test wants (huge hellos, empty
+// manifests, forged replies) and answers requests with a test's handler.
+import type * as grpc from '@grpc/grpc-js';
+import type { Chunk, FetchRequest, HubFrame, NodeFrame, NodeFrameOut, Request } from '../../src/mesh/protocol/frames.js';
+import { callMetadata, createHubClient } from '../../src/mesh/node/hub-client.js';
+
+export interface HostileNode {
+  frames: HubFrame[];
+  /** The gRPC status the hub ended the control stream with, once it did. */
+  ended: Promise<grpc.ServiceError | undefined>;
+  send(frame: NodeFrameOut): void;
+  /** Resolve with the first frame of `kind` (already received or to come), bounded by timeoutMs. */
+  waitFrame<K extends HubFrame['kind']>(kind: K, timeoutMs?: number): Promise<Extract<HubFrame, { kind: K }>>;
+  /** Open a raw Fetch; the stream is paused, so it reads nothing (a stalled reader). */
+  fetchPaused(transferId: string): grpc.ClientReadableStream<Chunk>;
+  close(): void;
+}
+
+export interface HostileOptions {
+  port: number;
+  nodeId: string;
+  token: string;
+  /** Sessions named in the hello. */
+  sessions?: string[];
+  /** Answer the hub's requests; default: never answer. */
+  onRequest?: (request: Request, send: (frame: NodeFrameOut) => void) => void;
+}
+
+export function connectHostile(options: HostileOptions): HostileNode {
+  const client = createHubClient({ hub: `127.0.0.1:${options.port}`, nodeId: options.nodeId });
+  const md = () => callMetadata(options.nodeId, options.token);
+  const call = (client as unknown as { Attach(md: grpc.Metadata): grpc.ClientDuplexStream<NodeFrame, HubFrame> }).Attach(md());
+  const frames: HubFrame[] = [];
+  const watchers = new Set<() => void>();
+  const send = (frame: NodeFrameOut) => call.write(frame as NodeFrame);
+  call.on('data', (frame: HubFrame) => {
+    frames.push(frame);
+    if (frame.kind === 'request') options.onRequest?.(frame.request, send);
+    for (const w of [...watchers]) w();
+  });
+  const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
+    call.on('error', (err: grpc.ServiceError) => resolve(err));
+    call.on('end', () => resolve(undefined));
+  });
+  send({ hello: { nodeId: options.nodeId, sessions: options.sessions ?? [], version: 'hostile' } });
+  const streams: grpc.ClientReadableStream<Chunk>[] = [];
+  return {
+    frames,
+    ended,
+    send,
+    waitFrame(kind, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = frames.find((f) => f.kind === kind);
+          if (!found) return false;
+          watchers.delete(check);
+          clearTimeout(timer);
+          resolve(found as never);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          watchers.delete(check);
+          reject(new Error(`no ${kind} frame within ${timeoutMs} ms (got ${frames.map((f) => f.kind).join(', ') || 'nothing'})`));
+        }, timeoutMs);
+        if (!check()) watchers.add(check);
+        void ended.then(() => setTimeout(() => check() || undefined, 0));
+      });
+    },
+    fetchPaused(transferId) {
+      const stream = (client as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch(
+        { transferId, fromChunk: 0 },
+        md(),
+      );
+      stream.on('error', () => {});
+      stream.pause();
+      streams.push(stream);
+      return stream;
+    },
+    close() {
+      for (const s of streams) s.cancel();
+      call.cancel();
+      client.close();
+    },
+  };
+}
+
+/** Resident set size of a process, bytes, from /proc (an observer independent of the process). */
+export async function rssOf(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]);
+  return kb * 1024;
+}

@@ -1,0 +1,79 @@
+// Attack: a holder of a shared token claims another node's id. The real
+// node used to be dropped, its reads forged and its transfers fetched by the
+// impostor. Now the first attach of an id enrols it: the hub issues that node
+// its own credential (kept 0600 in its workspace), and from then on the id
+// is admitted only with it.
+import { stat } from 'node:fs/promises';
+import { afterEach, expect, it } from 'vitest';
+import { credentialPath } from '../../src/mesh/node/credential-file.js';
+import { eventually, killAll, startNodeProc, waitAttached } from '../support/processes.js';
+import { runningTransferId, startMesh, MiB, type Mesh } from '../mesh/transfer/helpers.js';
+import { connectHostile } from './hostile-node.js';
+import { mint, tokenCli } from './operator.js';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+let mesh: Mesh | undefined;
+afterEach(async () => {
+  await mesh?.close();
+  mesh = undefined;
+  await killAll();
+});
+
+it('an impostor with the shared token is refused and the real node stays attached and answers', async () => {
+  mesh = await startMesh();
+  const real = await mesh.startNode({ id: 'real', sessions: ['s'] });
+  await real.waitFor(/enrolled: this node now attaches with its own credential/);
+  expect((await stat(credentialPath(mesh.workspace('real')))).mode & 0o777).toBe(0o600);
+  await mesh.hub.call({ op: 'write', session: 's', path: 'truth.txt', content: 'the real content\n' });
+
+  const unbound = await mint(mesh.dataDir, '*');
+  for (const token of ['test-token', unbound]) {
+    const impostor = connectHostile({ port: mesh.port, nodeId: 'real', token, sessions: ['s'], onRequest: (r, send) => send({ reply: { id: r.id, read: { data: Buffer.from('forged'), size: 6, offset: 0 } } }) });
+    const status = await impostor.ended;
+    impostor.close();
+    expect(status?.details).toMatch(/UNAUTHENTICATED: node "real" is enrolled/);
+  }
+  // The real node was never dropped, and reads come from it.
+  expect(real.count(/hub unreachable/)).toBe(0);
+  const read = await mesh.hub.call({ op: 'cat', session: 's', path: 'truth.txt', node: 'real' });
+  expect(read[0].value.data).toBe('the real content\n');
+});
+
+it('an impostor cannot fetch the real node\'s transfer', async () => {
+  mesh = await startMesh();
+  await mesh.startNode({ id: 'slow', sessions: ['s'], rate: 1 * MiB });
+  await writeFile(path.join(mesh.sourceDir, 'big.bin'), randomBytes(12 * MiB));
+  mesh.hub.send({ op: 'push', session: 's', source: 'big.bin' }).catch(() => {});
+  const transferId = await runningTransferId(mesh.hub, 's');
+  const impostor = connectHostile({ port: mesh.port, nodeId: 'other', token: 'test-token' });
+  try {
+    await impostor.waitFrame('welcome');
+    // Enrolled as "other", it asks for "slow"'s transfer with the shared token as "slow": refused at the door.
+    const thief = connectHostile({ port: mesh.port, nodeId: 'slow', token: 'test-token' });
+    const stream = thief.fetchPaused(transferId);
+    const err = await new Promise<any>((resolve) => stream.on('error', resolve));
+    thief.close();
+    expect(err.details).toMatch(/UNAUTHENTICATED/);
+  } finally {
+    impostor.close();
+  }
+});
+
+it('a node restarted without any token attaches with its credential; `token reset` lets a reinstalled node enrol again', async () => {
+  mesh = await startMesh();
+  const first = await mesh.startNode({ id: 'n1', sessions: ['s'] });
+  await first.waitFor(/enrolled/);
+  await first.kill('SIGTERM');
+  const again = startNodeProc({ id: 'n1', workspace: mesh.workspace('n1'), hubPort: mesh.port, sessions: ['s'], token: null });
+  await waitAttached(again);
+  await again.kill('SIGTERM');
+
+  // Reinstalled: a fresh workspace, only the shared token. Refused until an operator resets the id.
+  const reinstalled = startNodeProc({ id: 'n1', workspace: path.join(mesh.root, 'ws-n1-new'), hubPort: mesh.port, sessions: ['s'] });
+  await reinstalled.waitFor(/node \\"n1\\" is enrolled/);
+  await tokenCli(mesh.dataDir, 'reset', 'n1');
+  await waitAttached(reinstalled, 1, 40_000);
+  await eventually(() => reinstalled.count(/enrolled: this node now attaches with its own credential/) === 1);
+}, 90_000);
