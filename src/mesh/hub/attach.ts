@@ -12,7 +12,7 @@ import { notGranted, type Membership } from './membership.js';
 import type { NodeAuthority } from './node-auth.js';
 import { NodeLink, type ControlCall } from './node-link.js';
 import type { OpenCall } from './open-calls.js';
-import { RateLimiter } from './rate-limit.js';
+import type { RateLimiter } from './rate-limit.js';
 import type { Registry } from './registry.js';
 
 /** Narrow view of the hub that the control stream needs. */
@@ -30,6 +30,8 @@ export interface AttachDeps {
   onProgress(link: NodeLink, progress: Progress): void;
   /** Whether a warning caused by this node may be logged now (per-node log budget). */
   mayLog(node: string): boolean;
+  /** Joins per node (JOIN_RATE). */
+  joinLimiter: RateLimiter;
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
@@ -37,8 +39,6 @@ const HELLO_TIMEOUT_MS = 10_000;
 export const MAX_SESSIONS_PER_HELLO = 256;
 /** Joins one node may ask for: a burst, then this many a minute. */
 export const JOIN_RATE = { burst: 20, perMinute: 60 };
-
-const joinLimiter = new RateLimiter(JOIN_RATE);
 
 export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps): void {
   let link: NodeLink | undefined;
@@ -123,7 +123,7 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
         denied.add(session);
         throw notGranted(current.nodeId, session);
       }
-      if (!joinLimiter.take(current.nodeId)) {
+      if (!deps.joinLimiter.take(current.nodeId)) {
         throw new MeshError('LIMIT_EXCEEDED', `node "${current.nodeId}" asked to join too often; the limit is ${JOIN_RATE.perMinute} a minute`, { limit: JOIN_RATE.perMinute });
       }
       await deps.membership.join(session, current.nodeId);

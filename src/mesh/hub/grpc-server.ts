@@ -10,6 +10,7 @@ import { isLoopbackHost, splitHostPort } from '../protocol/address.js';
 import { endCallWithError } from '../protocol/status.js';
 import type { Principal } from './node-auth.js';
 import type { OpenCall, OpenCalls } from './open-calls.js';
+import { NODE_LOG_RATE, RateLimiter } from './rate-limit.js';
 
 export interface TlsFiles {
   cert: string;
@@ -56,9 +57,10 @@ export async function startGrpcServer(
     );
   }
   const server = new grpc.Server(SERVER_OPTIONS);
+  const refusalLog = new RateLimiter(NODE_LOG_RATE);
   server.addService(meshServiceDefinition(), {
-    Attach: guard('attach', handlers.attach, authenticate, calls, log),
-    Fetch: guard('fetch', handlers.fetch, authenticate, calls, log),
+    Attach: guard('attach', handlers.attach, authenticate, calls, { log, refusalLog }),
+    Fetch: guard('fetch', handlers.fetch, authenticate, calls, { log, refusalLog }),
   });
   const credentials = options.tls ? await serverTls(options.tls) : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
@@ -95,7 +97,7 @@ function guard<C extends ServerCall>(
   handler: (call: C, open: OpenCall) => void,
   authenticate: Authenticate,
   calls: OpenCalls,
-  log: Logger,
+  { log, refusalLog }: { log: Logger; refusalLog: RateLimiter },
 ): (call: C) => void {
   return (call) => {
     authenticate(call.metadata).then(
@@ -119,7 +121,9 @@ function guard<C extends ServerCall>(
         handler(call, open);
       },
       (err) => {
-        log.warn({ peer: call.getPeer(), call: kind, err: toMeshError(err).message }, `${kind} refused`);
+        // Refusals are logged within a budget per peer address: a client with no valid token must not flood the log.
+        const peer = call.getPeer();
+        if (refusalLog.take(peer.replace(/:\d+$/, ''))) log.warn({ peer, call: kind, err: toMeshError(err).message }, `${kind} refused`);
         endCallWithError(call, err);
       },
     );

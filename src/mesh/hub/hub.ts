@@ -11,7 +11,7 @@ import { copyToTempBeside, ensureDirDurable, renameDurable, writeFileDurable } f
 import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
 import { resolveForWrite } from '../fs/resolve.js';
 import { MeshStore } from '../store/mesh-store.js';
-import { handleAttach } from './attach.js';
+import { handleAttach, JOIN_RATE } from './attach.js';
 import { DriftMonitor } from './drift.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc-server.js';
 import { HubFiles } from './hub-files.js';
@@ -82,6 +82,7 @@ export class Hub {
   private authWatch: AuthWatch | undefined;
   /** Warnings a node can cause (bad frames, drift): a budget per node, so one node cannot flood the log. */
   private readonly nodeLog = new RateLimiter(NODE_LOG_RATE);
+  private readonly joinLimiter = new RateLimiter(JOIN_RATE);
   private readonly autoPromoteTimers = new Map<string, NodeJS.Timeout>();
   /** Mirror paths being written right now ("session\0path" -> writers). */
   private readonly changing = new Map<string, number>();
@@ -174,6 +175,7 @@ export class Hub {
             onManifest: (link, report) => void this.drift.onManifest(link.nodeId, report),
             onProgress: (link, progress) => this.transfers.onProgress(link.nodeId, progress),
             mayLog: (node) => this.nodeLog.take(node),
+            joinLimiter: this.joinLimiter,
           }),
         fetch: (call, open) =>
           handleFetch(call as never, open, {

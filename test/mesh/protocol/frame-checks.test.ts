@@ -1,0 +1,55 @@
+// Replies and reports from a node, checked against what was asked.
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import { MAX_LIST_ENTRIES } from '../../../src/mesh/fs/read-ops.js';
+import { checkListReply, checkManifest, checkProgress, checkReadReply, checkReply } from '../../../src/mesh/protocol/frame-checks.js';
+
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+    return 'ok';
+  } catch (err) {
+    return (err as { code: string }).code;
+  }
+};
+
+it('accepts a read reply only within what was asked and what the file holds', () => {
+  fc.assert(
+    fc.property(fc.nat(1_000), fc.nat(1_000), fc.nat(1_000), fc.nat(2_000), (offset, length, size, sent) => {
+      const start = Math.min(offset, size);
+      const verdict = code(() => checkReadReply({ session: 's', path: 'p', offset, length }, { data: Buffer.alloc(sent), size, offset: start }));
+      const allowed = sent <= Math.min(length || 256 * 1024, size - start);
+      expect(verdict).toBe(allowed ? 'ok' : 'NODE_REPLY_INVALID');
+    }),
+    { numRuns: 3_000 },
+  );
+  expect(code(() => checkReadReply({ session: 's', path: 'p', offset: 0, length: 16 }, { data: Buffer.alloc(4), size: 100, offset: 50 }))).toBe('NODE_REPLY_INVALID');
+});
+
+it('refuses listings that are too long or carry names that are not file names', () => {
+  const entry = (name: string) => ({ name, type: 'file' as const, size: 1, mtimeMs: 0 });
+  expect(code(() => checkListReply({ entries: [entry('a.txt'), entry('b')] }))).toBe('ok');
+  for (const bad of ['', '.', '..', 'a/b', 'a\\b', 'nul\0', 'x'.repeat(256)]) expect(code(() => checkListReply({ entries: [entry(bad)] })), bad).toBe('NODE_REPLY_INVALID');
+  expect(code(() => checkListReply({ entries: [{ ...entry('a'), type: 'device' as never }] }))).toBe('NODE_REPLY_INVALID');
+  expect(code(() => checkListReply({ entries: Array.from({ length: MAX_LIST_ENTRIES + 1 }, (_, i) => entry(`f${i}`)) }))).toBe('NODE_REPLY_INVALID');
+  expect(code(() => checkReply('deliver', {} as never, { sha256: 'nope', size: 1, fetchedBytes: 0 }))).toBe('NODE_REPLY_INVALID');
+  expect(code(() => checkReply('list', {} as never, undefined))).toBe('NODE_REPLY_INVALID');
+  expect(code(() => checkReply('cancel', {} as never, undefined))).toBe('ok');
+});
+
+it('keeps only manifest entries the hub could hold, and limits their number', () => {
+  const sha256 = 'a'.repeat(64);
+  const report = checkManifest({
+    session: 's',
+    entries: [
+      { path: 'ok/file.txt', size: 1, mtimeMs: 1, sha256 },
+      { path: '../escape', size: 1, mtimeMs: 1, sha256 },
+      { path: 'a//b', size: 1, mtimeMs: 1, sha256 },
+      { path: 'bad-hash', size: 1, mtimeMs: 1, sha256: 'zz' },
+    ],
+  });
+  expect(report.entries.map((e) => e.path)).toEqual(['ok/file.txt']);
+  expect(code(() => checkManifest({ session: '../x', entries: [] }))).toBe('INVALID_SESSION_NAME');
+  expect(code(() => checkProgress({ transferId: 'not-an-id', verifiedChunks: 1, bytes: 1 }))).toBe('NODE_REPLY_INVALID');
+  expect(code(() => checkProgress({ transferId: '0123456789abcdef', verifiedChunks: -1, bytes: 1 }))).toBe('NODE_REPLY_INVALID');
+});
