@@ -38,6 +38,8 @@ export interface DriftDeps {
   isChanging(session: string, rel: string): boolean;
   /** Whether a line caused by this node may be logged now (per-node log budget). */
   mayLog(node: string): boolean;
+  /** Test hook: awaited after the mirror scan, to widen the window a race needs. */
+  afterMirrorScan?: () => Promise<void>;
 }
 
 export class DriftMonitor {
@@ -50,8 +52,10 @@ export class DriftMonitor {
   /** Compare a node's manifest with the mirror; serialised per node and session. */
   onManifest(node: string, report: ManifestReport): Promise<void> {
     const key = `${node}\0${report.session}`;
+    const receivedAt = Date.now();
+    const pendingAtReceipt = this.deps.transfers.pendingPaths(node, report.session);
     const next = (this.queues.get(key) ?? Promise.resolve())
-      .then(() => this.check(node, report))
+      .then(() => this.check(node, report, { receivedAt, pendingAtReceipt }))
       .catch((err) => this.deps.log.warn({ node, session: report.session, err: toMeshError(err).message }, 'drift check failed'));
     this.queues.set(key, next);
     return next;
@@ -63,15 +67,25 @@ export class DriftMonitor {
     return scanManifest(this.deps.mirrorRoot(session), cache).catch(() => []);
   }
 
-  private async check(node: string, report: ManifestReport): Promise<void> {
+  private async check(node: string, report: ManifestReport, at: { receivedAt: number; pendingAtReceipt: Set<string> }): Promise<void> {
     const { session } = report;
     const mirror = await this.mirrorManifest(session);
+    await this.deps.afterMirrorScan?.();
     const copy = report.entries.map((e) => ({ path: e.path, size: Number(e.size), mtimeMs: Number(e.mtimeMs), sha256: e.sha256 }));
     const diff = diffManifests(mirror, copy);
-    // A delivery in flight, or a write the hub is making, explains a
-    // difference; it is not drift.
+    // The manifest shows the node as it was when it was sent; the mirror
+    // scan, as it is now. A path the mesh was delivering to this node at any
+    // moment in between (pending when the manifest arrived, or created or
+    // settled since) explains a difference, as does a write the hub is
+    // making right now: neither is drift.
     const pending = this.deps.transfers.pendingPaths(node, session);
-    const inFlight = { has: (rel: string) => pending.has(rel) || this.deps.isChanging(session, rel) };
+    const inFlight = {
+      has: (rel: string) =>
+        pending.has(rel) ||
+        at.pendingAtReceipt.has(rel) ||
+        this.deps.transfers.touchedSince(node, session, rel, at.receivedAt) ||
+        this.deps.isChanging(session, rel),
+    };
     const repair = this.deps.mode === 'repair';
     const toRepair = [...diff.missing, ...diff.changed.map((c) => c.mirror)].filter((e) => !inFlight.has(e.path));
     for (const entry of toRepair) {

@@ -22,6 +22,8 @@ export interface HubOptions {
   /** Quiet period after the last write into a skill before it is auto-promoted, ms. Default 2,000. */
   autoPromoteQuietMs?: number;
   log: Logger;
+  /** Test hooks; never set in production. */
+  hooks?: { afterMirrorScan?: () => Promise<void> };
 }
 
 /** Largest `write` the hub accepts, bytes (bigger files go through `push`). */

@@ -105,6 +105,7 @@ export class Hub {
       mirrorRoot: (s) => this.mirrorRoot(s),
       isChanging: (s, rel) => this.changing.has(`${s}\0${rel}`),
       mayLog: (node) => this.nodeLog.take(node),
+      afterMirrorScan: options.hooks?.afterMirrorScan,
     });
     this.files = new HubFiles({ membership: this.membership, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
     this.skills = new HubSkills({

@@ -21,6 +21,8 @@ export type { NodeOutcome, OutcomeStatus, TransferProgress } from './transfer-li
 
 /** Finished transfers whose outcomes stay readable. */
 const KEEP_FINISHED = 100;
+/** How long a delivery's last change is remembered for drift checks, ms (far longer than a manifest takes to arrive and be checked). */
+const TOUCH_MEMORY_MS = 10 * 60_000;
 /** Progress is written to the store at most this often per delivery, ms. */
 const PROGRESS_PERSIST_MS = 2_000;
 /** Upper bound of one delivery attempt, ms; a stalled one is caught much earlier by STALL_TIMEOUT_MS. */
@@ -43,6 +45,13 @@ export class TransferManager {
   private readonly live = new Map<string, LiveTransfer>();
   private readonly lanes = new Map<string, DeliveryLane>();
   readonly chunkCache = new ChunkCache();
+  /**
+   * When a delivery of a path to a node last changed (created or settled),
+   * "node\0session\0path" -> ms. Drift checks ask it, so a manifest sent
+   * before a delivery landed is not taken for drift. Entries older than
+   * TOUCH_MEMORY_MS are pruned.
+   */
+  private readonly touched = new Map<string, number>();
   /** Recently finished transfers, so a caller that asks late still gets the outcomes. */
   private readonly finished = new Map<string, LiveTransfer>();
 
@@ -103,6 +112,7 @@ export class TransferManager {
     await Promise.all(deliveries.map((d) => this.deps.store.putDelivery(d)));
     const live = newLive(record, deliveries);
     this.live.set(id, live);
+    for (const node of record.targets) this.touch(record, node);
     await this.supersedeOlder(record);
     if (record.targets.length === 0) await this.finishIfDone(live);
     for (const node of record.targets) if (this.deps.registry.isOnline(node)) this.lane(node).enqueue(id, laneKey(record));
@@ -139,6 +149,17 @@ export class TransferManager {
   transferFor(transferId: string, node: string): TransferRecord | undefined {
     const live = this.live.get(transferId);
     return live?.deliveries.get(node)?.state === 'pending' ? live.record : undefined;
+  }
+
+  /** True when a delivery of `rel` to `node` was created or settled at or after `since` (ms). */
+  touchedSince(node: string, session: string, rel: string, since: number): boolean {
+    return (this.touched.get(`${node}\0${session}\0${rel}`) ?? -Infinity) >= since;
+  }
+
+  private touch(record: TransferRecord, node: string): void {
+    const now = Date.now();
+    this.touched.set(`${node}\0${record.session}\0${record.path}`, now);
+    if (this.touched.size % 1024 === 0) for (const [k, at] of this.touched) if (now - at > TOUCH_MEMORY_MS) this.touched.delete(k);
   }
 
   /** Paths with a pending delivery to `node` in `session` (drift checks skip them). */
@@ -286,6 +307,7 @@ export class TransferManager {
     const next: DeliveryRecord = { ...current, state, updatedAt: Date.now(), ...(error ? { error } : {}) };
     if (state === 'done') next.bytes = live.record.size;
     live.deliveries.set(node, next);
+    this.touch(live.record, node);
     await this.deps.store.putDelivery(next);
   }
 
