@@ -108,3 +108,12 @@ it('never loses an acknowledged write, and never lets one into the library throu
   expect(codes.get('SKILL_BUSY') ?? 0).toBeGreaterThan(0);
   expect(await keptFolders(library, NAME)).toEqual([]);
 }, 40_000);
+
+it('refuses a write into a promoted folder, saying it is a promoted skill', async () => {
+  await hub.call({ op: 'write', session: 'team', path: 'skills/done/SKILL.md', content: skillMd(0).replace(/race/g, 'done') });
+  await hub.call({ op: 'promote', session: 'team', skill: 'done' });
+  const err = await hub.call({ op: 'write', session: 'team', path: 'skills/done/more.txt', content: 'x' }).catch((e: unknown) => e);
+  expect(err).toMatchObject({ code: 'PATH_OUTSIDE_SESSION', details: { rule: 'link', skill: 'skills/done' } });
+  expect((err as { message: string }).message).toMatch(/promoted skill.*another name.*new version/);
+  await expectRecordedHashes(library);
+});
