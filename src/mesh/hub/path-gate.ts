@@ -59,6 +59,8 @@ export class PathGate {
   async write<T>(scope: string, rel: string, fn: () => Promise<T>): Promise<T> {
     const entry = { scope, rel };
     const held = [...this.folders].find((f) => sameScope(f, entry) && isUnderFolder(f.rel, rel));
+    // Security: a write racing a promotion would be acknowledged and then lost
+    // with the set-aside folder, or land in the library through the new link.
     if (held) {
       throw new MeshError('SKILL_BUSY', `"${rel}" is inside "${held.rel}", a skill being promoted; write again in a moment`, {
         path: rel,

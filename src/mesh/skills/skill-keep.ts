@@ -58,7 +58,11 @@ export async function compareAside(aside: string, libraryCopy: string, limits: S
   } catch {
     return unsure(); // a library copy we cannot read proves nothing
   }
-  const top = await lstat(aside);
+  const top = await lstat(aside).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!top) return { changed: [], added: [], identical: true, incomplete: false }; // nothing left to lose
   if (!top.isDirectory()) {
     return { changed: [], added: ['.'], identical: false, incomplete: false };
   }
@@ -77,8 +81,9 @@ export async function compareAside(aside: string, libraryCopy: string, limits: S
         }
         const rel = prefix ? `${prefix}/${dirent.name}` : dirent.name;
         const abs = path.join(dir, dirent.name);
-        // Types come from the directory entry (lstat semantics): a link is
-        // reported as a link and never followed out of the aside.
+        // Security: types come from the directory entry (lstat semantics), so
+        // a planted link ("notes -> ~/.ssh/id_ed25519") is reported as a link,
+        // never read, and never taken for the library file of the same name.
         if (dirent.isDirectory()) {
           if (depth + 1 > limits.maxDepth) {
             incomplete = true;
