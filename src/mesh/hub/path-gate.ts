@@ -1,6 +1,7 @@
 // In-process gate between mirror writes and skill promotions on the hub. A
 // promotion holds its folder exclusively: writes already under it finish
-// first, new ones are refused at once with SKILL_BUSY. So a write either
+// first, new ones are refused at once with SKILL_BUSY, and promotions of the
+// same (or a nested) folder take their turns in arrival order. So a write either
 // lands before the promotion validates and copies the folder, or is refused;
 // it never lands in the folder after the copy (and is lost with the folder
 // set aside) or in the library through the fresh link. One gate per hub;
@@ -37,8 +38,18 @@ interface Entry {
   rel: string;
 }
 
+interface Held extends Entry {
+  /** Arrival order among exclusive holders. */
+  seq: number;
+}
+
 function sameScope(a: Entry, b: Entry): boolean {
   return a.scope.toLowerCase() === b.scope.toLowerCase();
+}
+
+/** One folder is the other or below it: holding both at once would overlap. */
+function overlaps(a: Entry, b: Entry): boolean {
+  return sameScope(a, b) && (isUnderFolder(a.rel, b.rel) || isUnderFolder(b.rel, a.rel));
 }
 
 export class PathGate {
@@ -48,8 +59,9 @@ export class PathGate {
   /** Writes in progress, one entry each. */
   private readonly writes = new Set<Entry>();
   /** Folders held, or being taken, exclusively. */
-  private readonly folders = new Set<Entry>();
-  /** Called whenever a write ends. */
+  private readonly folders = new Set<Held>();
+  private nextSeq = 0;
+  /** Called whenever a write ends or a folder is released. */
   private readonly waiters = new Set<() => void>();
 
   /**
@@ -72,24 +84,26 @@ export class PathGate {
       return await fn();
     } finally {
       this.writes.delete(entry);
-      for (const wake of [...this.waiters]) wake();
+      this.wakeAll();
     }
   }
 
   /**
    * Run `fn` holding `folder` in `scope` exclusively: new writes under it are
    * refused from now on, and `fn` starts once the writes already in progress
-   * under it have finished. Refused with SKILL_BUSY when they have not
-   * finished within `waitMs` (default GATE_WAIT_MS).
+   * under it, and the holders of overlapping folders that came earlier, have
+   * finished. Refused with SKILL_BUSY when they have not within `waitMs`
+   * (default GATE_WAIT_MS).
    */
   async exclusive<T>(scope: string, folder: string, fn: () => Promise<T>, options: { waitMs?: number } = {}): Promise<T> {
-    const entry = { scope, rel: folder };
+    const entry: Held = { scope, rel: folder, seq: this.nextSeq++ };
     this.folders.add(entry);
     try {
       await this.drain(entry, options.waitMs ?? GATE_WAIT_MS);
       return await fn();
     } finally {
       this.folders.delete(entry);
+      this.wakeAll();
     }
   }
 
@@ -99,13 +113,22 @@ export class PathGate {
     return [...this.writes].filter((w) => sameScope(w, entry) && isUnderFolder(folder, w.rel)).length;
   }
 
-  private async drain(entry: Entry, waitMs: number): Promise<void> {
+  private wakeAll(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** An earlier exclusive holder of a folder overlapping `entry`'s: it goes first (no two wait for each other). */
+  private earlierOverlapping(entry: Held): boolean {
+    return [...this.folders].some((f) => f.seq < entry.seq && overlaps(f, entry));
+  }
+
+  private async drain(entry: Held, waitMs: number): Promise<void> {
     const deadline = Date.now() + waitMs;
-    // Bounded: each turn ends when a write ends or at the deadline.
-    while (this.writesUnder(entry.scope, entry.rel) > 0) {
+    // Bounded: each turn ends when a write ends, a folder is released, or at the deadline.
+    while (this.writesUnder(entry.scope, entry.rel) > 0 || this.earlierOverlapping(entry)) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new MeshError('SKILL_BUSY', `writes under "${entry.rel}" did not finish within ${waitMs} ms; promote again in a moment`, {
+        throw new MeshError('SKILL_BUSY', `writes or another promotion under "${entry.rel}" did not finish within ${waitMs} ms; promote again in a moment`, {
           skill: entry.rel,
           waitMs,
         });

@@ -74,6 +74,25 @@ describe('PathGate', () => {
     expect(started).toBe(true);
   });
 
+  it('runs holders of the same or nested folders one after the other, in arrival order', async () => {
+    const gate = new PathGate();
+    const order: string[] = [];
+    const first = deferred();
+    const a = gate.exclusive('s', 'skills/hello', async () => {
+      order.push('a');
+      await first.promise;
+      order.push('a done');
+    });
+    const b = gate.exclusive('s', 'skills/hello', async () => void order.push('b'));
+    const c = gate.exclusive('s', 'skills', async () => void order.push('c'));
+    const other = gate.exclusive('s', 'tools/other', async () => void order.push('other'));
+    await settle();
+    expect(order).toEqual(['a', 'other']);
+    first.resolve();
+    await Promise.all([a, b, c, other]);
+    expect(order).toEqual(['a', 'other', 'a done', 'b', 'c']);
+  });
+
   it('gives up waiting with SKILL_BUSY, and then admits writes again', async () => {
     const gate = new PathGate();
     const write = deferred();
@@ -84,7 +103,7 @@ describe('PathGate', () => {
     await writing;
   });
 
-  it('never lets a write and an exclusive holder of an enclosing folder run at once (random schedules)', async () => {
+  it('never lets a write and the holder of an enclosing folder, or two holders of overlapping folders, run at once (random schedules)', async () => {
     type Op = { kind: 'write' | 'exclusive'; scope: 's' | 't'; path: string; order: number };
     const op = fc.record({ kind: fc.constantFrom<Op['kind']>('write', 'write', 'exclusive'), scope: fc.constantFrom<Op['scope']>('s', 't'), path: rel, order: fc.nat(1000) });
     await fc.assert(
@@ -97,6 +116,9 @@ describe('PathGate', () => {
             if (other === me || other.scope !== me.scope) continue;
             const [w, x] = me.kind === 'write' ? [me, other] : [other, me];
             if (w.kind === 'write' && x.kind === 'exclusive') expect(isUnderFolder(x.path, w.path)).toBe(false);
+            if (me.kind === 'exclusive' && other.kind === 'exclusive') {
+              expect(isUnderFolder(me.path, other.path) || isUnderFolder(other.path, me.path)).toBe(false);
+            }
           }
         };
         const done = ops.map((o, i) => {
