@@ -109,6 +109,17 @@ it('never loses an acknowledged write, and never lets one into the library throu
   expect(await keptFolders(library, NAME)).toEqual([]);
 }, 40_000);
 
+it('lets promotions of one folder sent together take turns: one copies, the others find the link', async () => {
+  for (let k = 0; k < 5; k++) {
+    const folder = `twice-${k}/${NAME}`;
+    await hub.call({ op: 'write', session: 'team', path: `${folder}/SKILL.md`, content: skillMd(1000 + k) });
+    await hub.call({ op: 'write', session: 'team', path: `${folder}/a.txt`, content: `a ${k}\n` });
+    const results = await Promise.all([0, 1, 2].map(() => hub.call({ op: 'promote', session: 'team', skill: folder, replace: true })));
+    expect(results.map((r) => (r.status === 'unchanged' ? 'found the link' : 'copied')).sort()).toEqual(['copied', 'found the link', 'found the link']);
+    await expectRecordedHashes(library);
+  }
+});
+
 it('refuses a write into a promoted folder, saying it is a promoted skill', async () => {
   await hub.call({ op: 'write', session: 'team', path: 'skills/done/SKILL.md', content: skillMd(0).replace(/race/g, 'done') });
   await hub.call({ op: 'promote', session: 'team', skill: 'done' });
