@@ -43,6 +43,10 @@ export const ERROR_CATALOGUE = {
   SKILL_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS, hint: 'A different skill with this name is in the library; pass replace: true to add a new version.' },
   SKILL_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, hint: 'List the library with the skill:// resources.' },
   LOCK_FAILED: { grpc: GrpcStatus.ABORTED, hint: 'Another promotion of this skill held the lock too long, or the lock was lost; try again.' },
+  SKILL_BUSY: {
+    grpc: GrpcStatus.UNAVAILABLE,
+    hint: 'The skill folder is being promoted; write again in a moment (the folder becomes a link to the library: write into the session under another name, or promote a new version).',
+  },
   STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The membership store cannot be reached; check --store / MESH_STORE_URL.' },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, hint: 'An unexpected error; the hub log on stderr has the details.' },
 } as const satisfies Record<string, { grpc: GrpcStatus; hint: string }>;

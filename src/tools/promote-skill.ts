@@ -26,15 +26,19 @@ export function registerPromoteSkill(server: McpServer, { hub, log }: ToolContex
         libraryPath: z.string().describe('library copy on the hub'),
         linkPath: z.string().describe('link left in the session mirror'),
         deliveringTo: z.array(z.string()).describe('nodes receiving the skill (now, or when they attach)'),
+        kept: z
+          .array(z.object({ path: z.string(), from: z.string(), changed: z.array(z.string()), added: z.array(z.string()), incomplete: z.boolean() }))
+          .describe('session folders the link replaced that held files the library copy lacks: kept in the library (path relative to it), never deleted'),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
     ({ session, skill, replace }) =>
       runTool('promote-skill', log, async () => {
         const r = await hub.skills.promote(session, skill, { replace });
-        const structured = { session: r.session, name: r.name, version: r.version, sha256: r.sha256, status: r.status, libraryPath: r.libraryPath, linkPath: r.linkPath, deliveringTo: r.deliveringTo };
+        const structured = { session: r.session, name: r.name, version: r.version, sha256: r.sha256, status: r.status, libraryPath: r.libraryPath, linkPath: r.linkPath, deliveringTo: r.deliveringTo, kept: r.kept };
         const nodes = r.deliveringTo.length ? `delivering to ${r.deliveringTo.join(', ')}` : 'no delivery needed';
-        return { structured, text: `Skill "${r.name}" v${r.version} ${r.status} (resource skill://${r.name}); ${nodes}.` };
+        const kept = r.kept.length ? ` Files that differed from the library copy were kept in the library at ${r.kept.map((k) => k.path).join(', ')}.` : '';
+        return { structured, text: `Skill "${r.name}" v${r.version} ${r.status} (resource skill://${r.name}); ${nodes}.${kept}` };
       }),
   );
 }

@@ -8,6 +8,11 @@
 //   node --import tsx test/support/hub-driver.ts --data D --grpc 127.0.0.1:P [--source-root S] [--store URL] [--drift report] [--http 127.0.0.1:0]
 //   stdin:  {"id":1,"op":"push","session":"s","source":"big.bin"}
 //   stdout: {"ready":true,"grpc":"127.0.0.1:P","http":"..."} then {"id":1,"result":{...}} or {"id":1,"error":{"code":...}}
+// Any command may carry "delayMs" (start that much later: race tests stagger
+// commands sent together); "promote" may carry "plant" (write a file into the
+// mirror directly at a promotion step, as something outside the mesh would).
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { toMeshError } from '../../src/errors.js';
@@ -59,6 +64,10 @@ interface Command {
   node?: string;
   /** For cancel: the id of the push command to abort. */
   pushId?: number;
+  /** Start the command this many ms after it arrives. */
+  delayMs?: number;
+  /** For promote: at step `at`, write `content` to `path` (relative to the session mirror). */
+  plant?: { at: string; path: string; content: string };
 }
 
 const running = new Map<number, AbortController>();
@@ -84,8 +93,18 @@ async function execute(cmd: Command): Promise<unknown> {
       return (await hub.files.cat(cmd.session!, cmd.path!, { node: cmd.node })).map((a) =>
         a.ok ? { ...a, value: { ...a.value, data: a.value.data.toString('utf8') } } : a,
       );
-    case 'promote':
-      return hub.skills.promote(cmd.session!, cmd.skill!, { replace: cmd.replace });
+    case 'promote': {
+      const plant = cmd.plant;
+      const stepHook = plant
+        ? async (step: string) => {
+            if (step !== plant.at) return;
+            const file = path.join(hub.mirrorRoot(cmd.session!), plant.path);
+            await mkdir(path.dirname(file), { recursive: true });
+            await writeFile(file, plant.content);
+          }
+        : undefined;
+      return hub.skills.promote(cmd.session!, cmd.skill!, { replace: cmd.replace, stepHook });
+    }
     case 'reset-loop-delay':
       hub.resetEventLoopDelay();
       return { reset: true };
@@ -98,7 +117,8 @@ async function execute(cmd: Command): Promise<unknown> {
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (!line.trim()) return;
   const cmd = JSON.parse(line) as Command;
-  execute(cmd).then(
+  const start = cmd.delayMs ? new Promise((resolve) => setTimeout(resolve, cmd.delayMs)) : Promise.resolve();
+  start.then(() => execute(cmd)).then(
     (result) => say({ id: cmd.id, result }),
     (err) => say({ id: cmd.id, error: toMeshError(err).toJSON() }),
   );

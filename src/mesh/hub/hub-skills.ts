@@ -1,18 +1,17 @@
 // Skills on the hub: promotion of a session's skill into the global library
 // (under a lock, atomically, leaving a link behind), its record in the store,
 // and its delivery to every node: attached nodes at once, the others when
-// they come back (pending skill deliveries live in the store).
-import { readdir } from 'node:fs/promises';
+// they come back (pending skill deliveries live in the store). Mirror writes
+// pass through the promotion gate here (see path-gate.ts).
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { toMeshError } from '../../errors.js';
+import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { normalizeSessionPath } from '../fs/paths.js';
+import { isInside, normalizeSessionPath } from '../fs/paths.js';
 import {
   listSkills,
   promoteSkill,
-  currentPath,
-  readSkillFiles,
-  readSkillMeta,
+  readVerifiedCopy,
   recoverPromotions,
   type PromoteResult,
   type PromoteStep,
@@ -23,6 +22,7 @@ import {
 import type { MeshStore, StoreSnapshot } from '../store/mesh-store.js';
 import type { SkillRecord } from '../store/records.js';
 import type { Membership } from './membership.js';
+import { PathGate } from './path-gate.js';
 import type { Registry } from './registry.js';
 
 export interface SkillsDeps {
@@ -36,6 +36,8 @@ export interface SkillsDeps {
   mirrorRoot(session: string): string;
   /** Test hook: awaited at each promotion step (crash tests pause here). */
   stepHook?: (step: PromoteStep) => Promise<void>;
+  /** How long a promotion waits for writes in progress under its folder, ms; default 60,000. */
+  gateWaitMs?: number;
 }
 
 export interface PromoteOutcome extends PromoteResult {
@@ -49,8 +51,49 @@ export class HubSkills {
   /** Pending deliveries: node -> skill names. Mirrors the store's skilldelivery keys. */
   private readonly pending = new Map<string, Set<string>>();
   private readonly delivering = new Set<string>();
+  /** Mirror writes against promotions of the folders they write into. */
+  private readonly gate = new PathGate();
 
   constructor(private readonly deps: SkillsDeps) {}
+
+  /**
+   * Run a mirror write (`write`, `push`) of `rel` in `session` through the
+   * promotion gate: refused with SKILL_BUSY while a promotion holds a folder
+   * above it. A write refused because the folder already is a promoted
+   * skill (a link into the library) says so.
+   */
+  async guardWrite<T>(session: string, rel: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.gate.write(session, rel, fn);
+    } catch (err) {
+      if (!(err instanceof MeshError) || err.code !== 'PATH_OUTSIDE_SESSION' || err.details.rule !== 'link') throw err;
+      const skill = await this.promotedFolderAbove(session, rel).catch(() => undefined);
+      if (skill === undefined) throw err;
+      throw new MeshError(
+        'PATH_OUTSIDE_SESSION',
+        `"${rel}" is inside "${skill}", a promoted skill: a link to the skills library, which writes never reach; write into the session under another name, or promote a new version`,
+        { rule: 'link', skill },
+      );
+    }
+  }
+
+  /** The folder at or above `rel` in the mirror that is a link into the library, if any. */
+  private async promotedFolderAbove(session: string, rel: string): Promise<string | undefined> {
+    const root = this.deps.mirrorRoot(session);
+    const library = await realpath(this.deps.libraryRoot);
+    const segments = rel.split('/');
+    // Bounded by the path's segments; stops at the first one missing or not a folder.
+    for (let i = 1; i <= segments.length; i++) {
+      const prefix = segments.slice(0, i).join('/');
+      const info = await lstat(path.join(root, prefix)).catch(() => undefined);
+      if (info?.isSymbolicLink()) {
+        const real = await realpath(path.join(root, prefix)).catch(() => undefined);
+        return real !== undefined && isInside(library, real) ? prefix : undefined;
+      }
+      if (!info?.isDirectory()) return undefined;
+    }
+    return undefined;
+  }
 
   /** After a restart: finish or roll back interrupted promotions, reload records and pending deliveries. */
   async restore(snapshot: StoreSnapshot): Promise<void> {
@@ -63,17 +106,32 @@ export class HubSkills {
     for (const d of snapshot.skillDeliveries) this.markPending(d.node, d.name);
   }
 
-  async promote(session: string, skillPath: string, options: { replace?: boolean } = {}): Promise<PromoteOutcome> {
+  /**
+   * Promote the skill folder `skillPath` of `session`. The folder is held
+   * through the gate from before validation until the link is in place, so
+   * every write acknowledged before is in the promoted version and none
+   * lands in between. `stepHook` (tests) overrides the deps' hook.
+   */
+  async promote(
+    session: string,
+    skillPath: string,
+    options: { replace?: boolean; stepHook?: (step: PromoteStep) => Promise<void> } = {},
+  ): Promise<PromoteOutcome> {
     this.deps.membership.requireSession(session);
     const rel = normalizeSessionPath(skillPath.includes('/') ? skillPath : `skills/${skillPath}`);
-    const result = await promoteSkill({
-      sessionRoot: this.deps.mirrorRoot(session),
-      sessionName: session,
-      skillPath: rel,
-      libraryRoot: this.deps.libraryRoot,
-      replace: options.replace,
-      stepHook: this.deps.stepHook,
-    });
+    const promote = () =>
+      promoteSkill({
+        sessionRoot: this.deps.mirrorRoot(session),
+        sessionName: session,
+        skillPath: rel,
+        libraryRoot: this.deps.libraryRoot,
+        replace: options.replace,
+        stepHook: options.stepHook ?? this.deps.stepHook,
+      });
+    const result = await this.gate.exclusive(session, rel, promote, { waitMs: this.deps.gateWaitMs });
+    for (const kept of result.kept) {
+      this.deps.log.warn({ session, skill: result.name, kept }, `kept mirror files that differ from the promoted skill: ${kept.path}`);
+    }
     const previous = this.records.get(result.name);
     const links = [...(previous?.links ?? []).filter((l) => !(l.session === session && l.path === rel)), { session, path: rel }];
     const unchangedEverywhere = result.status === 'unchanged' && previous?.sha256 === result.sha256 && previous.links.length === links.length;
@@ -98,10 +156,9 @@ export class HubSkills {
     return (await this.current(name)).files;
   }
 
-  /** The current library version of one skill: its record and files (SKILL_NOT_FOUND if none). */
-  private async current(name: string): Promise<{ meta: SkillMeta; files: SkillFile[] }> {
-    const meta = await readSkillMeta(this.deps.libraryRoot, name);
-    return { meta, files: await readSkillFiles(currentPath(this.deps.libraryRoot, name)) };
+  /** The current library version of one skill: its record and files (SKILL_NOT_FOUND if none; CHECKSUM_MISMATCH if they disagree). */
+  private current(name: string): Promise<{ meta: SkillMeta; files: SkillFile[] }> {
+    return readVerifiedCopy(this.deps.libraryRoot, name);
   }
 
   /** A node attached: send it the skills it is missing. */

@@ -231,10 +231,13 @@ export class Hub {
       throw new MeshError('TOO_LARGE', `write of ${data.length} bytes exceeds the ${MAX_WRITE_BYTES}-byte limit; use push for large files`);
     }
     const root = await this.ensureSession(session);
-    const { id, sha256 } = await this.whileChanging(session, p, async () => {
-      await writeFileDurable(await resolveForWrite(root, p), data);
-      return this.transfers.createFromBuffer('write', session, p, data, this.membership.membersOf(session));
-    });
+    // Through the promotion gate: a write under a skill folder being promoted is refused, never lost.
+    const { id, sha256 } = await this.skills.guardWrite(session, p, () =>
+      this.whileChanging(session, p, async () => {
+        await writeFileDurable(await resolveForWrite(root, p), data);
+        return this.transfers.createFromBuffer('write', session, p, data, this.membership.membersOf(session));
+      }),
+    );
     const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
     if (this.options.autoPromote) this.scheduleAutoPromote(session, p);
     return { session, path: p, sha256, size: data.length, outcomes };
@@ -291,8 +294,11 @@ export class Hub {
     const file = await resolveSource(this.options.sourceRoots, source);
     const p = normalizeSessionPath(dest ?? path.basename(file));
     const root = await this.ensureSession(session);
-    const mirrorTarget = await resolveForWrite(root, p);
-    return this.whileChanging(session, p, () => this.pushInto(session, p, file, mirrorTarget, options));
+    // Through the promotion gate, from resolving the mirror path to the final rename.
+    return this.skills.guardWrite(session, p, async () => {
+      const mirrorTarget = await resolveForWrite(root, p);
+      return this.whileChanging(session, p, () => this.pushInto(session, p, file, mirrorTarget, options));
+    });
   }
 
   private async pushInto(

@@ -42,7 +42,7 @@ export class RequestHandlers {
         return { ok: {} };
       case 'installSkill': {
         const r = request.installSkill!;
-        await installSkill({
+        const result = await installSkill({
           libraryRoot: this.workspace.skillsRoot(),
           name: r.name,
           version: r.version,
@@ -52,6 +52,14 @@ export class RequestHandlers {
         });
         for (const l of r.links) this.workspace.noteChanged(l.session);
         this.log.info({ skill: r.name, version: r.version }, 'skill installed');
+        // The reply type carries no data; the log is where an operator finds
+        // session files the skill's link replaced but that were kept.
+        for (const kept of result.kept) {
+          this.log.warn(
+            { skill: r.name, version: r.version, library: this.workspace.skillsRoot(), kept: kept.path, from: kept.from, changed: kept.changed, added: kept.added },
+            `kept session files that differ from skill "${r.name}": ${kept.path}`,
+          );
+        }
         return { ok: {} };
       }
       default:

@@ -13,12 +13,14 @@ export {
 export { promoteSkill, type PromoteOptions, type PromoteResult, type PromoteStep } from './skill-promote.js';
 export { installSkill, type InstallOptions, type InstallResult } from './skill-install.js';
 export { recoverPromotions, type RecoveryReport } from './skill-recover.js';
+export type { KeptFolder } from './skill-keep.js';
 export {
   currentPath,
   listSkills,
   listVersions,
   readSkillFiles,
   readSkillMeta,
+  readVerifiedCopy,
   verifySkillCopy,
   type SkillFile,
   type SkillSummary,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { MeshError } from '../../errors.js';
 import { sealStaging, stageFromData, writeVersion } from './skill-commit.js';
 import { currentPath, hashSkillCopy, readMetaAt } from './skill-library.js';
+import type { KeptFolder } from './skill-keep.js';
 import { linkSite } from './skill-link.js';
 import { acquireSkillLock } from './skill-lock.js';
 import {
@@ -49,6 +50,12 @@ export interface InstallResult {
   previousVersionPath?: string;
   /** Absolute paths of the session entries that became links in this call. */
   linked: string[];
+  /**
+   * Session entries replaced by a link that held files the delivered copy
+   * lacks (written on this node only, or changed here): kept under the
+   * library's `.kept/`, never deleted.
+   */
+  kept: KeptFolder[];
 }
 
 /**
@@ -111,7 +118,7 @@ export async function installSkill(options: InstallOptions): Promise<InstallResu
   try {
     await lock.assertHeld();
     const current = await readMetaAt(libraryPath);
-    const result: InstallResult = { status: 'unchanged', libraryPath, linked: [] };
+    const result: InstallResult = { status: 'unchanged', libraryPath, linked: [], kept: [] };
     if (current?.sha256 !== options.sha256) {
       const meta: SkillMeta = { name, version: options.version, sha256: options.sha256, at: new Date().toISOString() };
       if (options.promotedFrom !== undefined) meta.promotedFrom = options.promotedFrom;
@@ -131,9 +138,9 @@ export async function installSkill(options: InstallOptions): Promise<InstallResu
     for (const { realRoot, segments } of sites) {
       const parent = await ensureDirInside(realRoot, segments.slice(0, -1));
       const sitePath = path.join(parent, segments[segments.length - 1]!);
-      if (await linkSite({ libraryRoot: options.libraryRoot, name, sitePath, target: libraryPath, lock })) {
-        result.linked.push(sitePath);
-      }
+      const outcome = await linkSite({ libraryRoot: options.libraryRoot, name, sitePath, lock });
+      if (outcome.linked) result.linked.push(sitePath);
+      result.kept.push(...outcome.kept);
     }
     return result;
   } finally {

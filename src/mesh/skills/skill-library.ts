@@ -6,7 +6,11 @@
 //   <library>/.tmp-<name>-<hex>/     a copy being written (removed on recovery)
 //   <library>/.locks/<name>.lock     per-name lock (see skill-lock.ts)
 //   <library>/.journal/              links being set in sessions (see skill-link.ts)
+//   <library>/.kept/<name>/<id>/     session folders replaced by a link that held data
+//                                    the library copy lacks (see skill-keep.ts); never
+//                                    listed, delivered or counted as versions
 // Skill names never start with ".", so they never collide with these.
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError } from '../../errors.js';
@@ -25,6 +29,7 @@ import {
 
 export const VERSIONS_DIR = '.versions';
 export const TEMP_PREFIX = '.tmp-';
+export const KEPT_DIR = '.kept';
 
 export function currentPath(libraryRoot: string, name: string): string {
   return path.join(path.resolve(libraryRoot), name);
@@ -36,6 +41,11 @@ export function versionsPath(libraryRoot: string, name: string): string {
 
 export function versionPath(libraryRoot: string, name: string, version: number): string {
   return path.join(versionsPath(libraryRoot, name), String(version));
+}
+
+/** Folder of the kept session folders of `name`, see skill-keep.ts. */
+export function keptPath(libraryRoot: string, name: string): string {
+  return path.join(path.resolve(libraryRoot), KEPT_DIR, name);
 }
 
 /** Name of a temporary copy folder, or undefined when `entry` is not one. */
@@ -97,7 +107,11 @@ export interface SkillSummary extends SkillMeta {
   path: string;
 }
 
-/** Current skills of the library, by name; copies without a valid record are skipped. */
+/**
+ * Current skills of the library, by name; copies without a valid record are
+ * skipped, and so is every dot folder (`.versions`, `.kept`, ...): a skill
+ * name never starts with ".".
+ */
 export async function listSkills(libraryRoot: string): Promise<SkillSummary[]> {
   const entries = await readdir(path.resolve(libraryRoot), { withFileTypes: true }).catch(() => []);
   const skills: SkillSummary[] = [];
@@ -137,4 +151,24 @@ export async function readSkillFiles(dir: string, limits: SkillLimits = DEFAULT_
     out.push({ path: file.path, data: await readFile(file.source), mode: file.executable ? 0o755 : 0o644 });
   }
   return out;
+}
+
+/**
+ * The current copy of `name` for delivery: its record and files, refused
+ * with CHECKSUM_MISMATCH when the files no longer hash to the recorded
+ * sha256 (the library must never hand out bytes it did not promote).
+ */
+export async function readVerifiedCopy(libraryRoot: string, name: string): Promise<{ meta: SkillMeta; files: SkillFile[] }> {
+  const meta = await readSkillMeta(libraryRoot, name);
+  const files = await readSkillFiles(currentPath(libraryRoot, name));
+  const sha256 = skillContentHash(
+    files.map((f) => ({ path: f.path, executable: (f.mode & 0o111) !== 0, sha256: createHash('sha256').update(f.data).digest('hex') })),
+  );
+  if (sha256 !== meta.sha256) {
+    throw new MeshError('CHECKSUM_MISMATCH', `the library copy of "${name}" hashes to ${sha256}, not to its recorded ${meta.sha256}; it is not delivered`, {
+      name,
+      version: meta.version,
+    });
+  }
+  return { meta, files };
 }

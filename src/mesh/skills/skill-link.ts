@@ -2,18 +2,30 @@
 // the library copy. rename(2) cannot put a link over a non-empty folder, so
 // the folder is first renamed aside (`.<name>.orig-<hex>`), then a prepared
 // link (`.<name>.link-<hex>`) is renamed into place, then the aside is
-// removed. A journal entry in the library names the site first, so recovery
-// after a crash between any two steps knows where to look.
+// removed if the library copy holds all of it, or kept in the library's
+// `.kept/` otherwise (skill-keep.ts). A journal entry in the library names
+// the site first, so recovery after a crash between any two steps knows
+// where to look.
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, readFile, realpath, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, renameDurable, tempPathFor, writeFileDurable } from '../fs/durable.js';
+import { settleAside, type KeptFolder } from './skill-keep.js';
+import { currentPath } from './skill-library.js';
 import type { SkillLock } from './skill-lock.js';
 import { isValidSkillName } from './skill-manifest.js';
 
 export const JOURNAL_DIR = '.journal';
 
-export type LinkStep = 'set-aside' | 'linked';
+/** `kept` is reached only when the set-aside entry held data the library copy lacks. */
+export type LinkStep = 'set-aside' | 'linked' | 'kept';
+
+export interface LinkOutcome {
+  /** False when the link was already there. */
+  linked: boolean;
+  /** The replaced session entry, when it held data the library copy lacks. */
+  kept: KeptFolder[];
+}
 
 export interface JournalEntry {
   name: string;
@@ -33,19 +45,21 @@ export async function isLinkTo(sitePath: string, target: string): Promise<boolea
 
 /**
  * Replace `sitePath` (a folder, a file, a link elsewhere, or nothing) by a
- * link to `target` (absolute). The caller holds the skill's lock; it is
- * checked before every rename. Returns false when the link was already there.
+ * link to the current library copy of `name`. The caller holds the skill's
+ * lock; it is checked before every rename. Nothing the session entry held is
+ * lost: what the library copy lacks is kept and reported.
  */
 export async function linkSite(options: {
   libraryRoot: string;
   name: string;
   sitePath: string;
-  target: string;
   lock: SkillLock;
   stepHook?: (step: LinkStep) => Promise<void>;
-}): Promise<boolean> {
-  const { sitePath, target, lock } = options;
-  if (await isLinkTo(sitePath, target)) return false;
+}): Promise<LinkOutcome> {
+  const { libraryRoot, name, sitePath, lock } = options;
+  const target = currentPath(libraryRoot, name);
+  const outcome: LinkOutcome = { linked: true, kept: [] };
+  if (await isLinkTo(sitePath, target)) return { linked: false, kept: [] };
   const dir = path.dirname(sitePath);
   const journal = path.join(path.resolve(options.libraryRoot), JOURNAL_DIR, `${options.name}-${randomBytes(6).toString('hex')}.json`);
   await lock.assertHeld();
@@ -65,21 +79,26 @@ export async function linkSite(options: {
     await rename(tempLink, sitePath);
     await fsyncDir(dir);
     await options.stepHook?.('linked');
-    // Security: rm does not follow links, so links inside the old folder
-    // cannot make this remove anything outside it.
-    if (aside) await rm(aside, { recursive: true, force: true });
+    if (aside) {
+      await lock.assertHeld();
+      const kept = await settleAside({ libraryRoot, name, aside, sitePath, target });
+      if (kept) {
+        outcome.kept.push(kept);
+        await options.stepHook?.('kept');
+      }
+    }
   } catch (err) {
     // Put the site back in a clean state while the lock is still ours; a
     // lost lock means another process owns the site now, so leave it to
     // recovery.
     if (await lock.assertHeld().then(() => true, () => false)) {
-      await recoverSite(sitePath, target).catch(() => {});
+      await recoverSite({ libraryRoot, name, sitePath }).catch(() => {});
       await removeJournalEntry(journal).catch(() => {});
     }
     throw err;
   }
   await removeJournalEntry(journal);
-  return true;
+  return outcome;
 }
 
 export async function removeJournalEntry(file: string): Promise<void> {
@@ -114,12 +133,14 @@ export interface SiteRecovery {
   sitePath: string;
   /** The folder set aside was renamed back because no link replaced it. */
   restored: boolean;
-  /** Set-aside folders removed because the link is in place. */
+  /** Set-aside folders removed because the link is in place and the library copy holds all they held. */
   removedAsides: number;
   /** Prepared links that were never renamed into place. */
   removedTempLinks: number;
   /** Leftovers kept because the state around them is not one this module produces. */
   kept: string[];
+  /** Set-aside folders moved to the library's `.kept/` because they held data the library copy lacks. */
+  keptInLibrary: KeptFolder[];
 }
 
 function leftovers(entries: string[], base: string, tag: 'orig' | 'link'): string[] {
@@ -129,12 +150,15 @@ function leftovers(entries: string[], base: string, tag: 'orig' | 'link'): strin
 
 /**
  * Finish or roll back an interrupted inversion at `sitePath`: with a working
- * link to the library in place, the aside is deleted; with nothing (or a
+ * link to the library copy of `name` in place, each aside is removed if the
+ * copy holds all of it and kept in `.kept/` otherwise; with nothing (or a
  * dangling link) in place, the aside is renamed back. Prepared links are
  * removed. The caller holds the skill's lock.
  */
-export async function recoverSite(sitePath: string, target: string): Promise<SiteRecovery> {
-  const report: SiteRecovery = { sitePath, restored: false, removedAsides: 0, removedTempLinks: 0, kept: [] };
+export async function recoverSite(site: { libraryRoot: string; name: string; sitePath: string }): Promise<SiteRecovery> {
+  const { libraryRoot, name, sitePath } = site;
+  const target = currentPath(libraryRoot, name);
+  const report: SiteRecovery = { sitePath, restored: false, removedAsides: 0, removedTempLinks: 0, kept: [], keptInLibrary: [] };
   const dir = path.dirname(sitePath);
   const base = path.basename(sitePath);
   const entries = await readdir(dir).catch(() => [] as string[]);
@@ -145,8 +169,9 @@ export async function recoverSite(sitePath: string, target: string): Promise<Sit
 
   if (info?.isSymbolicLink() && (await isLinkTo(sitePath, target))) {
     for (const aside of asides) {
-      await rm(aside, { recursive: true, force: true });
-      report.removedAsides++;
+      const kept = await settleAside({ libraryRoot, name, aside, sitePath, target });
+      if (kept) report.keptInLibrary.push(kept);
+      else report.removedAsides++;
     }
   } else if ((!info || !working) && asides.length > 0) {
     if (info) await unlink(sitePath); // a dangling link, never a folder

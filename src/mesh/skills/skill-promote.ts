@@ -5,6 +5,7 @@
 import { MeshError } from '../../errors.js';
 import { nextVersion, sealStaging, stageFromSource, writeVersion } from './skill-commit.js';
 import { currentPath, readMetaAt } from './skill-library.js';
+import type { KeptFolder } from './skill-keep.js';
 import { linkSite } from './skill-link.js';
 import { acquireSkillLock } from './skill-lock.js';
 import { DEFAULT_SKILL_LIMITS, type SkillLimits } from './skill-manifest.js';
@@ -12,7 +13,8 @@ import { scanSessionSkill, siteIdentity } from './skill-scan.js';
 
 /**
  * Named points of a promotion, in order. `retired` is reached only when a
- * version is replaced, `set-aside` only when the session held a folder.
+ * version is replaced, `set-aside` only when the session held a folder,
+ * `kept` only when that folder held data the library copy lacks.
  */
 export type PromoteStep =
   | 'validated'
@@ -23,6 +25,7 @@ export type PromoteStep =
   | 'renamed'
   | 'set-aside'
   | 'linked'
+  | 'kept'
   | 'recorded';
 
 export interface PromoteOptions {
@@ -57,6 +60,12 @@ export interface PromoteResult {
   linkPath: string;
   /** Where the replaced version went, for status 'replaced'. */
   previousVersionPath?: string;
+  /**
+   * The session folder replaced by the link, when it held files the library
+   * copy lacks (changed after validation, or added after the copy): kept
+   * under the library's `.kept/`, never deleted. Usually empty.
+   */
+  kept: KeptFolder[];
 }
 
 export async function promoteSkill(options: PromoteOptions): Promise<PromoteResult> {
@@ -79,12 +88,12 @@ export async function promoteSkill(options: PromoteOptions): Promise<PromoteResu
     if (source.kind === 'library-link') {
       if (!current) throw new MeshError('SKILL_NOT_FOUND', `the library copy of "${name}" has no record`, { name });
       await hook('recorded');
-      return { ...base, version: current.version, sha256: current.sha256, status: 'unchanged' };
+      return { ...base, version: current.version, sha256: current.sha256, status: 'unchanged', kept: [] };
     }
     if (current?.sha256 === source.sha256) {
-      await linkSite({ libraryRoot: options.libraryRoot, name, sitePath: source.sitePath, target: libraryPath, lock, stepHook: hook });
+      const { kept } = await linkSite({ libraryRoot: options.libraryRoot, name, sitePath: source.sitePath, lock, stepHook: hook });
       await hook('recorded');
-      return { ...base, version: current.version, sha256: current.sha256, status: 'unchanged' };
+      return { ...base, version: current.version, sha256: current.sha256, status: 'unchanged', kept };
     }
     if (current && !options.replace) {
       throw new MeshError(
@@ -105,9 +114,9 @@ export async function promoteSkill(options: PromoteOptions): Promise<PromoteResu
       await hook('synced');
     });
     await hook('renamed');
-    await linkSite({ libraryRoot: options.libraryRoot, name, sitePath: source.sitePath, target: libraryPath, lock, stepHook: hook });
+    const { kept } = await linkSite({ libraryRoot: options.libraryRoot, name, sitePath: source.sitePath, lock, stepHook: hook });
     await hook('recorded');
-    const result: PromoteResult = { ...base, version, sha256: source.sha256, status: current ? 'replaced' : 'promoted' };
+    const result: PromoteResult = { ...base, version, sha256: source.sha256, status: current ? 'replaced' : 'promoted', kept };
     if (previousVersionPath) result.previousVersionPath = previousVersionPath;
     return result;
   } finally {

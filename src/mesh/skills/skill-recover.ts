@@ -1,8 +1,9 @@
 // Recovery after a crash (run on hub or node start, before new promotions):
 // incomplete copies are removed, a version whose replacement never landed is
 // put back, only complete versions are kept, and every interrupted symlink
-// inversion in a session is finished or rolled back. Each skill name is
-// handled under its lock, so recovery is safe next to live promotions.
+// inversion in a session is finished or rolled back (a set-aside folder that
+// holds data the library copy lacks is kept, never removed). Each skill name
+// is handled under its lock, so recovery is safe next to live promotions.
 import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from '../fs/durable.js';
@@ -79,7 +80,7 @@ export async function recoverPromotions(
       await recoverLibraryName(root, name, report);
       await lock.assertHeld();
       for (const site of [...(sitesByName.get(name) ?? [])].sort()) {
-        report.sites.push(await recoverSite(site, currentPath(root, name)));
+        report.sites.push(await recoverSite({ libraryRoot: root, name, sitePath: site }));
       }
       for (const entry of journalByName.get(name) ?? []) await removeJournalEntry(entry.file);
     });

@@ -6,8 +6,8 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, write
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { currentPath, listVersions, verifySkillCopy, versionPath } from '../../../src/mesh/skills/skill-library.js';
-import type { SkillMeta } from '../../../src/mesh/skills/skill-manifest.js';
+import { currentPath, hashSkillCopy, listVersions, readMetaAt, verifySkillCopy, versionPath } from '../../../src/mesh/skills/skill-library.js';
+import { isValidSkillName, type SkillMeta } from '../../../src/mesh/skills/skill-manifest.js';
 import { MeshError } from '../../../src/errors.js';
 
 export async function makeTemp(tag: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -114,4 +114,29 @@ export async function refusal(p: Promise<unknown>): Promise<MeshError> {
     return err as MeshError;
   }
   throw new Error('expected a refusal');
+}
+
+/**
+ * Every copy in the library (current and kept versions of every name) holds
+ * exactly the bytes its `.skill.json` records: its content hash, recomputed
+ * from disk, equals the recorded sha256. Returns the current records by name.
+ */
+export async function expectRecordedHashes(libraryRoot: string): Promise<Map<string, SkillMeta>> {
+  const current = new Map<string, SkillMeta>();
+  for (const name of (await readdir(libraryRoot).catch(() => [] as string[])).filter(isValidSkillName)) {
+    const dirs = [currentPath(libraryRoot, name), ...(await listVersions(libraryRoot, name)).map((v) => versionPath(libraryRoot, name, v))];
+    for (const dir of dirs) {
+      const meta = await readMetaAt(dir);
+      expect(meta, `${dir} has a record`).toBeDefined();
+      expect(await hashSkillCopy(dir), `${dir} hashes to its recorded sha256`).toBe(meta!.sha256);
+      if (dir === currentPath(libraryRoot, name)) current.set(name, meta!);
+    }
+  }
+  return current;
+}
+
+/** Folders kept under `<library>/.kept/<name>/`, absolute paths. */
+export async function keptFolders(libraryRoot: string, name: string): Promise<string[]> {
+  const dir = path.join(libraryRoot, '.kept', name);
+  return (await readdir(dir).catch(() => [] as string[])).sort().map((e) => path.join(dir, e));
 }

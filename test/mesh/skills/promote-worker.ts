@@ -3,7 +3,11 @@
 //   serve         read one JSON command a line on stdin ({ id, startAt?, options }),
 //                 answer one JSON line on stdout ({ id, ok, result | code, message })
 //   pause <json>  promote with the given options; at step `pauseAt`, print
-//                 "at <step>" and wait until killed; otherwise print "done <json>"
+//                 "at <step>" and wait until killed; otherwise print "done <json>".
+//                 With `plant`, first write a file into the session's skill
+//                 folder at step `plant.at` (something writing there mid-promotion).
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { toMeshError } from '../../../src/errors.js';
 import { promoteSkill, type PromoteOptions, type PromoteStep } from '../../../src/mesh/skills/skill-promote.js';
@@ -32,13 +36,17 @@ async function serve(): Promise<void> {
 }
 
 async function pause(json: string): Promise<void> {
-  const { pauseAt, ...options } = JSON.parse(json) as PromoteOptions & { pauseAt: PromoteStep };
+  const { pauseAt, plant, ...options } = JSON.parse(json) as PromoteOptions & {
+    pauseAt: PromoteStep;
+    plant?: { at: PromoteStep; file: string; content: string };
+  };
   // Keeps the process alive while it waits to be killed.
   setInterval(() => {}, 60_000);
   try {
     const result = await promoteSkill({
       ...options,
       stepHook: async (step) => {
+        if (plant && step === plant.at) await writeFile(path.join(options.sessionRoot, options.skillPath, plant.file), plant.content);
         if (step !== pauseAt) return;
         send(`at ${step}`);
         await new Promise(() => {});

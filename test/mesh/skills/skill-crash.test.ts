@@ -1,6 +1,7 @@
 // A promotion killed with SIGKILL at each of its steps, then recovery and a
 // new promotion: the library and the sessions end in an allowed state every
-// time. Also: a dead lock holder blocks others only until its lock is stale.
+// time, and a session folder holding data the library lacks is never lost.
+// Also: a dead lock holder blocks others only until its lock is stale.
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,14 +9,16 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promoteSkill, type PromoteOptions, type PromoteStep } from '../../../src/mesh/skills/skill-promote.js';
 import { recoverPromotions, type RecoveryReport } from '../../../src/mesh/skills/skill-recover.js';
-import { expectLibraryConsistent, expectSiteConsistent, makeTemp, snapshotTree, writeSkill } from './helpers.js';
+import { expectLibraryConsistent, expectRecordedHashes, expectSiteConsistent, keptFolders, makeTemp, snapshotTree, writeSkill } from './helpers.js';
 
 const WORKER_SCRIPT = path.join(import.meta.dirname, 'promote-worker.ts');
 const STALE_MS = 2000;
 const NAME = 'crashy';
 
 /** Start a worker that pauses at `pauseAt`; resolves once it got there, with a kill function. */
-async function pausedWorker(options: PromoteOptions & { pauseAt: PromoteStep }): Promise<{ kill: () => Promise<void> }> {
+async function pausedWorker(
+  options: PromoteOptions & { pauseAt: PromoteStep; plant?: { at: PromoteStep; file: string; content: string } },
+): Promise<{ kill: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT, 'pause', JSON.stringify(options)], { stdio: 'pipe' });
   child.stderr.on('data', (chunk) => process.stderr.write(chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -123,6 +126,51 @@ describe('kill -9 during a promotion', () => {
       await expectLibraryConsistent(f.library, NAME);
       expect((await expectSiteConsistent(path.join(f.s1.root, f.s1.rel), f.library, NAME)).kind, context).toBe('link');
       expect(await readFile(path.join(f.s1.root, f.s1.rel, 'data.txt'), 'utf8'), context).toBe('version two');
+    }
+  }, 120_000);
+});
+
+/** Every step, `kept` included: reached only because the planted file makes the set-aside folder differ. */
+const PLANTED_STEPS: PromoteStep[] = ['validated', 'locked', 'copied', 'synced', 'retired', 'renamed', 'set-aside', 'linked', 'kept', 'recorded'];
+/** The file is planted at `copied`, so steps before it never see it. */
+const BEFORE_PLANT = new Set<PromoteStep>(['validated', 'locked']);
+const PLANTED = { at: 'copied' as PromoteStep, file: 'planted.txt', content: 'written into the session folder after the copy' };
+
+describe('kill -9 during a promotion whose session folder holds more than the copy', () => {
+  it('loses nothing of the session folder at any step', async () => {
+    const fixtures = await Promise.all(PLANTED_STEPS.map((step) => fixture(`planted-${step}`)));
+    const workers = await Promise.all(PLANTED_STEPS.map((step, i) => pausedWorker({ ...fixtures[i]!.options, pauseAt: step, plant: PLANTED })));
+    await Promise.all(workers.map((w) => w.kill()));
+    const reports = await Promise.all(fixtures.map((f) => recoverPromotions(f.library, [f.seed.root, f.s1.root], { staleMs: STALE_MS })));
+
+    /** The session folder as it was, plus the planted file (unless planted after the crash). */
+    const expectWhole = async (dir: string, step: PromoteStep) => {
+      const snapshot = await snapshotTree(dir);
+      expect(snapshot.filter((l) => !l.startsWith(`F ${PLANTED.file} `)), `crash at ${step}: ${dir}`).toEqual(fixtures[PLANTED_STEPS.indexOf(step)]!.s1.before);
+      if (!BEFORE_PLANT.has(step)) expect(await readFile(path.join(dir, PLANTED.file), 'utf8'), `crash at ${step}`).toBe(PLANTED.content);
+    };
+    for (const [i, step] of PLANTED_STEPS.entries()) {
+      const f = fixtures[i]!;
+      const context = `crash at ${step}`;
+      await expectLibraryConsistent(f.library, NAME);
+      await expectRecordedHashes(f.library);
+      const sitePath = path.join(f.s1.root, f.s1.rel);
+      const site = await expectSiteConsistent(sitePath, f.library, NAME);
+      const kept = await keptFolders(f.library, NAME);
+      if (AFTER_LINK.has(step) || step === 'kept') {
+        // The link is in place: the folder it replaced is kept whole in the library.
+        expect(site.kind, context).toBe('link');
+        expect(kept, context).toHaveLength(1);
+        await expectWhole(kept[0]!, step);
+      } else {
+        expect(site.kind, context).toBe('folder');
+        expect(kept, context).toEqual([]);
+        await expectWhole(sitePath, step);
+      }
+      const siteReport = reports[i]!.sites.find((s) => s.sitePath === sitePath);
+      // Recovery itself did the keeping only when the crash fell between link and keep.
+      if (step === 'linked') expect(siteReport?.keptInLibrary.map((k) => k.added), context).toEqual([[PLANTED.file]]);
+      else expect(siteReport?.keptInLibrary ?? [], context).toEqual([]);
     }
   }, 120_000);
 });

@@ -48,6 +48,9 @@ describe('installSkill', () => {
     const first = await installSkill(d);
     expect(first.status).toBe('installed');
     expect(first.linked).toEqual([path.join(sessionA, 'skills/deploy'), path.join(sessionB, 'skills/deploy')]);
+    // Session a's old run.sh differs from the delivered one: kept, not deleted.
+    expect(first.kept).toEqual([expect.objectContaining({ from: path.join(sessionA, 'skills/deploy'), changed: ['run.sh'], added: [] })]);
+    expect(await readFile(path.join(library, first.kept[0]!.path, 'run.sh'), 'utf8')).toBe('old copy');
 
     const { current } = await expectLibraryConsistent(library, 'deploy');
     expect(current).toMatchObject({ version: 4, sha256: d.sha256 });

@@ -74,8 +74,9 @@ describe('recoverPromotions', () => {
     await symlink(path.join(library, 'tool'), path.join(skills, '.gone.link-cccccccccccc'));
     const report = await recoverPromotions(library, [session]);
     expect(report.sites).toEqual([
-      { sitePath: path.join(skills, 'gone'), restored: true, removedAsides: 0, removedTempLinks: 1, kept: [] },
-      { sitePath: path.join(skills, 'tool'), restored: false, removedAsides: 1, removedTempLinks: 0, kept: [] },
+      { sitePath: path.join(skills, 'gone'), restored: true, removedAsides: 0, removedTempLinks: 1, kept: [], keptInLibrary: [] },
+      // The aside holds nothing the library copy lacks (its SKILL.md is the same): removed.
+      { sitePath: path.join(skills, 'tool'), restored: false, removedAsides: 1, removedTempLinks: 0, kept: [], keptInLibrary: [] },
     ]);
     expect((await readdir(skills)).sort()).toEqual(['gone', 'tool']);
     expect(await readFile(path.join(skills, 'gone/keep.txt'), 'utf8')).toBe('keep');
