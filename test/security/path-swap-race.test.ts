@@ -39,7 +39,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('cat' as const), where: whereArb, file: fc.constantFrom(...FILES) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('ls' as const), where: whereArb, dir: fc.constantFrom('d', 'd/sub') }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('write' as const), file: fc.constantFrom(...FILES.slice(2)) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('push' as const), dest: fc.constantFrom(...PUSHES) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('push' as const), dest: fc.constantFrom(...PUSHES) }) },
 );
 
 interface Tally {
@@ -82,11 +82,11 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
   const tally: Tally = { reads: 0, readsRefused: 0, leakedReads: [], writes: 0, pushes: 0, unclear: [], outsideChanges: [], cuts: 0 };
   const seed = Number(process.env.MESH_RACE_SEED) || Math.floor(Math.random() * 2 ** 31);
   try {
-    await mesh.startNode({ id: 'n1', sessions: ['s'], rate: 16 * MiB });
+    await mesh.startNode({ id: 'n1', sessions: ['s'], rate: 6 * MiB });
     const hub = mesh.hub;
     for (const file of FILES.slice(0, 2)) await hub.call({ op: 'write', session: 's', path: file, content: `inside ${file}` });
     await waitForFile(mesh.nodeFile('n1', 's', 'd/sub/deep.txt'), createHash('sha256').update('inside d/sub/deep.txt').digest('hex'));
-    await makeTestFile(path.join(mesh.sourceDir, 'big.bin'), 9 * MiB, 5);
+    const big = await readFile((await makeTestFile(path.join(mesh.sourceDir, 'base.bin'), 9 * MiB, 5)).path);
 
     const outside = { hub: path.join(mesh.root, 'outside-hub'), node: path.join(mesh.root, 'outside-node') };
     await plantOutside(outside.hub);
@@ -178,15 +178,20 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
 
     /** A push that a dropped link interrupts once under way, so the node resumes it from its part file. */
     const resumedPush = async (dest: string): Promise<void> => {
-      const push = hub.call({ op: 'push', session: 's', source: 'big.bin', dest }, 60_000);
+      // New content each time, so the node has something to fetch (not "already delivered").
+      const source = `big-${seq++}.bin`;
+      big.write(`${source} `.padEnd(32), 0);
+      await writeFile(path.join(mesh.sourceDir, source), big);
+      const push = hub.call({ op: 'push', session: 's', source, dest }, 60_000);
       let settled = false;
       push.then(() => (settled = true), () => (settled = true));
-      await eventually(async () => {
-        if (settled) return true;
+      // Cut the link once the node has verified a chunk, while it fetches the rest.
+      const fetching = await eventually(async () => {
+        if (settled) return 'settled';
         const status = await hub.call({ op: 'status' });
-        return (status.transfers as Array<any>).some((t) => t.path === dest && t.nodes.some((n: any) => n.bytes > 0));
-      }, 10_000, 20).catch(() => {});
-      if (!settled) {
+        return (status.transfers as Array<any>).some((t) => t.path === dest && t.nodes.some((n: any) => n.bytes > 0 && n.state === 'pending')) && 'fetching';
+      }, 10_000, 20).catch(() => 'not yet');
+      if (fetching === 'fetching') {
         mesh.proxies.get('n1')!.cutConnections();
         tally.cuts++;
       }
@@ -226,6 +231,8 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
       `writes ${tally.writes}; pushes ${tally.pushes} (${tally.cuts} cut, node resumed ${resumes} times: ${pushOutcomes.join(' ')}); outside changes ${tally.outsideChanges.length}; unclear ${tally.unclear.length}`;
     console.log(`path-swap race: ${summary}`);
     if (failure) throw new Error(`${summary}\n${String(failure)}`);
+    expect(mesh.hub.child.exitCode, `the hub died; ${summary}`).toBeNull();
+    expect(nodeProc.child.exitCode, `the node died; ${summary}`).toBeNull();
     expect(tally.leakedReads, summary).toEqual([]);
     expect(tally.outsideChanges, summary).toEqual([]);
     expect(tally.unclear, summary).toEqual([]);
@@ -234,6 +241,7 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
     expect(flips.flips ?? 0).toBeGreaterThan(100);
     expect(tally.readsRefused).toBeGreaterThan(0);
     expect(tally.reads - tally.readsRefused).toBeGreaterThan(0);
+    expect(resumes, 'a push under the flipping folder was resumed').toBeGreaterThan(0);
     // The session is still usable once the flipping stopped.
     await hub.call({ op: 'write', session: 's', path: 'd/after.txt', content: 'inside after' });
     expect(await sha256File(path.join(mesh.dataDir, 'sessions', 's', 'd', 'after.txt'))).toBe(createHash('sha256').update('inside after').digest('hex'));

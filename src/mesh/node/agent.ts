@@ -4,11 +4,11 @@
 // decides when to dial.
 import type * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import { validateNodeId, validateSessionName } from '../fs/paths.js';
+import { ensurePrivateRoot } from '../fs/private-mode.js';
 import type { HubFrame, NodeFrame, NodeFrameOut, Request } from '../protocol/frames.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { callMetadata, createHubClient, type HubClientOptions } from './hub-client.js';
@@ -74,7 +74,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   }
 
   async start(): Promise<void> {
-    await mkdir(this.workspace.root, { recursive: true });
+    await ensurePrivateRoot(this.workspace.root, this.log, 'workspace');
     await this.workspace.recover(this.log);
     this.dial();
   }

@@ -8,7 +8,8 @@ import { lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises
 import path from 'node:path';
 import { MeshError } from '../../errors.js';
 import { SKILL_META_FILE, type SkillLimits } from './skill-manifest.js';
-import { isWithin } from './skill-paths.js';
+import { isInside } from '../fs/paths.js';
+import { PRIVATE_EXEC_MODE, PRIVATE_FILE_MODE } from '../fs/private-mode.js';
 
 const CHUNK = 64 * 1024;
 
@@ -95,14 +96,14 @@ async function resolveLinkInside(root: string, abs: string, rel: string): Promis
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     // A dangling link still must not point outside: say which rule it breaks.
     const textual = path.resolve(path.dirname(abs), await readlink(abs));
-    if (!isWithin(root, textual)) {
+    if (!isInside(root, textual)) {
       throw new MeshError('PATH_OUTSIDE_SESSION', `link "${rel}" points outside the session`, { rule: 'link', path: rel });
     }
     throw new MeshError('NOT_FOUND', `link "${rel}" points to nothing`, { path: rel });
   }
   // Security: a link to /etc/passwd (or another session) would copy foreign
   // files into the shared library and on to every node.
-  if (!isWithin(root, real)) {
+  if (!isInside(root, real)) {
     throw new MeshError('PATH_OUTSIDE_SESSION', `link "${rel}" points outside the session`, { rule: 'link', path: rel });
   }
   return real;
@@ -177,7 +178,7 @@ export async function writeNewFileSynced(dest: string, data: Uint8Array | string
   }
 }
 
-/** File mode for a skill file: only the executable bit travels. */
+/** File mode for a skill file: owner only; only the executable bit travels. */
 export function skillFileMode(executable: boolean): number {
-  return executable ? 0o755 : 0o644;
+  return executable ? PRIVATE_EXEC_MODE : PRIVATE_FILE_MODE;
 }

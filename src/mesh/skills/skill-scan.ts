@@ -14,7 +14,8 @@ import {
   skillContentHash,
   type SkillLimits,
 } from './skill-manifest.js';
-import { isWithin, realParentInside, relativeSegments } from './skill-paths.js';
+import { isInside, relativeSegments } from '../fs/paths.js';
+import { realParentInside } from '../fs/safe-open.js';
 
 export interface HashedFile extends TreeFile {
   sha256: string;
@@ -74,7 +75,7 @@ export async function scanSessionSkill(options: ScanOptions): Promise<SkillSourc
     const libraryCopy = await realpath(path.join(path.resolve(options.libraryRoot), name)).catch(() => undefined);
     if (libraryCopy !== undefined && real === libraryCopy) return { kind: 'library-link', name, sitePath, siteId };
     // Security: promoting through a link to elsewhere would publish foreign files.
-    if (!isWithin(realRoot, real)) {
+    if (!isInside(realRoot, real)) {
       throw new MeshError('PATH_OUTSIDE_SESSION', `"${options.skillPath}" is a link that leads outside the session`, {
         rule: 'link',
       });
