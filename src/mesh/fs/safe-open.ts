@@ -242,6 +242,17 @@ export class ContainedDir {
   }
 }
 
+/**
+ * For code that must open by path (a real path found by an earlier walk):
+ * the file behind `handle`, opened from `opened` with O_NOFOLLOW, must lie
+ * inside `realRoot` now, whatever happened to the folders on the way.
+ */
+export async function checkHandleInside(handle: FileHandle, opened: string, realRoot: string, rel: string): Promise<void> {
+  const where = await locate(handle, opened, await fdLinksWork(), rel);
+  // Security: a parent folder swapped for a link after the walk leads the open outside; the handle shows it.
+  if (!isInside(realRoot, where)) throw linkError(rel, 'resolves to outside the session root');
+}
+
 /** Open the folder `segments` below `root`, one verified segment at a time. */
 export async function openDirInside(root: string, segments: readonly string[], options: StepOptions = {}): Promise<ContainedDir> {
   let dir = await ContainedDir.openRoot(root);

@@ -50,6 +50,8 @@ export interface SourceFileRef {
   source: string;
   executable: boolean;
   sha256: string;
+  /** Real root the source must still be inside when it is copied (the session). */
+  inside?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function stageFromSource(dir: string, files: readonly SourceFileRef
   const made = new Set<string>();
   for (const file of files) {
     const dest = await makeParents(dir, file.path, made);
-    const sha256 = await copyFileHashed(file.source, dest, skillFileMode(file.executable), maxBytes);
+    const sha256 = await copyFileHashed(file.source, dest, skillFileMode(file.executable), maxBytes, file.inside);
     if (sha256 !== file.sha256) {
       throw new MeshError('SKILL_INVALID', `"${file.path}" changed while the skill was being promoted; try again`, {
         path: file.path,
