@@ -5,7 +5,7 @@ import { lstat } from 'node:fs/promises';
 import { MeshError } from '../../errors.js';
 import type { Entry } from '../protocol/frames.js';
 import { isTransientName } from './manifest.js';
-import { openExistingInside } from './safe-open.js';
+import { openExistingInside } from './safe-walk.js';
 
 /** Default and hard cap for one read, in bytes. */
 export const DEFAULT_READ_BYTES = 256 * 1024;

@@ -1,20 +1,18 @@
 // The I/O side of containment, checked on the handle that is used: a folder
-// below a root is opened one segment at a time, each handle is located (where
-// the kernel says it is now, not where a path pointed a moment ago) and must
-// lie inside the real root before anything in it is touched. Entries are then
-// addressed through the handle (`/proc/self/fd/<fd>/<name>`, an openat()
-// stand-in), so a folder swapped for a link after the check changes nothing.
+// below a root is opened one segment at a time (safe-walk.ts), each handle is
+// located (where the kernel says it is now, not where a path pointed a moment
+// ago) and must lie inside the real root before anything in it is touched.
+// Entries are then addressed through the handle (`/proc/self/fd/<fd>/<name>`,
+// an openat() stand-in), so a folder swapped for a link after the check
+// changes nothing. Writes through these handles are in safe-write.ts.
 import { constants, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
-import { isInside, linkError, normalizeSessionPath, specialError } from './paths.js';
-
+import { isInside, linkError, specialError } from './paths.js';
 import { PRIVATE_DIR_MODE } from './private-mode.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
-/** Links followed in a row at the last segment of a read before it counts as a loop. */
-const MAX_LINK_HOPS = 8;
 
 let fdLinks: Promise<boolean> | undefined;
 
@@ -251,89 +249,4 @@ export async function checkHandleInside(handle: FileHandle, opened: string, real
   const where = await locate(handle, opened, await fdLinksWork(), rel);
   // Security: a parent folder swapped for a link after the walk leads the open outside; the handle shows it.
   if (!isInside(realRoot, where)) throw linkError(rel, 'resolves to outside the session root');
-}
-
-/** Open the folder `segments` below `root`, one verified segment at a time. */
-export async function openDirInside(root: string, segments: readonly string[], options: StepOptions = {}): Promise<ContainedDir> {
-  let dir = await ContainedDir.openRoot(root);
-  try {
-    for (const segment of segments) {
-      const next = await dir.openChild(segment, options);
-      await dir.close();
-      dir = next;
-    }
-    return dir;
-  } catch (err) {
-    await dir.close();
-    throw err;
-  }
-}
-
-/** An existing file (opened read-only) or folder below a root. Close it. */
-export interface OpenedEntry {
-  stat: Stats;
-  file?: FileHandle;
-  dir?: ContainedDir;
-  close(): Promise<void>;
-}
-
-/**
- * Open an existing file or folder below `root` for reading. Links that
- * resolve inside are followed (walked again from the root, each step
- * checked); links to outside, broken links and loops are PATH_OUTSIDE_SESSION
- * rule `link`; FIFOs, sockets and devices PATH_SPECIAL_FILE; missing NOT_FOUND.
- */
-export async function openExistingInside(root: string, rel: string): Promise<OpenedEntry> {
-  const normalized = normalizeSessionPath(rel);
-  let segments = normalized === '.' ? [] : normalized.split('/');
-  for (let hops = 0; ; hops++) {
-    if (segments.length === 0) {
-      const dir = await ContainedDir.openRoot(root);
-      return { stat: await dir.stat(), dir, close: () => dir.close() };
-    }
-    const parent = await openDirInside(root, segments.slice(0, -1), { notDir: 'NOT_FOUND', want: rel });
-    let opened: Awaited<ReturnType<ContainedDir['openEntry']>>;
-    try {
-      opened = await parent.openEntry(segments[segments.length - 1]!, rel);
-    } finally {
-      await parent.close();
-    }
-    if (!('link' in opened)) {
-      const { stat: st, file, dir } = opened;
-      return { stat: st, file, dir, close: async () => void (await (file ?? dir)?.close().catch(() => {})) };
-    }
-    if (hops >= MAX_LINK_HOPS) throw linkError(rel, 'goes through a link loop');
-    const inner = path.relative(parent.realRoot, opened.link);
-    segments = inner === '' ? [] : inner.split(path.sep);
-  }
-}
-
-/**
- * The real path of the parent folder of `segments` below `realRoot`, joined
- * with the last segment (which is not resolved: callers decide what a link
- * there means). Links among the parents must stay inside (rule `link`); a
- * missing parent is NOT_FOUND.
- */
-export async function realParentInside(realRoot: string, segments: readonly string[]): Promise<string> {
-  const dir = await openDirInside(realRoot, segments.slice(0, -1), { notDir: 'NOT_FOUND', want: segments.join('/') });
-  try {
-    return path.join(await dir.located(), segments[segments.length - 1]!);
-  } finally {
-    await dir.close();
-  }
-}
-
-/**
- * Create the folders of `segments` below `realRoot` one at a time (0700,
- * each parent fsynced) and return the real path of the last one. An
- * existing link among them must lead to a folder inside (rule `link`); a
- * file in the way is NOT_A_DIRECTORY.
- */
-export async function ensureDirInside(realRoot: string, segments: readonly string[]): Promise<string> {
-  const dir = await openDirInside(realRoot, segments, { create: true, want: segments.join('/') });
-  try {
-    return await dir.located();
-  } finally {
-    await dir.close();
-  }
 }

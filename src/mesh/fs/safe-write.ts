@@ -10,7 +10,8 @@ import { MeshError, toMeshError } from '../../errors.js';
 import { tempNameFor } from './durable.js';
 import { isInside, linkError, normalizeSessionPath, relativeSegments, specialError } from './paths.js';
 import { PRIVATE_FILE_MODE } from './private-mode.js';
-import { errnoOf, openDirInside, type ContainedDir } from './safe-open.js';
+import { errnoOf, type ContainedDir } from './safe-open.js';
+import { openDirInside } from './safe-walk.js';
 
 const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 

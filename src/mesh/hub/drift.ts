@@ -6,7 +6,7 @@
 import { toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { diffManifests, HashCache, scanManifest, type ManifestEntry } from '../fs/manifest.js';
-import { openExistingInside } from '../fs/safe-open.js';
+import { openExistingInside } from '../fs/safe-walk.js';
 import type { ManifestReport } from '../protocol/frames.js';
 import type { TransferManager } from './transfer-manager.js';
 

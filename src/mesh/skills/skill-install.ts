@@ -22,7 +22,7 @@ import {
   type SkillMeta,
 } from './skill-manifest.js';
 import { relativeSegments } from '../fs/paths.js';
-import { ensureDirInside } from '../fs/safe-open.js';
+import { ensureDirInside } from '../fs/safe-walk.js';
 
 export interface InstallOptions {
   /** The node's library, e.g. `<workspace>/skills`. */

@@ -15,7 +15,8 @@ import {
   type SkillLimits,
 } from './skill-manifest.js';
 import { isInside, relativeSegments } from '../fs/paths.js';
-import { checkHandleInside, realParentInside } from '../fs/safe-open.js';
+import { checkHandleInside } from '../fs/safe-open.js';
+import { realParentInside } from '../fs/safe-walk.js';
 
 export interface HashedFile extends TreeFile {
   sha256: string;

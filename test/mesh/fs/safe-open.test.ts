@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeshError } from '../../../src/errors.js';
 import { listDir, readRange } from '../../../src/mesh/fs/read-ops.js';
 import { resolveExisting } from '../../../src/mesh/fs/resolve.js';
-import { ensureDirInside, openDirInside, openExistingInside, realParentInside } from '../../../src/mesh/fs/safe-open.js';
+import { ensureDirInside, openDirInside, openExistingInside, realParentInside } from '../../../src/mesh/fs/safe-walk.js';
 
 let base: string;
 let root: string;
