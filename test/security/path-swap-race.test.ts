@@ -6,7 +6,7 @@
 // resumed after a dropped link, all under `d`, for at least 20 s. No read may
 // return canary bytes or names, nothing may change in the outside folders,
 // and every call succeeds on the real folder or fails with a clear code.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, lstat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -81,6 +81,7 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
   const mesh: Mesh = await startMesh();
   const tally: Tally = { reads: 0, readsRefused: 0, leakedReads: [], writes: 0, pushes: 0, unclear: [], outsideChanges: [], cuts: 0 };
   const seed = Number(process.env.MESH_RACE_SEED) || Math.floor(Math.random() * 2 ** 31);
+  let flipper: ChildProcess | undefined;
   try {
     await mesh.startNode({ id: 'n1', sessions: ['s'], rate: 6 * MiB });
     const hub = mesh.hub;
@@ -102,7 +103,7 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
       }
     };
 
-    const flipper = spawn(
+    flipper = spawn(
       process.execPath,
       [
         '--import',
@@ -119,9 +120,10 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
       ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
+    const flipping = flipper;
     let flipperOut = '';
-    flipper.stdout!.setEncoding('utf8').on('data', (t: string) => (flipperOut += t));
-    const flipperDone = new Promise<void>((resolve) => flipper.once('exit', () => resolve()));
+    flipping.stdout!.setEncoding('utf8').on('data', (t: string) => (flipperOut += t));
+    const flipperDone = new Promise<void>((resolve) => flipping.once('exit', () => resolve()));
 
     let seq = 0;
     const pushOutcomes: string[] = [];
@@ -220,7 +222,7 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
     }
     const ranMs = Date.now() - started;
     await Promise.race([Promise.all([inFlight.write, inFlight.push]), new Promise((r) => setTimeout(r, 30_000))]);
-    flipper.stdin!.end();
+    flipping.stdin!.end();
     await flipperDone;
     await checkOutside('at the end');
     const flips = JSON.parse(flipperOut.trim() || '{}') as { flips?: number };
@@ -246,6 +248,7 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
     await hub.call({ op: 'write', session: 's', path: 'd/after.txt', content: 'inside after' });
     expect(await sha256File(path.join(mesh.dataDir, 'sessions', 's', 'd', 'after.txt'))).toBe(createHash('sha256').update('inside after').digest('hex'));
   } finally {
+    if (flipper && flipper.exitCode === null) flipper.kill('SIGKILL');
     await mesh.close();
   }
 }, 150_000);

@@ -34,9 +34,12 @@ interface Running {
 
 /** Name of the part file of a transfer, beside its target `name`. */
 export function partNameFor(name: string, transferId: string): string {
+  // Security: the id becomes part of a file name; a separator in it ("x/../../y") would name another folder.
+  if (!/^[0-9a-f]{8,64}$/.test(transferId)) {
+    throw new MeshError('INVALID_ARGUMENT', `transfer id ${JSON.stringify(transferId)} is not hex`, { argument: 'transferId' });
+  }
   return `.${name}.part-${transferId}`;
 }
-
 
 export class Deliverer {
   /** Deliveries in progress, by transfer id: a re-sent request joins the running one. */
