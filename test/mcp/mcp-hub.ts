@@ -32,10 +32,18 @@ export function killStdioHubs(): void {
   pids.clear();
 }
 
-export async function startStdioHub(options: { dataDir: string; grpcPort: number; sourceRoot: string; env?: Record<string, string> }): Promise<StdioHub> {
+export async function startStdioHub(options: {
+  dataDir: string;
+  grpcPort: number;
+  sourceRoot: string;
+  env?: Record<string, string>;
+  /** Run the hub under this umask (e.g. '022'), through `sh -c`. */
+  umask?: string;
+}): Promise<StdioHub> {
+  const argv = [process.execPath, CLI, 'hub', '--stdio', '--no-http', '--data', options.dataDir, '--grpc', `127.0.0.1:${options.grpcPort}`, '--source-root', options.sourceRoot];
   const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, 'hub', '--stdio', '--no-http', '--data', options.dataDir, '--grpc', `127.0.0.1:${options.grpcPort}`, '--source-root', options.sourceRoot],
+    command: options.umask === undefined ? argv[0]! : '/bin/sh',
+    args: options.umask === undefined ? argv.slice(1) : ['-c', `umask ${options.umask}; exec "$0" "$@"`, ...argv],
     env: { ...(process.env as Record<string, string>), MESH_NODE_TOKENS: 'test-token', MESH_LOG_LEVEL: 'debug', ...options.env },
     stderr: 'pipe',
   });

@@ -1,10 +1,12 @@
-// Durable file operations shared by the hub mirror, node agents and the skills
-// library. "Durable" means: when the promise resolves, the data and the
-// directory entry pointing at it survive a power cut (fsync of the file, then
-// of the folder that names it). Success is never reported before that.
+// Durable file operations on paths the mesh owns outright (staging, the skills
+// library's internals, a journal). "Durable" means: when the promise resolves,
+// the data and the directory entry pointing at it survive a power cut (fsync
+// of the file, then of the folder that names it). Session copies and the hub
+// mirror, where others can plant links, are written through `safe-write.ts`.
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-mode.js';
 
 /** fsync a folder so that entries created, renamed or removed in it are on disk. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -29,9 +31,10 @@ export async function fsyncFile(file: string): Promise<void> {
 /**
  * `mkdir -p` that fsyncs the parent of every folder it creates, so a new
  * folder's entry is durable before anything inside it is reported written.
+ * Created folders get `mode` (default 0700, owner only).
  */
-export async function ensureDirDurable(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
+export async function ensureDirDurable(dir: string, mode = PRIVATE_DIR_MODE): Promise<void> {
+  const first = await mkdir(dir, { recursive: true, mode });
   if (first === undefined) return; // everything existed already
   // mkdir returns the first folder it created; fsync its parent and every
   // created folder down to `dir` (each one names the next).
@@ -44,9 +47,14 @@ export async function ensureDirDurable(dir: string): Promise<void> {
   }
 }
 
+/** A unique hidden temporary name for an entry named `name`: `.<name>.<tag>-<hex12>`. */
+export function tempNameFor(name: string, tag = 'tmp'): string {
+  return `.${name}.${tag}-${randomBytes(6).toString('hex')}`;
+}
+
 /** A unique temporary name in the same folder as `target` (same file system, so rename is atomic). */
 export function tempPathFor(target: string, tag = 'tmp'): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${tag}-${randomBytes(6).toString('hex')}`);
+  return path.join(path.dirname(target), tempNameFor(path.basename(target), tag));
 }
 
 /** Rename and fsync the destination folder (and the source folder when it differs). */
@@ -57,7 +65,7 @@ export async function renameDurable(from: string, to: string): Promise<void> {
 }
 
 export interface WriteDurableOptions {
-  /** File mode for a new file; default 0o644. */
+  /** File mode for a new file; default 0o600 (owner only). */
   mode?: number;
 }
 
@@ -73,7 +81,7 @@ export async function writeFileDurable(
 ): Promise<void> {
   await ensureDirDurable(path.dirname(target));
   const temp = tempPathFor(target);
-  const handle = await open(temp, 'wx', options.mode ?? 0o644);
+  const handle = await open(temp, 'wx', options.mode ?? PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -85,24 +93,6 @@ export async function writeFileDurable(
   await handle.close();
   try {
     await renameDurable(temp, target);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-}
-
-/**
- * Copy `file` next to `target` under a temp name, fsynced, and resolve to the
- * temp path; the caller renames it over `target` (renameDurable) when the
- * copy should become visible, or removes it.
- */
-export async function copyToTempBeside(file: string, target: string): Promise<string> {
-  await ensureDirDurable(path.dirname(target));
-  const temp = tempPathFor(target);
-  try {
-    await copyFile(file, temp);
-    await fsyncFile(temp);
-    return temp;
   } catch (err) {
     await rm(temp, { force: true });
     throw err;

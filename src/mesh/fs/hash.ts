@@ -1,12 +1,37 @@
 // SHA-256 of files and buffers, streamed so that hashing a large file never
 // holds it in memory nor blocks the event loop.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { MeshError } from '../../errors.js';
 
-/** Hex SHA-256 of a file's content, read as a stream (64 KiB chunks). */
+const CHUNK = 64 * 1024;
+
+/**
+ * Hex SHA-256 of a regular file's content, read in 64 KiB chunks. A link or
+ * anything but a regular file there is refused (PATH_SPECIAL_FILE): the open
+ * does not follow a link and does not block on a FIFO swapped in.
+ */
 export async function hashFile(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    if (!(await handle.stat()).isFile()) throw new MeshError('PATH_SPECIAL_FILE', `${JSON.stringify(file)} is not a regular file`);
+    return await hashHandle(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Hex SHA-256 of everything an open file holds, from its first byte. */
+export async function hashHandle(handle: FileHandle): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) hash.update(chunk as Buffer);
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  for (let position = 0; ; ) {
+    const { bytesRead } = await handle.read(buffer, 0, CHUNK, position);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
   return hash.digest('hex');
 }
 

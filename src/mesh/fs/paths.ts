@@ -1,5 +1,7 @@
-// Pure path rules: every path a client or a node sends is relative to a
-// session root; these functions decide whether it stays inside, without I/O.
+// Pure path rules, one set for session files and skills alike: every path a
+// client or a node sends is relative to a root (a session, a skill folder, the
+// skills library); these functions decide whether it stays inside, without I/O.
+// `\` is a separator everywhere, because a node may run on Windows.
 import path from 'node:path';
 import { MeshError } from '../../errors.js';
 
@@ -77,6 +79,20 @@ export function normalizeSessionPath(input: string): string {
   return normalized === '' ? '.' : normalized;
 }
 
+/**
+ * The segments of a path that must name something below a root (a file or
+ * folder, never the root itself): `normalizeSessionPath`, split on '/'.
+ * The root ('', '.', 'a/..') is `PATH_INVALID` rule `empty`; `what` names
+ * the argument in that message.
+ */
+export function relativeSegments(input: string, what = 'path'): string[] {
+  const normalized = normalizeSessionPath(input);
+  if (normalized === '.') {
+    throw new MeshError('PATH_INVALID', `${what} ${quote(input)} names no file or folder below the root`, { rule: 'empty' });
+  }
+  return normalized.split('/');
+}
+
 /** Segments of an absolute path, for the platform's separator. */
 function segmentsOf(abs: string): string[] {
   const resolved = path.resolve(abs);
@@ -99,10 +115,20 @@ export function isInside(root: string, candidate: string): boolean {
   return true;
 }
 
+/** `PATH_OUTSIDE_SESSION` rule `link`: `detail` says how the path met a link. */
+export function linkError(rel: string, detail: string, details: Record<string, unknown> = {}): MeshError {
+  return new MeshError('PATH_OUTSIDE_SESSION', `path ${quote(rel)} ${detail}`, { rule: 'link', ...details });
+}
+
+/** `PATH_SPECIAL_FILE`: a FIFO, socket or device where a file or folder was expected. */
+export function specialError(rel: string): MeshError {
+  return new MeshError('PATH_SPECIAL_FILE', `path ${quote(rel)} is not a regular file or folder`, { rule: 'special' });
+}
+
 /**
  * Normalize `rel` with `normalizeSessionPath` and join it to the absolute
  * `root`; the result is checked to be inside the root. No I/O: links are
- * the business of `resolve.ts`.
+ * the business of `resolve.ts` and `safe-open.ts`.
  */
 export function joinInside(root: string, rel: string): string {
   const normalized = normalizeSessionPath(rel);

@@ -1,11 +1,11 @@
 // Listing and ranged reads inside a session root, shared by the hub (its
 // mirror) and node agents (their copies), so both sides apply the same rules.
-import { open, readdir, lstat } from 'node:fs/promises';
-import path from 'node:path';
+// Both read through the handle that was checked (safe-open.ts), never by path.
+import { lstat } from 'node:fs/promises';
 import { MeshError } from '../../errors.js';
 import type { Entry } from '../protocol/frames.js';
 import { isTransientName } from './manifest.js';
-import { resolveExisting } from './resolve.js';
+import { openExistingInside } from './safe-walk.js';
 
 /** Default and hard cap for one read, in bytes. */
 export const DEFAULT_READ_BYTES = 256 * 1024;
@@ -14,19 +14,24 @@ export const MAX_READ_BYTES = 4 * 1024 * 1024;
 export const MAX_LIST_ENTRIES = 5_000;
 
 export async function listDir(root: string, rel: string): Promise<{ entries: Entry[]; truncated: boolean }> {
-  const { real, stat } = await resolveExisting(root, rel);
-  if (!stat.isDirectory()) throw new MeshError('NOT_A_DIRECTORY', `"${rel}" is a file, not a folder`);
-  // Temp and part files are the mesh's own bookkeeping, never listed.
-  const names = (await readdir(real)).filter((n) => !isTransientName(n)).sort();
-  const truncated = names.length > MAX_LIST_ENTRIES;
-  const entries = await Promise.all(
-    names.slice(0, MAX_LIST_ENTRIES).map(async (name): Promise<Entry> => {
-      const st = await lstat(path.join(real, name)).catch(() => undefined);
-      const type = !st ? 'other' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
-      return { name, type, size: st?.isFile() ? st.size : 0, mtimeMs: Math.trunc(st?.mtimeMs ?? 0) };
-    }),
-  );
-  return { entries, truncated };
+  const opened = await openExistingInside(root, rel);
+  try {
+    const dir = opened.dir;
+    if (!dir) throw new MeshError('NOT_A_DIRECTORY', `"${rel}" is a file, not a folder`);
+    // Temp and part files are the mesh's own bookkeeping, never listed.
+    const names = (await dir.readdir()).filter((n) => !isTransientName(n)).sort();
+    const truncated = names.length > MAX_LIST_ENTRIES;
+    const entries = await Promise.all(
+      names.slice(0, MAX_LIST_ENTRIES).map(async (name): Promise<Entry> => {
+        const st = await lstat(dir.at(name)).catch(() => undefined);
+        const type = !st ? 'other' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
+        return { name, type, size: st?.isFile() ? st.size : 0, mtimeMs: Math.trunc(st?.mtimeMs ?? 0) };
+      }),
+    );
+    return { entries, truncated };
+  } finally {
+    await opened.close();
+  }
 }
 
 export async function readRange(
@@ -39,11 +44,11 @@ export async function readRange(
   if (!Number.isSafeInteger(length) || length < 0) throw new MeshError('INVALID_ARGUMENT', `length must be a non-negative integer (got ${length})`);
   if (length > MAX_READ_BYTES) throw new MeshError('TOO_LARGE', `length ${length} exceeds the ${MAX_READ_BYTES}-byte read limit`);
   const want = length || DEFAULT_READ_BYTES;
-  const { real, stat } = await resolveExisting(root, rel);
-  if (stat.isDirectory()) throw new MeshError('NOT_A_FILE', `"${rel}" is a folder; list it instead`);
-  const handle = await open(real, 'r');
+  const opened = await openExistingInside(root, rel);
   try {
-    const size = (await handle.stat()).size;
+    const handle = opened.file;
+    if (!handle) throw new MeshError('NOT_A_FILE', `"${rel}" is a folder; list it instead`);
+    const size = opened.stat.size;
     const start = Math.min(offset, size);
     const buf = Buffer.alloc(Math.min(want, size - start));
     let done = 0;
@@ -54,6 +59,6 @@ export async function readRange(
     }
     return { data: buf.subarray(0, done), size, offset: start };
   } finally {
-    await handle.close();
+    await opened.close();
   }
 }

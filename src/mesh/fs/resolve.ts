@@ -1,10 +1,12 @@
-// The I/O side of the path rules: resolve a session-relative path against the
-// real file system so that no link, on the target or on the way, leads outside.
+// Path-level checks of a session-relative path against the real file system,
+// for an early, clearly worded refusal (a link on the target or on the way
+// that leads outside, a special file). They are advice, not the guarantee: the
+// path can change right after; `safe-open.ts` checks the handle that is used.
 import type { Stats } from 'node:fs';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
-import { isInside, joinInside, normalizeSessionPath } from './paths.js';
+import { isInside, joinInside, linkError, normalizeSessionPath, specialError } from './paths.js';
 
 export interface ResolvedPath {
   /** The root joined with the normalized path, links not followed. */
@@ -17,16 +19,6 @@ export interface ResolvedPath {
 
 function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
-}
-
-function linkError(rel: string, detail: string): MeshError {
-  return new MeshError('PATH_OUTSIDE_SESSION', `path ${JSON.stringify(rel)} ${detail}`, { rule: 'link' });
-}
-
-function specialError(rel: string): MeshError {
-  return new MeshError('PATH_SPECIAL_FILE', `path ${JSON.stringify(rel)} is not a regular file or folder`, {
-    rule: 'special',
-  });
 }
 
 /** realpath of the session root; a missing root is `NOT_FOUND`. */

@@ -3,10 +3,10 @@
 // is logged as a drift event, and by default repaired from the mirror (the
 // mirror is authoritative). Files only the node has are reported, never
 // deleted: removing data is not a repair the hub makes on its own.
-import path from 'node:path';
 import { toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { diffManifests, HashCache, scanManifest, type ManifestEntry } from '../fs/manifest.js';
+import { openExistingInside } from '../fs/safe-walk.js';
 import type { ManifestReport } from '../protocol/frames.js';
 import type { TransferManager } from './transfer-manager.js';
 
@@ -95,12 +95,24 @@ export class DriftMonitor {
       const affordable = queued.count < MAX_REPAIRS_PER_NODE && queued.bytes + entry.size <= MAX_REPAIR_BYTES_PER_NODE;
       const action = !repair ? 'reported' : affordable ? 'repairing' : 'deferred';
       this.record({ at: Date.now(), node, session, path: entry.path, kind, action });
-      if (action === 'repairing') {
-        await this.deps.transfers.createFromFile('repair', session, entry.path, path.join(this.deps.mirrorRoot(session), entry.path), [node]);
-      }
+      if (action === 'repairing') await this.repair(node, session, entry.path);
     }
     for (const entry of diff.extra) {
       if (!inFlight.has(entry.path)) this.record({ at: Date.now(), node, session, path: entry.path, kind: 'extra', action: 'reported' });
+    }
+  }
+
+  /** Send the mirror's copy of `rel` to `node`, read through a checked handle, never by path. */
+  private async repair(node: string, session: string, rel: string): Promise<void> {
+    try {
+      const opened = await openExistingInside(this.deps.mirrorRoot(session), rel);
+      try {
+        if (opened.file) await this.deps.transfers.createFromFile('repair', session, rel, opened.file, [node]);
+      } finally {
+        await opened.close();
+      }
+    } catch (err) {
+      this.deps.log.warn({ node, session, path: rel, err: toMeshError(err).message }, 'drift repair skipped');
     }
   }
 

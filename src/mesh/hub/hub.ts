@@ -2,14 +2,16 @@
 // mirrors, transfers, drift and skills, and exposes one method per MCP tool.
 // The tool layer and the gRPC layer both talk to this object only.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { MeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { copyToTempBeside, ensureDirDurable, renameDurable, writeFileDurable } from '../fs/durable.js';
+import { ensureDirDurable } from '../fs/durable.js';
 import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
+import { ensurePrivateRoot } from '../fs/private-mode.js';
 import { resolveForWrite } from '../fs/resolve.js';
+import { copyToTempInside, writeFileInside } from '../fs/safe-write.js';
 import { MeshStore } from '../store/mesh-store.js';
 import { handleAttach, JOIN_RATE } from './attach.js';
 import { DriftMonitor } from './drift.js';
@@ -121,7 +123,8 @@ export class Hub {
 
   static async start(options: HubOptions): Promise<Hub> {
     const dataDir = path.resolve(options.dataDir);
-    await mkdir(path.join(dataDir, 'sessions'), { recursive: true });
+    await ensurePrivateRoot(dataDir, options.log, 'data folder');
+    await ensureDirDurable(path.join(dataDir, 'sessions'));
     const store = await MeshStore.open(options.storeUrl, dataDir);
     const hub = new Hub({ ...options, dataDir }, store);
     try {
@@ -234,7 +237,7 @@ export class Hub {
     // Through the promotion gate: a write under a skill folder being promoted is refused, never lost.
     const { id, sha256 } = await this.skills.guardWrite(session, p, () =>
       this.whileChanging(session, p, async () => {
-        await writeFileDurable(await resolveForWrite(root, p), data);
+        await writeFileInside(root, p, data);
         return this.transfers.createFromBuffer('write', session, p, data, this.membership.membersOf(session));
       }),
     );
@@ -296,8 +299,8 @@ export class Hub {
     const root = await this.ensureSession(session);
     // Through the promotion gate, from resolving the mirror path to the final rename.
     return this.skills.guardWrite(session, p, async () => {
-      const mirrorTarget = await resolveForWrite(root, p);
-      return this.whileChanging(session, p, () => this.pushInto(session, p, file, mirrorTarget, options));
+      await resolveForWrite(root, p); // refuse early, before anything is staged
+      return this.whileChanging(session, p, () => this.pushInto(session, p, file, root, options));
     });
   }
 
@@ -305,7 +308,7 @@ export class Hub {
     session: string,
     p: string,
     file: string,
-    mirrorTarget: string,
+    root: string,
     options: { signal?: AbortSignal; onProgress?: (p: PushProgress) => void },
   ): Promise<PushResult> {
     const targets = this.membership.membersOf(session);
@@ -315,7 +318,8 @@ export class Hub {
     // copy into a temp name and fsync now, the durable rename only once the
     // push was not cancelled. A cancelled push left in the mirror would be
     // "repaired" onto the nodes by drift detection at their next attach.
-    const mirrored = copyToTempBeside(file, mirrorTarget);
+    const mirrored = copyToTempInside(root, p, file);
+    mirrored.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const ticker = options.onProgress && setInterval(() => options.onProgress!(this.pushProgress(id)), 250);
     let committed = false;
     try {
@@ -324,13 +328,13 @@ export class Hub {
         await this.transfers.cancel(id);
         throw new MeshError('CANCELLED', `push of ${p} was cancelled; no partial file was left on any node`);
       }
-      await renameDurable(await mirrored, mirrorTarget);
+      await (await mirrored).commit();
       committed = true;
       return { session, path: p, transferId: id, sha256: transfer.sha256, size: transfer.size, chunks: transfer.chunks.length, outcomes };
     } finally {
       if (ticker) clearInterval(ticker);
-      const temp = await mirrored.catch((err) => void this.log.error({ err: (err as Error).message }, 'mirror copy failed'));
-      if (temp && !committed) await rm(temp, { force: true });
+      const pending = await mirrored.catch((err) => void this.log.error({ err: (err as Error).message }, 'mirror copy failed'));
+      if (pending && !committed) await pending.discard();
     }
   }
 

@@ -4,7 +4,7 @@
 // that restarts, leaves the delivery pending in the store; it resumes when
 // the node attaches. Callers get each node's outcome as data.
 import { randomBytes } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -89,7 +89,8 @@ export class TransferManager {
     kind: TransferRecord['kind'],
     session: string,
     destPath: string,
-    file: string,
+    /** A path, or a file already open and checked (the caller closes it). */
+    file: string | FileHandle,
     targets: string[],
     signal?: AbortSignal,
   ): Promise<TransferRecord> {

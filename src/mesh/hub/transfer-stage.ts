@@ -13,6 +13,7 @@ import { MeshError } from '../../errors.js';
 import { CHUNK_SIZE, COMPRESSION_PROBE_BYTES, planChunks, worthCompressing, type ChunkSpan } from '../fs/chunk-plan.js';
 import { ensureDirDurable, fsyncDir } from '../fs/durable.js';
 import { sha256Hex } from '../fs/hash.js';
+import { PRIVATE_FILE_MODE } from '../fs/private-mode.js';
 import type { DeliverRequest } from '../protocol/frames.js';
 import type { ChunkInfo, TransferRecord } from '../store/records.js';
 
@@ -42,13 +43,14 @@ export async function stageBuffer(data: Buffer, stagingDir: string, chunkSize = 
   return stage(data.length, (span) => Promise.resolve(data.subarray(span.offset, span.offset + span.length)), stagingDir, chunkSize);
 }
 
-export async function stageFile(file: string, stagingDir: string, signal?: AbortSignal, chunkSize = CHUNK_SIZE): Promise<Staged> {
-  const handle = await open(file, 'r');
+/** Stage a file given by path, or already open (the caller keeps and closes the handle). */
+export async function stageFile(file: string | FileHandle, stagingDir: string, signal?: AbortSignal, chunkSize = CHUNK_SIZE): Promise<Staged> {
+  const handle = typeof file === 'string' ? await open(file, 'r') : file;
   try {
     const { size } = await handle.stat();
     return await stage(size, (span) => readSpan(handle, span), stagingDir, chunkSize, signal);
   } finally {
-    await handle.close();
+    if (typeof file === 'string') await handle.close();
   }
 }
 
@@ -102,7 +104,7 @@ async function storeChunk(raw: Buffer, index: number, stagingDir: string): Promi
   stagingStats.compressedBytesIn += raw.length;
   stagingStats.chunksStaged++;
   const file = chunkFile(stagingDir, index);
-  const handle = await open(file, 'w');
+  const handle = await open(file, 'w', PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(body);
     await handle.sync();

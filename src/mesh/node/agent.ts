@@ -5,11 +5,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import { validateNodeId, validateSessionName } from '../fs/paths.js';
+import { ensurePrivateRoot } from '../fs/private-mode.js';
 import type { HubFrame, NodeFrame, NodeFrameOut, Request } from '../protocol/frames.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { callMetadata, createHubClient, type HubClientOptions } from './hub-client.js';
@@ -78,7 +78,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   }
 
   async start(): Promise<void> {
-    await mkdir(this.workspace.root, { recursive: true, mode: 0o700 });
+    await ensurePrivateRoot(this.workspace.root, this.log, 'workspace');
     await this.workspace.recover(this.log);
     this.credential = await loadCredential(this.workspace.root, this.options.nodeId);
     this.dial();

@@ -3,17 +3,21 @@
 // file next to the target: each chunk is checked against its hash before it
 // is kept, the whole file is checked before the durable rename, and a
 // restarted delivery resumes from the first chunk that does not verify.
+// Every file is reached through the target folder's checked handle
+// (safe-open.ts): a folder swapped for a link, or a link or hard link planted
+// as the part file, never gets a byte written outside the workspace.
 import type * as grpc from '@grpc/grpc-js';
 import { createHash, type Hash } from 'node:crypto';
-import { lstat, open, rm, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { inflate as inflateCb } from 'node:zlib';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { ensureDirDurable, renameDurable, writeFileDurable } from '../fs/durable.js';
-import { hashFile, sha256Hex } from '../fs/hash.js';
-import { resolveForWrite } from '../fs/resolve.js';
+import { hashHandle, sha256Hex } from '../fs/hash.js';
+import { relativeSegments } from '../fs/paths.js';
+import type { ContainedDir } from '../fs/safe-open.js';
+import { openDirInside } from '../fs/safe-walk.js';
+import { checkWriteTarget, commitAt, openOwnedFile, openParentForWrite, openRegularAt, removeAt, writeFileAt } from '../fs/safe-write.js';
 import type { CancelRequest, Chunk, DeliverReply, DeliverRequest, FetchRequest, NodeFrame, NodeFrameOut } from '../protocol/frames.js';
 import type { NodeWorkspace } from './workspace.js';
 
@@ -28,8 +32,13 @@ interface Running {
   promise: Promise<DeliverReply>;
 }
 
-export function partPathFor(target: string, transferId: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.part-${transferId}`);
+/** Name of the part file of a transfer, beside its target `name`. */
+export function partNameFor(name: string, transferId: string): string {
+  // Security: the id becomes part of a file name; a separator in it ("x/../../y") would name another folder.
+  if (!/^[0-9a-f]{8,64}$/.test(transferId)) {
+    throw new MeshError('INVALID_ARGUMENT', `transfer id ${JSON.stringify(transferId)} is not hex`, { argument: 'transferId' });
+  }
+  return `.${name}.part-${transferId}`;
 }
 
 export class Deliverer {
@@ -58,9 +67,19 @@ export class Deliverer {
     running?.abort.abort();
     await running?.promise.catch(() => {});
     // Remove a part file left by an earlier, interrupted run too.
-    const root = this.workspace.sessionRoot(req.session);
-    const target = await resolveForWrite(root, req.path).catch(() => undefined);
-    if (target) await rm(partPathFor(target, req.transferId), { force: true });
+    let segments: string[];
+    try {
+      segments = relativeSegments(req.path);
+    } catch {
+      return; // no delivery could have written there
+    }
+    const dir = await openDirInside(this.workspace.sessionRoot(req.session), segments.slice(0, -1)).catch(() => undefined);
+    if (!dir) return;
+    try {
+      await removeAt(dir, partNameFor(segments[segments.length - 1]!, req.transferId));
+    } finally {
+      await dir.close();
+    }
   }
 
   abortAll(): void {
@@ -69,28 +88,34 @@ export class Deliverer {
 
   private async run(req: DeliverRequest, signal: AbortSignal): Promise<DeliverReply> {
     const root = await this.workspace.ensureSession(req.session);
-    const target = await resolveForWrite(root, req.path);
-    await ensureDirDurable(path.dirname(target));
-    if (req.inline) {
-      const digest = sha256Hex(req.data);
-      if (digest !== req.sha256) throw new MeshError('CHECKSUM_MISMATCH', `inline data for ${req.path} does not match its SHA-256`);
-      await writeFileDurable(target, req.data);
-      this.workspace.noteChanged(req.session);
-      return { sha256: digest, size: req.data.length, fetchedBytes: req.data.length };
+    // The folder stays open (and checked) for the whole delivery.
+    const { dir, name } = await openParentForWrite(root, req.path);
+    try {
+      await checkWriteTarget(dir, name, req.path);
+      if (req.inline) {
+        const digest = sha256Hex(req.data);
+        if (digest !== req.sha256) throw new MeshError('CHECKSUM_MISMATCH', `inline data for ${req.path} does not match its SHA-256`);
+        await writeFileAt(dir, name, req.data, { want: req.path });
+        this.workspace.noteChanged(req.session);
+        return { sha256: digest, size: req.data.length, fetchedBytes: req.data.length };
+      }
+      // A delivery that finished while the hub could not hear the reply (link
+      // drop, hub restart) is asked for again: the file is in place already.
+      if (await holdsContent(dir, name, req)) {
+        await removeAt(dir, partNameFor(name, req.transferId));
+        this.log.info({ transfer: req.transferId, path: req.path, size: req.size }, 'already delivered');
+        return { sha256: req.sha256, size: req.size, fetchedBytes: 0 };
+      }
+      return await this.receiveChunked(req, dir, name, signal);
+    } finally {
+      await dir.close();
     }
-    // A delivery that finished while the hub could not hear the reply (link
-    // drop, hub restart) is asked for again: the file is in place already.
-    if (await holdsContent(target, req)) {
-      await rm(partPathFor(target, req.transferId), { force: true });
-      this.log.info({ transfer: req.transferId, path: req.path, size: req.size }, 'already delivered');
-      return { sha256: req.sha256, size: req.size, fetchedBytes: 0 };
-    }
-    return this.receiveChunked(req, target, signal);
   }
 
-  private async receiveChunked(req: DeliverRequest, target: string, signal: AbortSignal): Promise<DeliverReply> {
-    const part = partPathFor(target, req.transferId);
-    const handle = await open(part, 'a+').then(async (h) => (await h.close(), open(part, 'r+')));
+  private async receiveChunked(req: DeliverRequest, dir: ContainedDir, name: string, signal: AbortSignal): Promise<DeliverReply> {
+    const part = partNameFor(name, req.transferId);
+    // Security: a link or hard link planted as the part file is replaced, never written through.
+    const handle = await openOwnedFile(dir, part);
     const fileHash = createHash('sha256');
     let fetchedBytes = 0;
     try {
@@ -133,17 +158,17 @@ export class Deliverer {
       await handle.sync();
       const digest = fileHash.digest('hex');
       if (digest !== req.sha256) {
-        await rm(part, { force: true });
+        await removeAt(dir, part);
         throw new MeshError('CHECKSUM_MISMATCH', `${req.path}: whole-file SHA-256 ${digest} differs from ${req.sha256}`);
       }
       await handle.close();
-      await renameDurable(part, target);
+      await commitAt(dir, part, name, req.path);
       this.workspace.noteChanged(req.session);
       this.log.info({ transfer: req.transferId, path: req.path, size: req.size, resumedFromChunk, fetchedBytes }, 'delivered');
       return { sha256: digest, size: req.size, fetchedBytes };
     } catch (err) {
       await handle.close().catch(() => {});
-      if (signal.aborted) await rm(part, { force: true });
+      if (signal.aborted) await removeAt(dir, part).catch(() => {});
       throw err;
     }
   }
@@ -181,11 +206,16 @@ async function verifiedPrefix(handle: FileHandle, req: DeliverRequest, fileHash:
   return verified;
 }
 
-/** True when `target` is a regular file with exactly the transfer's size and SHA-256. */
-async function holdsContent(target: string, req: DeliverRequest): Promise<boolean> {
-  const st = await lstat(target).catch(() => undefined);
-  if (!st?.isFile() || st.size !== Number(req.size)) return false;
-  return (await hashFile(target).catch(() => undefined)) === req.sha256;
+/** True when `name` in `dir` is a regular file (not a link) with exactly the transfer's size and SHA-256. */
+async function holdsContent(dir: ContainedDir, name: string, req: DeliverRequest): Promise<boolean> {
+  const handle = await openRegularAt(dir, name);
+  if (!handle) return false;
+  try {
+    if ((await handle.stat()).size !== Number(req.size)) return false;
+    return (await hashHandle(handle).catch(() => undefined)) === req.sha256;
+  } finally {
+    await handle.close();
+  }
 }
 
 async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {

@@ -7,6 +7,7 @@ import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError } from '../../errors.js';
 import { ensureDirDurable, fsyncDir } from '../fs/durable.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs/private-mode.js';
 import { copyFileHashed, skillFileMode, writeNewFileSynced } from './skill-files.js';
 import { currentPath, listVersions, readMetaAt, TEMP_PREFIX, versionPath, versionsPath } from './skill-library.js';
 import type { SkillLock } from './skill-lock.js';
@@ -17,7 +18,7 @@ export async function createStaging(libraryRoot: string, name: string): Promise<
   const root = path.resolve(libraryRoot);
   await ensureDirDurable(root);
   const dir = path.join(root, `${TEMP_PREFIX}${name}-${randomBytes(6).toString('hex')}`);
-  await mkdir(dir, { mode: 0o755 });
+  await mkdir(dir, { mode: PRIVATE_DIR_MODE });
   return dir;
 }
 
@@ -28,7 +29,7 @@ async function makeParents(dir: string, rel: string, made: Set<string>): Promise
   for (const segment of segments.slice(0, -1)) {
     current = path.join(current, segment);
     if (!made.has(current)) {
-      await mkdir(current, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+      await mkdir(current, { mode: PRIVATE_DIR_MODE }).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
       });
       made.add(current);
@@ -49,6 +50,8 @@ export interface SourceFileRef {
   source: string;
   executable: boolean;
   sha256: string;
+  /** Real root the source must still be inside when it is copied (the session). */
+  inside?: string;
 }
 
 /**
@@ -61,7 +64,7 @@ export async function stageFromSource(dir: string, files: readonly SourceFileRef
   const made = new Set<string>();
   for (const file of files) {
     const dest = await makeParents(dir, file.path, made);
-    const sha256 = await copyFileHashed(file.source, dest, skillFileMode(file.executable), maxBytes);
+    const sha256 = await copyFileHashed(file.source, dest, skillFileMode(file.executable), maxBytes, file.inside);
     if (sha256 !== file.sha256) {
       throw new MeshError('SKILL_INVALID', `"${file.path}" changed while the skill was being promoted; try again`, {
         path: file.path,
@@ -93,7 +96,7 @@ export async function stageFromData(
 
 /** Write `.skill.json` into the staging folder and fsync the folder: the copy is now complete. */
 export async function sealStaging(dir: string, meta: SkillMeta): Promise<void> {
-  await writeNewFileSynced(path.join(dir, SKILL_META_FILE), serializeSkillMeta(meta), 0o644);
+  await writeNewFileSynced(path.join(dir, SKILL_META_FILE), serializeSkillMeta(meta), PRIVATE_FILE_MODE);
   await fsyncDir(dir);
 }
 

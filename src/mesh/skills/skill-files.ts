@@ -4,11 +4,13 @@
 // loop would stop the lock's heartbeat and lose the lock).
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError } from '../../errors.js';
 import { SKILL_META_FILE, type SkillLimits } from './skill-manifest.js';
-import { isWithin } from './skill-paths.js';
+import { isInside } from '../fs/paths.js';
+import { PRIVATE_EXEC_MODE, PRIVATE_FILE_MODE } from '../fs/private-mode.js';
+import { checkHandleInside } from '../fs/safe-open.js';
 
 const CHUNK = 64 * 1024;
 
@@ -21,6 +23,8 @@ export interface TreeFile {
   /** Bytes, at the time of the walk. */
   size: number;
   executable: boolean;
+  /** The real root `source` must still be inside when it is opened (the session, when walked with `linkRoot`). */
+  inside?: string;
 }
 
 export interface WalkOptions {
@@ -77,7 +81,9 @@ export async function walkSkillTree(dir: string, options: WalkOptions): Promise<
         if (files.length + 1 > limits.maxFiles) throw tooLarge('files', limits.maxFiles);
         bytes += info.size;
         if (bytes > limits.maxBytes) throw tooLarge('bytes', limits.maxBytes);
-        files.push({ path: rel, source: target, size: info.size, executable: (info.mode & 0o111) !== 0 });
+        const file: TreeFile = { path: rel, source: target, size: info.size, executable: (info.mode & 0o111) !== 0 };
+        if (linkRoot !== undefined) file.inside = linkRoot;
+        files.push(file);
       } else {
         throw new MeshError('PATH_SPECIAL_FILE', `"${rel}" is not a regular file, folder or link`, { path: rel });
       }
@@ -95,14 +101,14 @@ async function resolveLinkInside(root: string, abs: string, rel: string): Promis
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     // A dangling link still must not point outside: say which rule it breaks.
     const textual = path.resolve(path.dirname(abs), await readlink(abs));
-    if (!isWithin(root, textual)) {
+    if (!isInside(root, textual)) {
       throw new MeshError('PATH_OUTSIDE_SESSION', `link "${rel}" points outside the session`, { rule: 'link', path: rel });
     }
     throw new MeshError('NOT_FOUND', `link "${rel}" points to nothing`, { path: rel });
   }
   // Security: a link to /etc/passwd (or another session) would copy foreign
   // files into the shared library and on to every node.
-  if (!isWithin(root, real)) {
+  if (!isInside(root, real)) {
     throw new MeshError('PATH_OUTSIDE_SESSION', `link "${rel}" points outside the session`, { rule: 'link', path: rel });
   }
   return real;
@@ -111,9 +117,21 @@ async function resolveLinkInside(root: string, abs: string, rel: string): Promis
 // Security: O_NOFOLLOW refuses a file swapped for a link after the walk.
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 
-/** SHA-256 (hex) of a file, read in chunks; at most `maxBytes` are read. */
-export async function hashFile(file: string, maxBytes: number): Promise<{ sha256: string; size: number }> {
+/** Open `file` to read it, without following a link; when `inside` is given the handle must lie inside it. */
+async function openSource(file: string, inside: string | undefined): Promise<FileHandle> {
   const handle = await open(file, READ_FLAGS);
+  try {
+    if (inside !== undefined) await checkHandleInside(handle, file, inside, path.relative(inside, file));
+    return handle;
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** SHA-256 (hex) of a file, read in chunks; at most `maxBytes` are read. `inside`: see `openSource`. */
+export async function hashFile(file: string, maxBytes: number, inside?: string): Promise<{ sha256: string; size: number }> {
+  const handle = await openSource(file, inside);
   try {
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(CHUNK);
@@ -136,8 +154,8 @@ export async function hashFile(file: string, maxBytes: number): Promise<{ sha256
  * is closed) and return the SHA-256 of the bytes written. More than
  * `maxBytes` is refused with TOO_LARGE.
  */
-export async function copyFileHashed(source: string, dest: string, mode: number, maxBytes: number): Promise<string> {
-  const input = await open(source, READ_FLAGS);
+export async function copyFileHashed(source: string, dest: string, mode: number, maxBytes: number, inside?: string): Promise<string> {
+  const input = await openSource(source, inside);
   try {
     if (!(await input.stat()).isFile()) throw new MeshError('PATH_SPECIAL_FILE', `"${source}" is not a regular file`);
     const output = await open(dest, 'wx', mode);
@@ -177,7 +195,7 @@ export async function writeNewFileSynced(dest: string, data: Uint8Array | string
   }
 }
 
-/** File mode for a skill file: only the executable bit travels. */
+/** File mode for a skill file: owner only; only the executable bit travels. */
 export function skillFileMode(executable: boolean): number {
-  return executable ? 0o755 : 0o644;
+  return executable ? PRIVATE_EXEC_MODE : PRIVATE_FILE_MODE;
 }

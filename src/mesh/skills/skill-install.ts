@@ -22,7 +22,8 @@ import {
   type SkillLimits,
   type SkillMeta,
 } from './skill-manifest.js';
-import { ensureDirInside, relativeSegments } from './skill-paths.js';
+import { relativeSegments } from '../fs/paths.js';
+import { ensureDirInside } from '../fs/safe-walk.js';
 
 export interface InstallOptions {
   /** The node's library, e.g. `<workspace>/skills`. */

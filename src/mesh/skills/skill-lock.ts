@@ -9,6 +9,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { MeshError } from '../../errors.js';
 import { ensureDirDurable } from '../fs/durable.js';
+import { PRIVATE_FILE_MODE } from '../fs/private-mode.js';
 
 export const LOCKS_DIR = '.locks';
 
@@ -68,7 +69,7 @@ export async function acquireSkillLock(libraryRoot: string, name: string, option
   // Last writer wins: if two processes both broke a stale lock, only the one
   // whose token is in the file passes assertHeld.
   const temp = `${ownerFile}.${token}`;
-  await writeFile(temp, token);
+  await writeFile(temp, token, { mode: PRIVATE_FILE_MODE });
   await rename(temp, ownerFile);
 
   return {

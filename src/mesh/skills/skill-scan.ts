@@ -14,7 +14,9 @@ import {
   skillContentHash,
   type SkillLimits,
 } from './skill-manifest.js';
-import { isWithin, realParentInside, relativeSegments } from './skill-paths.js';
+import { isInside, relativeSegments } from '../fs/paths.js';
+import { checkHandleInside } from '../fs/safe-open.js';
+import { realParentInside } from '../fs/safe-walk.js';
 
 export interface HashedFile extends TreeFile {
   sha256: string;
@@ -74,7 +76,7 @@ export async function scanSessionSkill(options: ScanOptions): Promise<SkillSourc
     const libraryCopy = await realpath(path.join(path.resolve(options.libraryRoot), name)).catch(() => undefined);
     if (libraryCopy !== undefined && real === libraryCopy) return { kind: 'library-link', name, sitePath, siteId };
     // Security: promoting through a link to elsewhere would publish foreign files.
-    if (!isWithin(realRoot, real)) {
+    if (!isInside(realRoot, real)) {
       throw new MeshError('PATH_OUTSIDE_SESSION', `"${options.skillPath}" is a link that leads outside the session`, {
         rule: 'link',
       });
@@ -94,14 +96,14 @@ export async function scanSessionSkill(options: ScanOptions): Promise<SkillSourc
   const tree = await walkSkillTree(folder, { limits, linkRoot: realRoot });
   const skillMd = tree.find((file) => file.path === SKILL_FILE);
   if (!skillMd) throw new MeshError('SKILL_INVALID', `${SKILL_FILE} in "${options.skillPath}" is not a file`, { field: SKILL_FILE });
-  const text = await readSmall(skillMd.source, limits.maxBytes);
+  const text = await readSmall(skillMd.source, limits.maxBytes, realRoot);
   const { description } = parseSkillMd(text.toString('utf8'), name);
 
   const files: HashedFile[] = [];
   let totalBytes = 0;
   for (const file of tree) {
     const digest =
-      file === skillMd ? { sha256: createHash('sha256').update(text).digest('hex'), size: text.length } : await hashFile(file.source, limits.maxBytes);
+      file === skillMd ? { sha256: createHash('sha256').update(text).digest('hex'), size: text.length } : await hashFile(file.source, limits.maxBytes, realRoot);
     totalBytes += digest.size;
     if (totalBytes > limits.maxBytes) {
       throw new MeshError('TOO_LARGE', `skill folder has more than ${limits.maxBytes} bytes`, { limit: limits.maxBytes });
@@ -133,10 +135,11 @@ async function realOrNotFound(p: string, what: string): Promise<string> {
   }
 }
 
-/** Whole file (at most `maxBytes`), refusing a link swapped in after the walk. */
-async function readSmall(file: string, maxBytes: number): Promise<Buffer> {
+/** Whole file (at most `maxBytes`), refusing a link swapped in after the walk, or a file now outside `inside`. */
+async function readSmall(file: string, maxBytes: number, inside: string): Promise<Buffer> {
   const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
+    await checkHandleInside(handle, file, inside, SKILL_FILE);
     const { size } = await handle.stat();
     if (size > maxBytes) throw new MeshError('TOO_LARGE', `${SKILL_FILE} is larger than ${maxBytes} bytes`, { limit: maxBytes });
     return await handle.readFile();

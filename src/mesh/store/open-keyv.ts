@@ -5,9 +5,10 @@
 import Keyv from 'keyv';
 import KeyvPostgres from '@keyv/postgres';
 import KeyvSqlite from '@keyv/sqlite';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError } from '../../errors.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs/private-mode.js';
 
 export interface OpenedStore {
   keyv: Keyv;
@@ -33,13 +34,20 @@ export async function openKeyv(storeUrl: string | undefined, dataDir: string): P
 }
 
 async function openSqlite(file: string): Promise<OpenedStore> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+  // Security: the store holds token hashes and every membership. Create it
+  // 0600 before SQLite does (SQLite would use 0644 less the umask, and gives
+  // its -wal and -shm files the database file's mode).
+  await (await open(file, 'a', PRIVATE_FILE_MODE)).close();
+  await chmod(file, PRIVATE_FILE_MODE);
   const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table: 'mesh', busyTimeout: 10_000, iterationLimit: ITERATION_BATCH });
   // WAL lets operator commands (token create/revoke) write while the hub
   // reads; synchronous=FULL keeps "acknowledged after stored" true across a
   // power cut, not only a process crash.
   await adapter.query('PRAGMA journal_mode=WAL');
   await adapter.query('PRAGMA synchronous=FULL');
+  // A store created by an older version may have open -wal/-shm files.
+  for (const companion of [`${file}-wal`, `${file}-shm`]) await chmod(companion, PRIVATE_FILE_MODE).catch(() => {});
   const keyv = new Keyv({ store: adapter, namespace: NAMESPACE });
   keyv.on('error', () => {}); // errors surface as rejected promises at the call site
   return { keyv, describe: `sqlite:${file}`, close: () => adapter.disconnect() };

@@ -1,5 +1,5 @@
-// Path rules, attack by attack and against an independent reference model
-// over generated paths.
+// Path rules (one set for session files and skills), attack by attack and
+// against an independent reference model over generated paths.
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import {
   isInside,
   joinInside,
   normalizeSessionPath,
+  relativeSegments,
   validateNodeId,
   validateSessionName,
 } from '../../../src/mesh/fs/paths.js';
@@ -144,7 +145,60 @@ describe('normalizeSessionPath, generated paths against the reference model', ()
   });
 });
 
+describe('relativeSegments, the rules seen by the skills module', () => {
+  it('normalizes "." and empty segments, and treats "\\" as a separator', () => {
+    expect(relativeSegments('skills/./my-skill/')).toEqual(['skills', 'my-skill']);
+    expect(relativeSegments('skills\\my-skill\\SKILL.md')).toEqual(['skills', 'my-skill', 'SKILL.md']);
+    expect(relativeSegments('skills/x/../my-skill')).toEqual(['skills', 'my-skill']);
+  });
+
+  it('names the broken rule with the same names as normalizeSessionPath', () => {
+    expectRule(() => relativeSegments(''), 'PATH_INVALID', 'empty');
+    expectRule(() => relativeSegments('./.'), 'PATH_INVALID', 'empty');
+    expectRule(() => relativeSegments('a/..'), 'PATH_INVALID', 'empty');
+    expectRule(() => relativeSegments('a\0b'), 'PATH_INVALID', 'nul-byte');
+    expectRule(() => relativeSegments(3 as unknown as string), 'PATH_INVALID', 'type');
+    expectRule(() => relativeSegments('/etc/passwd'), 'PATH_OUTSIDE_SESSION', 'absolute');
+    expectRule(() => relativeSegments('C:\\x'), 'PATH_OUTSIDE_SESSION', 'absolute');
+    expectRule(() => relativeSegments('c:x'), 'PATH_OUTSIDE_SESSION', 'absolute');
+    expectRule(() => relativeSegments('\\\\server\\share'), 'PATH_OUTSIDE_SESSION', 'absolute');
+    expectRule(() => relativeSegments('skills/../../x'), 'PATH_OUTSIDE_SESSION', 'dot-dot');
+    expectRule(() => relativeSegments('skills\\..\\..\\x'), 'PATH_OUTSIDE_SESSION', 'dot-dot');
+  });
+
+  it('agrees with the reference model on generated paths, and never returns a segment that climbs or is empty', () => {
+    fc.assert(
+      fc.property(pathArb, (raw) => {
+        const verdict = referenceModel(raw);
+        if (verdict.kind === 'ok' && verdict.segments.length > 0) {
+          const segments = relativeSegments(raw);
+          expect(segments).toEqual(verdict.segments);
+          expect(segments.every((s) => s !== '..' && s !== '.' && s !== '' && !/[\\/]/.test(s))).toBe(true);
+        } else {
+          const err = errorOf(() => relativeSegments(raw));
+          expect(err.code).toBe(verdict.kind === 'outside' ? 'PATH_OUTSIDE_SESSION' : 'PATH_INVALID');
+        }
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+});
+
 describe('isInside, generated roots and candidates', () => {
+  it('agrees with path.relative on generated paths, ".." included', () => {
+    const seg = fc.constantFrom('a', 'b', 'ab', '..', '.');
+    fc.assert(
+      fc.property(fc.array(seg, { maxLength: 4 }), fc.array(seg, { maxLength: 5 }), (r, c) => {
+        const root = path.resolve('/', ...r);
+        const candidate = path.resolve('/', ...c);
+        const rel = path.relative(root, candidate);
+        const expected = rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+        expect(isInside(root, candidate)).toBe(expected);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
   const nameArb = fc.constantFrom('root', 'root-evil', 'roo', 'rootx', 'a', 'é', '日本');
   it('matches segment-prefix containment and never a string prefix', () => {
     fc.assert(
