@@ -18,7 +18,7 @@ import { relativeSegments } from '../fs/paths.js';
 import type { ContainedDir } from '../fs/safe-open.js';
 import { openDirInside } from '../fs/safe-walk.js';
 import { checkWriteTarget, commitAt, openOwnedFile, openParentForWrite, openRegularAt, removeAt, writeFileAt } from '../fs/safe-write.js';
-import type { CancelRequest, Chunk, DeliverReply, DeliverRequest, FetchRequest, NodeFrame, NodeFrameOut } from '../protocol/frames.js';
+import type { CancelRequest, Chunk, DeliverReply, DeliverRequest, FetchRequest, NodeFrameOut } from '../protocol/frames.js';
 import type { NodeWorkspace } from './workspace.js';
 
 const inflate = promisify(inflateCb);

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { HashCache, scanManifest } from '../fs/manifest.js';
-import type { NodeFrame, NodeFrameOut } from '../protocol/frames.js';
+import type { NodeFrameOut } from '../protocol/frames.js';
 import type { NodeWorkspace } from './workspace.js';
 
 export class ManifestReporter {

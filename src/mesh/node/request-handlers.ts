@@ -5,7 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { MeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { listDir, readRange } from '../fs/read-ops.js';
-import type { NodeFrame, NodeFrameOut, Reply, Request } from '../protocol/frames.js';
+import type { NodeFrameOut, Reply, Request } from '../protocol/frames.js';
 import { installSkill } from '../skills/skill-install.js';
 import { Deliverer } from './deliverer.js';
 import type { NodeWorkspace } from './workspace.js';

@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, readlink, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MeshError } from '../../../src/errors.js';
 import { installSkill, type InstallOptions } from '../../../src/mesh/skills/skill-install.js';
 import { readSkillFiles } from '../../../src/mesh/skills/skill-library.js';
 import { skillContentHash } from '../../../src/mesh/skills/skill-manifest.js';
