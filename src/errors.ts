@@ -37,6 +37,7 @@ export const ERROR_CATALOGUE = {
   SKILL_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS, hint: 'A different skill with this name is in the library; pass replace: true to add a new version.' },
   SKILL_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, hint: 'List the library with the skill:// resources.' },
   LOCK_FAILED: { grpc: GrpcStatus.ABORTED, hint: 'Another promotion of this skill held the lock too long, or the lock was lost; try again.' },
+  BUSY: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The hub is at one of its limits (the message names it); try again after the Retry-After delay.' },
   STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The membership store cannot be reached; check --store / MESH_STORE_URL.' },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, hint: 'An unexpected error; the hub log on stderr has the details.' },
 } as const satisfies Record<string, { grpc: GrpcStatus; hint: string }>;
