@@ -80,8 +80,8 @@ function readBytes(req: IncomingMessage, declared: number | undefined, maxBytes:
       // The HTTP parser never delivers more than Content-Length; the check
       // keeps a broken peer from writing past the buffer all the same.
       if (received + chunk.length > (declared ?? maxBytes)) {
+        // Stop keeping the body; the refusal's answer throws the rest away.
         cleanup();
-        req.pause();
         chunks.length = 0;
         resolve(undefined);
         return;
