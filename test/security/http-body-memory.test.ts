@@ -152,19 +152,9 @@ it('30 concurrent 31 MiB bodies: the hub stays within 64 MiB of idle, refuses th
   const body = writeCallBody(BODY_BYTES);
   const idle = await rssBytes(hub.pid);
 
-  // With a Content-Length over the per-request maximum: refused before a byte is read.
+  // With a Content-Length over the per-request maximum (24 MiB), then without one (chunked).
   const declared = await peakRssDuring(() => Promise.all(Array.from({ length: BODIES }, () => bigPost(headers, body, false))));
-  expect(declared.result.map((o) => o.status ?? o.error), JSON.stringify(declared.result)).toEqual(Array(BODIES).fill(413));
-  expect(declared.result[0]!.json?.error?.data).toMatchObject({ code: 'TOO_LARGE', limit: 'maxBodyBytes' });
-
-  // Without one (chunked): each reserves the per-request maximum; past the budget, 503.
   const chunked = await peakRssDuring(() => Promise.all(Array.from({ length: BODIES }, () => bigPost(headers, body, true))));
-  const statuses = chunked.result.map((o) => o.status ?? o.error);
-  const busy = chunked.result.filter((o) => o.status === 503);
-  expect(busy.length, `statuses: ${statuses.join(',')}`).toBeGreaterThanOrEqual(BODIES - 2);
-  expect(busy[0]!.json?.error?.data).toMatchObject({ code: 'BUSY', limit: 'bodyBudgetBytes' });
-  // The few that fit the budget were read up to the per-request maximum, then refused.
-  for (const o of chunked.result.filter((r) => r.status !== 503)) expect(o.status ?? o.error, statuses.join(',')).toBe(413);
 
   const peak = Math.max(declared.peak, chunked.peak);
   const after = await rssBytes(hub.pid);
@@ -172,6 +162,17 @@ it('30 concurrent 31 MiB bodies: the hub stays within 64 MiB of idle, refuses th
   console.info(`hub RSS under 30 concurrent 31 MiB bodies: ${report} (declared ${((declared.peak - idle) / MiB).toFixed(1)}, chunked ${((chunked.peak - idle) / MiB).toFixed(1)})`);
   expect(peak - idle, report).toBeLessThan(GROWTH_LIMIT);
   expect(after - idle, report).toBeLessThan(GROWTH_LIMIT);
+
+  // Declared over the maximum: refused before a byte is read.
+  expect(declared.result.map((o) => o.status ?? o.error), JSON.stringify(declared.result)).toEqual(Array(BODIES).fill(413));
+  expect(declared.result[0]!.json?.error?.data).toMatchObject({ code: 'TOO_LARGE', limit: 'maxBodyBytes' });
+  // Chunked: each reserves the per-request maximum; past the budget, 503 before a byte is read.
+  const statuses = chunked.result.map((o) => o.status ?? o.error);
+  const busy = chunked.result.filter((o) => o.status === 503);
+  expect(busy.length, `statuses: ${statuses.join(',')}`).toBeGreaterThanOrEqual(BODIES - 2);
+  expect(busy[0]!.json?.error?.data).toMatchObject({ code: 'BUSY', limit: 'bodyBudgetBytes' });
+  // The few that fit the budget were read up to the per-request maximum, then refused.
+  for (const o of chunked.result.filter((r) => r.status !== 503)) expect(o.status ?? o.error, statuses.join(',')).toBe(413);
 
   // Nothing crashed, the session still works, and the budget was given back.
   expect(hub.proc.child.exitCode).toBeNull();
@@ -187,15 +188,15 @@ it('30 concurrent 8 MiB write bodies (under the per-request maximum): a budget\'
   const body = writeCallBody(8 * MiB);
   const idle = await rssBytes(hub.pid);
   const { peak, result } = await peakRssDuring(() => Promise.all(Array.from({ length: BODIES }, () => bigPost(headers, body, false))));
+  const after = await rssBytes(hub.pid);
+  const report = `idle ${(idle / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, after ${(after / MiB).toFixed(1)} MiB`;
+  console.info(`hub RSS under 30 concurrent 8 MiB write bodies: ${report}`);
+  expect(Math.max(peak, after) - idle, report).toBeLessThan(PARSED_GROWTH_LIMIT);
   const statuses = result.map((o) => o.status ?? o.error);
   // 32 MiB of budget holds four of them at once; the others are refused before they are read.
   expect(statuses.filter((s) => s === 200).length, statuses.join(',')).toBeGreaterThanOrEqual(4);
   expect(statuses.filter((s) => s === 503).length, statuses.join(',')).toBeGreaterThanOrEqual(BODIES - 8);
   expect(statuses.every((s) => s === 200 || s === 503), statuses.join(',')).toBe(true);
-  const after = await rssBytes(hub.pid);
-  const report = `idle ${(idle / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, after ${(after / MiB).toFixed(1)} MiB`;
-  console.info(`hub RSS under 30 concurrent 8 MiB write bodies: ${report}`);
-  expect(Math.max(peak, after) - idle, report).toBeLessThan(PARSED_GROWTH_LIMIT);
   expect((await callTool(client, 'status')).isError).toBeFalsy();
   await client.close();
 });

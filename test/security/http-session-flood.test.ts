@@ -49,6 +49,13 @@ it('a flood of initialize calls gets 503 past the cap and never evicts a session
   const started = Date.now();
   const flood: RawResponse[] = await bounded(FLOOD, CONCURRENCY, (i) => rawPost(hub.url, auth, initializeMessage(i)));
   const floodMs = Date.now() - started;
+
+  // The genuine client was not evicted: its next call works on its session.
+  const sessionBefore = genuine.transport.sessionId;
+  const after = await callTool(genuine.client, 'write', { session: 'demo', path: 'still-here.txt', content: 'not evicted' });
+  expect(after.isError).toBeFalsy();
+  expect(genuine.transport.sessionId).toBe(sessionBefore);
+
   expect(floodMs, 'the flood must end before its sessions may expire').toBeLessThan(INIT_IDLE_MS);
 
   const byStatus = new Map<number, number>();
@@ -62,12 +69,6 @@ it('a flood of initialize calls gets 503 past the cap and never evicts a session
   const error = JSON.parse(refused.body).error;
   expect(error.data).toMatchObject({ code: 'BUSY', limit: 'maxSessions', max: MAX_SESSIONS });
   expect(error.message).toMatch(/256 MCP HTTP sessions are open/);
-
-  // The genuine client was not evicted: its next call works on its session.
-  const sessionBefore = genuine.transport.sessionId;
-  const after = await callTool(genuine.client, 'write', { session: 'demo', path: 'still-here.txt', content: 'not evicted' });
-  expect(after.isError).toBeFalsy();
-  expect(genuine.transport.sessionId).toBe(sessionBefore);
 
   // The flood's sessions never got past initialize: they expire by themselves.
   const expired = /"reason":"nothing followed initialize","msg":"MCP HTTP session closed"/;

@@ -114,7 +114,7 @@ it('lets a long push stream its answer past the request timeout', async () => {
   await waitAttached(node);
   const { client } = await connectClient(hub.url, bearer(token));
   const started = Date.now();
-  const result = await callTool(client, 'push', { session: 'demo', source: 'slow.bin' });
+  const result = await callTool(client, 'push', { session: 'demo', source: 'slow.bin' }, 30_000);
   const tookMs = Date.now() - started;
   expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
   expect((result.structuredContent as { outcomes: Array<{ node: string; status: string }> }).outcomes).toEqual([expect.objectContaining({ node: 'far', status: 'ok' })]);

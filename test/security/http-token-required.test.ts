@@ -7,10 +7,13 @@ import { access, chmod, lstat, mkdir, symlink, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, callTool, connectClient, fileToken, initializeMessage, rawPost, startHttpHub, toolCallMessage } from '../support/http-hub.js';
-import { freePort, killAll, spawnCli, tempDir } from '../support/processes.js';
+import { freePort, killAll, spawnCli, tempDir, type Proc } from '../support/processes.js';
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 const exists = (p: string) => access(p).then(() => true, () => false);
+/** The exit code of a process expected to stop by itself; 'running' if it is still up after `ms`. */
+const exitCode = (proc: Proc, ms = 15_000) =>
+  Promise.race([proc.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), ms).unref())]);
 
 beforeAll(async () => {
   tmp = await tempDir('mesh-sec-http-token-');
@@ -96,7 +99,7 @@ it('--no-http-auth beyond loopback is refused before anything listens', async ()
   const hub = spawnCli(['hub', '--data', dataDir, '--grpc', `127.0.0.1:${await freePort()}`, '--http', `0.0.0.0:${await freePort()}`, '--no-http-auth'], {
     MESH_NODE_TOKENS: 'test-token',
   });
-  expect(await hub.exited).toBe(1);
+  expect(await exitCode(hub)).toBe(1);
   const out = hub.lines.join('\n');
   expect(out).toMatch(/INVALID_ARGUMENT: refusing to serve MCP over HTTP on 0\.0\.0\.0:\d+: --no-http-auth is allowed on a loopback address only/);
   // Refused before the hub opened its store or any listener.
@@ -110,7 +113,7 @@ describe('an unsafe token file stops the start', () => {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await plant(path.join(dataDir, 'http-token'));
     const hub = spawnCli(['hub', '--data', dataDir, '--grpc', `127.0.0.1:${await freePort()}`, '--http', `127.0.0.1:${await freePort()}`], { MESH_NODE_TOKENS: 'test-token' });
-    expect(await hub.exited).toBe(1);
+    expect(await exitCode(hub)).toBe(1);
     expect(hub.lines.join('\n')).toMatch(why);
   };
 
