@@ -37,6 +37,9 @@ export interface EndpointOptions {
 /** The parsed body, or `undefined` for a request without one (GET, DELETE). */
 type Body = { value: unknown } | undefined;
 
+const sessionNotFound = (req: IncomingMessage, res: ServerResponse) =>
+  replyError(req, res, { status: 404, code: 'NOT_FOUND', rpcCode: -32001, message: 'Session not found; initialize a new one' });
+
 /** Log a repeated warning at most once per period, with how many were not logged. */
 function throttledWarn(log: Logger, periodMs: number): (fields: Record<string, unknown>, msg: string) => void {
   let last = 0;
@@ -100,11 +103,11 @@ export class HttpEndpoint {
 
   private async toSession(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const session = this.sessions.get(id);
-    if (!session) return replyError(req, res, { status: 404, code: 'NOT_FOUND', rpcCode: -32001, message: 'Session not found; initialize a new one' });
+    if (!session) return sessionNotFound(req, res);
     const body = req.method === 'POST' ? await this.readBody(req, res) : undefined;
     if (req.method === 'POST' && !body) return;
     // The session may have closed while its body was read.
-    if (!this.sessions.get(id)) return replyError(req, res, { status: 404, code: 'NOT_FOUND', rpcCode: -32001, message: 'Session not found; initialize a new one' });
+    if (!this.sessions.get(id)) return sessionNotFound(req, res);
     res.once('close', this.sessions.begin(id));
     return session.transport.handleRequest(req, res, body?.value);
   }
@@ -158,10 +161,13 @@ export class HttpEndpoint {
     transport.onclose = () => {
       if (opened) this.sessions.forget(opened);
     };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body?.value);
-    // Anything but a successful initialize leaves no session behind.
-    if (!opened) await server.close();
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body?.value);
+    } finally {
+      // Anything but a successful initialize leaves no session behind.
+      if (!opened) await server.close();
+    }
   }
 
   /**
