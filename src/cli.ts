@@ -13,6 +13,8 @@ import { changeGrants, createToken, listTokens, resetNode, revokeToken } from '.
 import { AGENT_VERSION, NodeAgent } from './mesh/node/agent.js';
 import { MeshStore } from './mesh/store/mesh-store.js';
 import { serveHttp } from './mcp/http.js';
+import { httpLimitsFromEnv } from './mcp/http-limits.js';
+import { resolveHttpAuth } from './mcp/http-token.js';
 import { serveStdio } from './mcp/stdio.js';
 import { printQuickHelp } from './quick-help.js';
 
@@ -33,6 +35,7 @@ program
   .option('--stdio', 'serve MCP on stdin/stdout (what desktop hosts run)')
   .option('--http <host:port>', `serve MCP over Streamable HTTP at /mcp (env MESH_HTTP, default ${DEFAULTS.http} unless --stdio)`)
   .option('--no-http', 'do not serve MCP over HTTP')
+  .option('--no-http-auth', 'serve MCP over HTTP without a bearer token (loopback addresses only; logged as a warning)')
   .option('--source-root <dir>', 'folder `push` may read from; repeatable (env MESH_SOURCE_ROOTS, comma-separated)', collect)
   .addOption(new Option('--drift <mode>', 'on drift: repair the node from the mirror, or only report').choices(['repair', 'report']))
   .option('--auto-promote', 'promote skills written into skills/<name>/ once their SKILL.md is valid')
@@ -43,8 +46,13 @@ program
   .action(async (opts) => {
     const log = createLogger('hub');
     const tls = opts.tlsCert || opts.tlsKey ? { cert: requireValue(opts.tlsCert, '--tls-cert'), key: requireValue(opts.tlsKey, '--tls-key'), ca: opts.tlsCa } : undefined;
+    const dataDir = path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir));
+    const httpAddress = opts.http === false ? undefined : typeof opts.http === 'string' ? opts.http : opts.stdio ? env.MESH_HTTP : pick(undefined, env.MESH_HTTP, DEFAULTS.http);
+    // Settled before anything listens: --no-http-auth beyond loopback and an unsafe token file are refused here.
+    const httpAuth = httpAddress ? await resolveHttpAuth(httpAddress, opts.httpAuth !== false, dataDir, env.MESH_HTTP_TOKEN || undefined) : undefined;
+    const httpLimits = httpAddress ? httpLimitsFromEnv(env) : undefined;
     const hub = await Hub.start({
-      dataDir: path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir)),
+      dataDir,
       storeUrl: pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined),
       grpcAddress: pick(opts.grpc, env.MESH_GRPC, DEFAULTS.grpc),
       tls,
@@ -57,11 +65,11 @@ program
     });
     const closers: Array<() => Promise<void>> = [];
     if (opts.stdio) closers.push((await serveStdio(hub, log)).close);
-    const httpAddress = opts.http === false ? undefined : typeof opts.http === 'string' ? opts.http : opts.stdio ? env.MESH_HTTP : pick(undefined, env.MESH_HTTP, DEFAULTS.http);
-    if (httpAddress) {
-      const http = await serveHttp(hub, { address: httpAddress, token: env.MESH_HTTP_TOKEN || undefined, allowedHosts: envList('MESH_HTTP_ALLOWED_HOSTS') }, log);
+    if (httpAddress && httpAuth) {
+      const { auth, token } = httpAuth;
+      const http = await serveHttp(hub, { address: httpAddress, auth, token: token?.token, allowedHosts: envList('MESH_HTTP_ALLOWED_HOSTS'), limits: httpLimits }, log);
       closers.push(http.close);
-      if (!opts.stdio) printQuickHelp({ grpc: hub.grpcAddress, http: http.url });
+      if (!opts.stdio) printQuickHelp({ grpc: hub.grpcAddress, http: http.url, token });
     }
     log.info({ grpc: hub.grpcAddress, http: httpAddress, stdio: Boolean(opts.stdio) }, 'hub ready');
     const shutdown = async (signal: string) => {

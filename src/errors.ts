@@ -47,6 +47,7 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.UNAVAILABLE,
     hint: 'The skill folder is being promoted; write again in a moment (the folder becomes a link to the library: write into the session under another name, or promote a new version).',
   },
+  BUSY: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The hub is at one of its limits (the message names it); try again after the Retry-After delay.' },
   STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The membership store cannot be reached; check --store / MESH_STORE_URL.' },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, hint: 'An unexpected error; the hub log on stderr has the details.' },
 } as const satisfies Record<string, { grpc: GrpcStatus; hint: string }>;

@@ -6,10 +6,10 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CLI } from './mesh.js';
 
-/** Connect to `http://127.0.0.1:<port>/mcp`; close the client when done. */
-export async function connectHttp(url: string): Promise<Client> {
+/** Connect to `http://127.0.0.1:<port>/mcp` with its bearer token; close the client when done. */
+export async function connectHttp(url: string, token: string): Promise<Client> {
   const client = new Client({ name: 'mesh-bench', version: '0.1.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(url));
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
   await client.connect(transport);
   // Every POST passes the transport's one AbortSignal to fetch, which keeps a
   // listener on it per request until collected: thousands of timed calls

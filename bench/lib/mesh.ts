@@ -22,6 +22,8 @@ export interface BenchHub {
   grpcPort: number;
   /** `http://127.0.0.1:<port>/mcp` when started with `http: true`. */
   mcpUrl?: string;
+  /** The bearer token `mcpUrl` asks for (from the hub's data folder). */
+  mcpToken?: string;
   /** Send a command; resolves with its result, rejects with the MeshError JSON or after `timeoutMs` (default 600,000). */
   call<T = any>(cmd: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   /** Like call, but also returns the command id (to cancel a push by it). */
@@ -84,12 +86,12 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
     proc.child.stderr!.pipe(out, { end: false });
   }
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
-  let ready: ((info: { http?: string }) => void) | undefined;
-  const readyP = new Promise<{ http?: string }>((r) => (ready = r));
+  let ready: ((info: { http?: string; httpToken?: string }) => void) | undefined;
+  const readyP = new Promise<{ http?: string; httpToken?: string }>((r) => (ready = r));
   createInterface({ input: proc.child.stdout! }).on('line', (line) => {
     if (!line.startsWith('{')) return;
-    const msg = JSON.parse(line) as { id?: number; ready?: boolean; http?: string; result?: unknown; error?: unknown };
-    if (msg.ready) ready?.({ http: msg.http });
+    const msg = JSON.parse(line) as { id?: number; ready?: boolean; http?: string; httpToken?: string; result?: unknown; error?: unknown };
+    if (msg.ready) ready?.({ http: msg.http, httpToken: msg.httpToken });
     const w = msg.id === undefined ? undefined : waiting.get(msg.id);
     if (!w) return;
     waiting.delete(msg.id!);
@@ -128,6 +130,7 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
     pid: proc.pid,
     grpcPort,
     mcpUrl: info.http,
+    mcpToken: info.httpToken,
     call: <T>(cmd: Record<string, unknown>, timeoutMs?: number) => send<T>(cmd, timeoutMs).result,
     send,
     async stop() {

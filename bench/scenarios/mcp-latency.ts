@@ -51,7 +51,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     await mkdir(mirror, { recursive: true });
     const fs = await runFsServerLatency({ workspace: mirror, samples });
     hub = await startBenchHub({ dataDir, http: true });
-    client = await connectHttp(hub.mcpUrl!);
+    client = await connectHttp(hub.mcpUrl!, hub.mcpToken!);
     const http = await measureHub(client, samples);
     await client.close();
     client = undefined;

@@ -60,7 +60,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
       nodes.push(startBenchNode({ id: `n${i}`, workspace: path.join(ws.dir, `n${i}`), hub: `127.0.0.1:${hub.grpcPort}`, sessions: [SESSION] }));
     }
     await waitAttached(nodes);
-    client = await connectHttp(hub.mcpUrl!);
+    client = await connectHttp(hub.mcpUrl!, hub.mcpToken!);
     await catLoop(client, () => false, 20, 10_000); // warm-up
 
     await hub.call({ op: 'reset-loop-delay' });

@@ -77,3 +77,17 @@ export function checkBearer(authorization: string | undefined, token: string | u
   const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   return Boolean(m) && timingSafeEqual(digest(m![1]!), digest(token));
 }
+
+/**
+ * Security: an open endpoint reachable from other machines. Serving without
+ * a token (`--no-http-auth`) is allowed on a loopback address only, and
+ * serving with auth needs a token. Returns the reason for a refusal; the
+ * server checks it before it listens.
+ */
+export function authModeRefusal(listenHost: string, auth: boolean, token: string | undefined): string | undefined {
+  if (auth && !token) return 'MCP over HTTP needs a bearer token: set MESH_HTTP_TOKEN, or let the hub generate <data>/http-token';
+  if (!auth && !isLoopbackHost(listenHost)) {
+    return `--no-http-auth is allowed on a loopback address only (127.0.0.1, ::1, localhost), not on ${listenHost}: serve with the bearer token instead`;
+  }
+  return undefined;
+}

@@ -1,7 +1,7 @@
 // Host, Origin and bearer checks of the HTTP endpoint, attack by attack.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allowedHostsFor, checkBearer, checkHost, checkOrigin } from '../../src/mcp/http-guard.js';
+import { allowedHostsFor, authModeRefusal, checkBearer, checkHost, checkOrigin } from '../../src/mcp/http-guard.js';
 
 describe('checkHost', () => {
   const allowed = allowedHostsFor('127.0.0.1', 7421, [], []);
@@ -53,5 +53,15 @@ describe('checkBearer', () => {
     expect(checkBearer('Bearer s3cret', 's3cret')).toBe(true);
     expect(checkBearer('bearer s3cret', 's3cret')).toBe(true);
     for (const h of [undefined, '', 'Bearer', 'Bearer s3cre', 'Bearer s3cret2', 'Basic s3cret', 's3cret', 'Bearer s3cret extra']) expect(checkBearer(h, 's3cret'), String(h)).toBe(false);
+  });
+});
+
+describe('authModeRefusal', () => {
+  it('serves without a token on loopback only, and with auth only when there is a token', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) expect(authModeRefusal(host, false, undefined), host).toBeUndefined();
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'mesh.example']) expect(authModeRefusal(host, false, undefined), host).toMatch(/loopback address only/);
+    expect(authModeRefusal('0.0.0.0', true, 'mesh_http_x')).toBeUndefined();
+    expect(authModeRefusal('127.0.0.1', true, undefined)).toMatch(/needs a bearer token/);
+    expect(authModeRefusal('127.0.0.1', true, '')).toMatch(/needs a bearer token/);
   });
 });

@@ -2,12 +2,13 @@
 // client: JSON commands on stdin, JSON answers on stdout, logs on stderr.
 // Lets a test SIGKILL the hub in the middle of a push and start it again on
 // the same data folder; with --http it also serves MCP (benchmarks measure
-// tool latency through it). Closing stdin stops it gracefully (a --cpu-prof
+// tool latency through it; the bearer token, from <data>/http-token or
+// MESH_HTTP_TOKEN, is in the ready line). Closing stdin stops it gracefully (a --cpu-prof
 // profile is then written).
 //
 //   node --import tsx test/support/hub-driver.ts --data D --grpc 127.0.0.1:P [--source-root S] [--store URL] [--drift report] [--http 127.0.0.1:0]
 //   stdin:  {"id":1,"op":"push","session":"s","source":"big.bin"}
-//   stdout: {"ready":true,"grpc":"127.0.0.1:P","http":"..."} then {"id":1,"result":{...}} or {"id":1,"error":{"code":...}}
+//   stdout: {"ready":true,"grpc":"127.0.0.1:P","http":"...","httpToken":"mesh_http_..."} then {"id":1,"result":{...}} or {"id":1,"error":{"code":...}}
 // Any command may carry "delayMs" (start that much later: race tests stagger
 // commands sent together); "promote" may carry "plant" (write a file into the
 // mirror directly at a promotion step, as something outside the mesh would).
@@ -17,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { toMeshError } from '../../src/errors.js';
 import { serveHttp } from '../../src/mcp/http.js';
+import { resolveHttpToken } from '../../src/mcp/http-token.js';
 import { createLogger } from '../../src/log.js';
 import { Hub } from '../../src/mesh/hub/hub.js';
 
@@ -46,10 +48,11 @@ const hub = await Hub.start({
   autoPromoteQuietMs: Number(values['auto-promote-quiet-ms']),
   log,
 });
-const http = values.http ? await serveHttp(hub, { address: values.http }, log) : undefined;
+const httpToken = values.http ? (await resolveHttpToken(values.data!, process.env.MESH_HTTP_TOKEN || undefined)).token : undefined;
+const http = values.http ? await serveHttp(hub, { address: values.http, auth: true, token: httpToken }, log) : undefined;
 
 const say = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
-say({ ready: true, grpc: hub.grpcAddress, http: http?.url });
+say({ ready: true, grpc: hub.grpcAddress, http: http?.url, httpToken });
 
 interface Command {
   id: number;

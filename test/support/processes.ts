@@ -175,6 +175,8 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 20_
 
 export interface HubDriver extends Proc {
   grpc: string;
+  /** The MCP URL and its bearer token when the driver was started with --http. */
+  http?: { url: string; token: string };
   /** Send a command and await its answer. */
   call<T = any>(cmd: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   /** Send a command without waiting (e.g. a push that the test interrupts). */
@@ -193,8 +195,8 @@ export async function startHubDriver(args: string[], env: Record<string, string 
   const proc = wrapChild(child, 'hub');
   let nextId = 1;
   const waiting = new Map<number, { resolve(v: any): void; reject(e: any): void }>();
-  let ready: (grpc: string) => void;
-  const readyP = new Promise<string>((r) => (ready = r));
+  let ready: (msg: { grpc: string; http?: string; httpToken?: string }) => void;
+  const readyP = new Promise<{ grpc: string; http?: string; httpToken?: string }>((r) => (ready = r));
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (t: string) => {
     out += t;
@@ -202,7 +204,7 @@ export async function startHubDriver(args: string[], env: Record<string, string 
     while ((i = out.indexOf('\n')) >= 0) {
       const msg = JSON.parse(out.slice(0, i));
       out = out.slice(i + 1);
-      if (msg.ready) ready(msg.grpc);
+      if (msg.ready) ready(msg);
       const w = waiting.get(msg.id);
       if (!w) continue;
       waiting.delete(msg.id);
@@ -216,14 +218,15 @@ export async function startHubDriver(args: string[], env: Record<string, string 
     child.stdin!.write(JSON.stringify({ ...cmd, id }) + '\n');
     return p;
   };
-  const grpc = await Promise.race([
+  const info = await Promise.race([
     readyP,
     proc.exited.then((code) => {
       throw new Error(`hub driver exited (${code}) before ready:\n${proc.lines.slice(-10).join('\n')}`);
     }),
   ]);
   return Object.assign(proc, {
-    grpc,
+    grpc: info.grpc,
+    http: info.http && info.httpToken ? { url: info.http, token: info.httpToken } : undefined,
     send,
     call: (cmd: Record<string, unknown>, timeoutMs = 60_000) =>
       Promise.race([
