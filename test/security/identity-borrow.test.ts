@@ -41,6 +41,37 @@ it('an impostor with the shared token is refused and the real node stays attache
   expect(read[0].value.data).toBe('the real content\n');
 });
 
+it('an id whose node died before keeping its credential may enrol again; a confirmed one may not', async () => {
+  mesh = await startMesh();
+  // Enrols, never confirms, goes away: as a node killed before its credential reached its disk.
+  const lost = connectHostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
+  const first = (await lost.waitFrame('welcome')).welcome.credential;
+  expect(first).toMatch(/^mesh_/);
+  // While that enrolling stream is open, nobody else gets the id.
+  const early = connectHostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
+  expect((await early.ended)?.details).toMatch(/is enrolled/);
+  early.close();
+  lost.close();
+  await eventually(() => mesh!.hub.lines.some((l) => l.includes('"node":"fragile"') && l.includes('node detached')));
+
+  const again = connectHostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
+  const second = (await again.waitFrame('welcome')).welcome.credential;
+  expect(second).toMatch(/^mesh_/);
+  expect(second).not.toBe(first);
+  // The lost credential no longer works.
+  const stale = connectHostile({ port: mesh.port, nodeId: 'fragile', token: first });
+  expect((await stale.ended)?.details).toMatch(/UNAUTHENTICATED: token \w+ was revoked/);
+  stale.close();
+  // Confirmed: from now on the shared token is refused for this id, attached or not.
+  again.send({ enrolled: {} });
+  await mesh.hub.waitFor((l) => l.includes('enrolment confirmed') && l.includes('"node":"fragile"'));
+  again.close();
+  await eventually(() => mesh!.hub.lines.filter((l) => l.includes('"node":"fragile"') && l.includes('node detached')).length >= 2);
+  const late = connectHostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
+  expect((await late.ended)?.details).toMatch(/is enrolled/);
+  late.close();
+});
+
 it('an impostor cannot fetch the real node\'s transfer', async () => {
   mesh = await startMesh();
   await mesh.startNode({ id: 'slow', sessions: ['s'], rate: 1 * MiB });

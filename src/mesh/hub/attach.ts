@@ -42,6 +42,9 @@ export const JOIN_RATE = { burst: 20, perMinute: 60 };
 
 export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps): void {
   let link: NodeLink | undefined;
+  /** This stream enrolled its node id: the enrolment is held until the stream ends (and its confirmation is stored). */
+  let enrolledHere = false;
+  let confirming: Promise<void> = Promise.resolve();
   const peer = call.getPeer();
   /** Sessions this node asked for and was denied: joined by themselves if a grant arrives. */
   const denied = new Set<string>();
@@ -69,6 +72,7 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
     }
     for (const s of hello.sessions) validateSessionName(s);
     const credential = open.principal.kind === 'enrol' ? await deps.authority.enrol(open.principal) : '';
+    enrolledHere = Boolean(credential);
     if (credential) deps.log.info({ node: hello.nodeId, credential: open.principal.credentialId, peer }, 'node enrolled; its own credential was issued');
     const result = await deps.membership.reconcile(hello.nodeId, hello.sessions, granted);
     if (result.removed.length) await deps.onSessionsLeft(hello.nodeId, result.removed);
@@ -171,6 +175,12 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
       case 'join':
         onJoin(Number(frame.join.id), frame.join.session).catch(fail);
         break;
+      case 'enrolled':
+        confirming = deps.authority.confirm(open.principal).then(
+          () => deps.log.info({ node: open.principal.node, credential: open.principal.credentialId }, 'node keeps its credential; enrolment confirmed'),
+          (err) => dropped('enrolment confirmation', err),
+        );
+        break;
       case 'hello':
         fail(new MeshError('INVALID_ARGUMENT', 'hello sent twice'));
         break;
@@ -178,6 +188,8 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
   });
   const closed = () => {
     clearTimeout(helloTimer);
+    // Security: released only once a confirmation sent before the end is stored, so no shared token slips in between.
+    if (enrolledHere) void confirming.finally(() => deps.authority.release(open.principal.node));
     if (link) {
       deps.registry.remove(link);
       deps.log.info({ node: link.nodeId, peer }, 'node detached');

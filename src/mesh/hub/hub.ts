@@ -160,7 +160,7 @@ export class Hub {
 
   private async listen(): Promise<void> {
     const shared = this.options.nodeTokens.map(parseSharedToken);
-    const authority = new NodeAuthority(shared, this.store);
+    const authority = new NodeAuthority(shared, this.store, (node) => this.registry.isOnline(node));
     const calls = new OpenCalls();
     this.grpc = await startGrpcServer(
       {

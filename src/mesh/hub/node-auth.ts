@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { MeshError } from '../../errors.js';
 import { validateNodeId } from '../fs/paths.js';
 import type { MeshStore } from '../store/mesh-store.js';
-import type { TokenRecord } from '../store/records.js';
+import type { IdentityRecord, TokenRecord } from '../store/records.js';
 import { ALL_SESSIONS, type SharedTokenSpec } from './grants.js';
 import { hashToken, newTokenId, newTokenSecret, parseBearer } from './tokens.js';
 
@@ -36,10 +36,14 @@ export class NodeAuthority {
   private readonly shared: SharedToken[];
   /** Enrolments in progress, by node id: one at a time per id, so two callers cannot both enrol it. */
   private readonly enrolling = new Map<string, Promise<unknown>>();
+  /** Ids whose enrolling stream is open: their unconfirmed credential is not up for grabs. */
+  private readonly held = new Set<string>();
 
   constructor(
     sharedTokens: readonly SharedTokenSpec[],
     private readonly store: MeshStore,
+    /** Whether a node of this id is attached right now (any credential). */
+    private readonly isAttached: (node: string) => boolean = () => false,
   ) {
     this.shared = sharedTokens.map((t) => ({ hash: Buffer.from(hashToken(t.token), 'hex'), grants: t.grants ?? [ALL_SESSIONS] }));
   }
@@ -78,7 +82,10 @@ export class NodeAuthority {
     const run = previous.catch(() => {}).then(async () => {
       // Security: checked again under the per-id queue: two shared-token
       // holders racing for one id cannot both get a credential for it.
-      if (await this.store.getIdentity(node)) throw enrolledError(node);
+      const identity = await this.store.getIdentity(node);
+      if (identity && !this.mayEnrolAgain(identity)) throw enrolledError(node);
+      if (identity) await this.revokeUnconfirmed(identity.credentialId);
+      this.held.add(node);
       const secret = newTokenSecret();
       const hash = hashToken(secret);
       const record: TokenRecord = {
@@ -103,6 +110,21 @@ export class NodeAuthority {
     }
   }
 
+  /**
+   * The node says its credential is on its disk: from now on the id is
+   * admitted only with it, even when no stream of it is open.
+   */
+  async confirm(principal: Principal): Promise<void> {
+    const identity = await this.store.getIdentity(principal.node);
+    if (!identity || identity.confirmedAt || identity.credentialId !== principal.credentialId) return;
+    await this.store.putIdentity({ ...identity, confirmedAt: Date.now() });
+  }
+
+  /** The enrolling stream of `node` ended. */
+  release(node: string): void {
+    this.held.delete(node);
+  }
+
   /** Read a principal's credential again (after an auth epoch change): revoked, or its grants now. */
   async recheck(principal: Principal): Promise<RecheckResult> {
     if (!principal.tokenHash) return { revoked: false, grants: principal.grants };
@@ -116,8 +138,25 @@ export class NodeAuthority {
   private async admitEnrolment(node: string, principal: Principal): Promise<Principal> {
     // Security: an enrolled id is admitted only with its own credential; a
     // shared token cannot take it over (and drop or impersonate the real node).
-    if (await this.store.getIdentity(node)) throw enrolledError(node);
+    const identity = await this.store.getIdentity(node);
+    if (identity && !this.mayEnrolAgain(identity)) throw enrolledError(node);
     return principal;
+  }
+
+  /**
+   * An id may enrol again only while its credential was never confirmed
+   * (the node died before keeping it) and no stream of that enrolment is
+   * open. Security: once confirmed, or while the enrolling node is attached,
+   * a shared token cannot take the id.
+   */
+  private mayEnrolAgain(identity: IdentityRecord): boolean {
+    return !identity.confirmedAt && !this.held.has(identity.node) && !this.isAttached(identity.node);
+  }
+
+  private async revokeUnconfirmed(credentialId: string): Promise<void> {
+    for (const { hash, record } of await this.store.listTokens()) {
+      if (record.id === credentialId && !record.revokedAt) await this.store.putToken(hash, { ...record, revokedAt: Date.now() });
+    }
   }
 }
 

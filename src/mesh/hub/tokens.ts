@@ -51,7 +51,7 @@ export async function createToken(store: MeshStore, options: CreateTokenOptions)
     ...(options.node ? { node: validateNodeId(options.node) } : {}),
   };
   await store.putToken(hashToken(token), record);
-  if (record.node) await store.putIdentity({ node: record.node, credentialId: record.id, enrolledAt: Date.now() });
+  if (record.node) await store.putIdentity({ node: record.node, credentialId: record.id, enrolledAt: Date.now(), confirmedAt: Date.now() });
   await store.bumpAuthEpoch();
   return { token, record };
 }

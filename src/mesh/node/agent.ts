@@ -184,8 +184,12 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   private keepCredential(token: string): void {
     this.credential = token;
     saveCredential(this.workspace.root, this.options.nodeId, token).then(
-      () => this.log.info({ file: credentialPath(this.workspace.root) }, 'enrolled: this node now attaches with its own credential'),
-      (err) => this.log.error({ err: toMeshError(err).message, file: credentialPath(this.workspace.root) }, 'could not keep the node credential; an operator must run `token reset` for this node after a restart'),
+      () => {
+        // Only now, with the credential on disk, may the hub stop accepting a new enrolment of this id.
+        this.send({ enrolled: {} });
+        this.log.info({ file: credentialPath(this.workspace.root) }, 'enrolled: this node now attaches with its own credential');
+      },
+      (err) => this.log.error({ err: toMeshError(err).message, file: credentialPath(this.workspace.root) }, 'could not keep the node credential; it enrols again after a restart'),
     );
   }
 

@@ -164,7 +164,8 @@ export type NodeFrame =
   | { kind: 'heartbeat'; heartbeat: Heartbeat }
   | { kind: 'manifest'; manifest: ManifestReport }
   | { kind: 'progress'; progress: Progress }
-  | { kind: 'join'; join: Join };
+  | { kind: 'join'; join: Join }
+  | { kind: 'enrolled'; enrolled: Record<string, never> };
 
 export type HubFrame =
   | { kind: 'welcome'; welcome: Welcome }
@@ -182,6 +183,7 @@ export type NodeFrameOut = {
   manifest?: ManifestReport;
   progress?: Progress;
   join?: Join;
+  enrolled?: Record<string, never>;
 };
 
 export interface FetchRequest {

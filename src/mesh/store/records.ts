@@ -33,6 +33,12 @@ export interface IdentityRecord {
   /** The token id of its credential. */
   credentialId: string;
   enrolledAt: number;
+  /**
+   * When the node confirmed that its credential is on its disk (or an
+   * operator minted it). Until then a node that crashed before keeping it
+   * may enrol again, once its enrolling stream is gone.
+   */
+  confirmedAt?: number;
 }
 
 export interface ChunkInfo {
