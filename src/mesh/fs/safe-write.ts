@@ -122,13 +122,13 @@ export interface PendingFile {
  * source root) beside `rel` below `root`, fsynced and 0600, for a later
  * commit. Refuses early what a commit would refuse at the target.
  */
-export async function copyToTempInside(root: string, rel: string, source: string): Promise<PendingFile> {
+export async function copyToTempInside(root: string, rel: string, source: string | FileHandle): Promise<PendingFile> {
   const { dir, name } = await openParentForWrite(root, rel);
   const temp = tempNameFor(name);
   try {
     await checkWriteTarget(dir, name, rel);
     // COPYFILE_EXCL creates the temp entry exclusively (never through a link); the kernel copies the bytes.
-    await copyFile(source, dir.at(temp), constants.COPYFILE_EXCL);
+    await copyFile(typeof source === 'string' ? source : handlePath(source), dir.at(temp), constants.COPYFILE_EXCL);
     const handle = await open(dir.at(temp), O_RDONLY | O_NOFOLLOW);
     try {
       await handle.chmod(PRIVATE_FILE_MODE); // the copy took the source's mode
@@ -199,4 +199,9 @@ export async function openOwnedFile(dir: ContainedDir, name: string): Promise<Fi
     throw toMeshError(err);
   });
   return handle;
+}
+
+/** A path that opens exactly the file behind `handle` (not whatever its old path names now). */
+function handlePath(handle: FileHandle): string {
+  return process.platform === 'linux' ? `/proc/self/fd/${handle.fd}` : `/dev/fd/${handle.fd}`;
 }

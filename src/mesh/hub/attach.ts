@@ -45,6 +45,7 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
   /** This stream enrolled its node id: the enrolment is held until the stream ends (and its confirmation is stored). */
   let enrolledHere = false;
   let confirming: Promise<void> = Promise.resolve();
+  let enrolling: Promise<string> = Promise.resolve('');
   const peer = call.getPeer();
   /** Sessions this node asked for and was denied: joined by themselves if a grant arrives. */
   const denied = new Set<string>();
@@ -54,7 +55,7 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
   function fail(err: unknown): void {
     clearTimeout(helloTimer);
     const mesh = toMeshError(err);
-    deps.log.warn({ peer, node: link?.nodeId, code: mesh.code, err: mesh.message }, 'control stream closed with an error');
+    if (deps.mayLog(open.principal.node)) deps.log.warn({ peer, node: open.principal.node, code: mesh.code, err: mesh.message.slice(0, 300) }, 'control stream closed with an error');
     if (link) deps.registry.remove(link);
     open.end(mesh);
   }
@@ -71,8 +72,13 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
       throw new MeshError('LIMIT_EXCEEDED', `hello names ${hello.sessions.length} sessions; the limit is ${MAX_SESSIONS_PER_HELLO}`, { limit: MAX_SESSIONS_PER_HELLO });
     }
     for (const s of hello.sessions) validateSessionName(s);
-    const credential = open.principal.kind === 'enrol' ? await deps.authority.enrol(open.principal) : '';
-    enrolledHere = Boolean(credential);
+    let credential = '';
+    if (open.principal.kind === 'enrol') {
+      // Marked before the await: a stream that ends while its enrolment is being stored still releases it.
+      enrolledHere = true;
+      enrolling = deps.authority.enrol(open.principal);
+      credential = await enrolling;
+    }
     if (credential) deps.log.info({ node: hello.nodeId, credential: open.principal.credentialId, peer }, 'node enrolled; its own credential was issued');
     const result = await deps.membership.reconcile(hello.nodeId, hello.sessions, granted);
     if (result.removed.length) await deps.onSessionsLeft(hello.nodeId, result.removed);
@@ -122,13 +128,14 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
   async function onJoin(id: number, session: string): Promise<void> {
     const current = link!;
     try {
-      validateSessionName(session);
-      if (!granted(session)) {
-        denied.add(session);
-        throw notGranted(current.nodeId, session);
-      }
+      // Security: every join counts against the rate, granted or not, so a flood costs the node, not the hub.
       if (!deps.joinLimiter.take(current.nodeId)) {
         throw new MeshError('LIMIT_EXCEEDED', `node "${current.nodeId}" asked to join too often; the limit is ${JOIN_RATE.perMinute} a minute`, { limit: JOIN_RATE.perMinute });
+      }
+      validateSessionName(session);
+      if (!granted(session)) {
+        if (denied.size < MAX_SESSIONS_PER_HELLO) denied.add(session);
+        throw notGranted(current.nodeId, session);
       }
       await deps.membership.join(session, current.nodeId);
       current.send({ joined: { id, session } });
@@ -177,7 +184,9 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
         break;
       case 'enrolled':
         confirming = deps.authority.confirm(open.principal).then(
-          () => deps.log.info({ node: open.principal.node, credential: open.principal.credentialId }, 'node keeps its credential; enrolment confirmed'),
+          (changed) => {
+            if (changed) deps.log.info({ node: open.principal.node, credential: open.principal.credentialId }, 'node keeps its credential; enrolment confirmed');
+          },
           (err) => dropped('enrolment confirmation', err),
         );
         break;
@@ -189,7 +198,7 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
   const closed = () => {
     clearTimeout(helloTimer);
     // Security: released only once a confirmation sent before the end is stored, so no shared token slips in between.
-    if (enrolledHere) void confirming.finally(() => deps.authority.release(open.principal.node));
+    if (enrolledHere) void Promise.allSettled([enrolling, confirming]).then(() => deps.authority.release(open.principal.node));
     if (link) {
       deps.registry.remove(link);
       deps.log.info({ node: link.nodeId, peer }, 'node detached');

@@ -6,7 +6,7 @@ import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { MeshStore } from '../store/mesh-store.js';
 import type { NodeAuthority } from './node-auth.js';
-import type { OpenCalls } from './open-calls.js';
+import type { OpenCall, OpenCalls } from './open-calls.js';
 
 /** How often the auth epoch is read, ms: a revocation cuts open streams within about this long. */
 export const AUTH_POLL_MS = 400;
@@ -29,6 +29,7 @@ export class AuthWatch {
   ) {}
 
   async start(): Promise<void> {
+    this.deps.calls.recheckLate = (call) => void this.recheck(call).catch(() => {});
     this.epoch = await this.deps.store.getAuthEpoch().catch(() => undefined);
     this.timer = setInterval(() => {
       this.running ??= this.tick().finally(() => (this.running = undefined));
@@ -43,17 +44,20 @@ export class AuthWatch {
 
   /** Check every open call now, whatever the epoch says. */
   async recheckAll(): Promise<void> {
-    for (const call of this.deps.calls.all()) {
-      const result = await this.deps.authority.recheck(call.principal);
-      if (result.revoked) {
-        this.deps.log.warn({ node: call.principal.node, credential: call.principal.credentialId, call: call.kind, reason: result.reason }, 'credential revoked; closing the stream');
-        call.end(new MeshError('UNAUTHENTICATED', result.reason));
-        continue;
-      }
-      if (!sameList(result.grants, call.principal.grants)) {
-        call.principal.grants = result.grants;
-        call.grantsChanged?.();
-      }
+    this.deps.calls.rechecks++;
+    for (const call of this.deps.calls.all()) await this.recheck(call);
+  }
+
+  private async recheck(call: OpenCall): Promise<void> {
+    const result = await this.deps.authority.recheck(call.principal);
+    if (result.revoked) {
+      this.deps.log.warn({ node: call.principal.node, credential: call.principal.credentialId, call: call.kind, reason: result.reason }, 'credential revoked; closing the stream');
+      call.end(new MeshError('UNAUTHENTICATED', result.reason));
+      return;
+    }
+    if (!sameList(result.grants, call.principal.grants)) {
+      call.principal.grants = result.grants;
+      call.grantsChanged?.();
     }
   }
 

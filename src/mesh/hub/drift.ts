@@ -44,7 +44,9 @@ export interface DriftDeps {
 
 export class DriftMonitor {
   private readonly caches = new Map<string, HashCache>();
+  /** The check running per "node\0session", and the newest report waiting behind it. */
   private readonly queues = new Map<string, Promise<void>>();
+  private readonly waiting = new Map<string, { report: ManifestReport; at: { receivedAt: number; pendingAtReceipt: Set<string> } }>();
   readonly events: DriftEvent[] = [];
 
   constructor(private readonly deps: DriftDeps) {}
@@ -54,11 +56,28 @@ export class DriftMonitor {
     const key = `${node}\0${report.session}`;
     const receivedAt = Date.now();
     const pendingAtReceipt = this.deps.transfers.pendingPaths(node, report.session);
-    const next = (this.queues.get(key) ?? Promise.resolve())
-      .then(() => this.check(node, report, { receivedAt, pendingAtReceipt }))
-      .catch((err) => this.deps.log.warn({ node, session: report.session, err: toMeshError(err).message }, 'drift check failed'));
-    this.queues.set(key, next);
-    return next;
+    // Security: only the newest report waiting per node and session is kept: a node sending manifests faster
+    // than they are checked replaces its own, it does not queue them in hub memory.
+    this.waiting.set(key, { report, at: { receivedAt, pendingAtReceipt } });
+    return this.queues.get(key) ?? this.startDrain(node, key);
+  }
+
+  private startDrain(node: string, key: string): Promise<void> {
+    const running = this.drain(node, key).finally(() => {
+      this.queues.delete(key);
+      if (this.waiting.has(key)) void this.startDrain(node, key);
+    });
+    this.queues.set(key, running);
+    return running;
+  }
+
+  private async drain(node: string, key: string): Promise<void> {
+    for (let next = this.waiting.get(key); next; next = this.waiting.get(key)) {
+      this.waiting.delete(key);
+      await this.check(node, next.report, next.at).catch((err) =>
+        this.deps.log.warn({ node, session: next!.report.session, err: toMeshError(err).message }, 'drift check failed'),
+      );
+    }
   }
 
   private async mirrorManifest(session: string): Promise<ManifestEntry[]> {

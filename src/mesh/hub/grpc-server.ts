@@ -100,8 +100,15 @@ function guard<C extends ServerCall>(
   { log, refusalLog }: { log: Logger; refusalLog: RateLimiter },
 ): (call: C) => void {
   return (call) => {
+    // Listen before authenticating: a call cancelled while its token is being
+    // checked must not be left among the open calls (it would count against
+    // its node's limits forever).
+    let gone = false;
+    for (const event of ['cancelled', 'close', 'error'] as const) call.once(event, () => (gone = true));
+    const recheckedBefore = calls.rechecks;
     authenticate(call.metadata).then(
       (principal) => {
+        if (gone || call.cancelled) return;
         let ended = false;
         const open: OpenCall = {
           kind,
@@ -118,6 +125,9 @@ function guard<C extends ServerCall>(
           remove();
         };
         for (const event of ['cancelled', 'finish', 'close', 'error'] as const) call.once(event, done);
+        // Security: credentials were checked again while this one was being verified (a revocation may have
+        // just landed): check this call too, or it would outlive the revocation.
+        if (calls.rechecks !== recheckedBefore) calls.recheckLate(open);
         handler(call, open);
       },
       (err) => {

@@ -140,7 +140,9 @@ export class HubSkills {
     await this.deps.store.putSkill(record);
     this.records.set(record.name, record);
     // Every node gets the library copy; pending first (in the store), then sent.
-    const nodes = this.deps.membership.nodes();
+    // Security: a skill goes only to members of the sessions it is linked in, never to a node that is not
+    // granted any of them (the files came from a session it cannot see).
+    const nodes = [...new Set(record.links.flatMap((l) => this.deps.membership.membersOf(l.session)))].sort();
     await Promise.all(nodes.map((node) => this.deps.store.putSkillDelivery({ name: record.name, version: record.version, node })));
     for (const node of nodes) this.markPending(node, record.name);
     for (const node of nodes) this.nodeReady(node);
@@ -175,14 +177,13 @@ export class HubSkills {
     try {
       const { meta: summary, files } = await this.current(name);
       const memberOf = new Set(this.deps.membership.sessionsOf(node));
-      await link.request(
-        'installSkill',
-        { name, version: summary.version, sha256: summary.sha256, files, links: record.links.filter((l) => memberOf.has(l.session)) },
-        { timeoutMs: 60_000 },
-      );
+      const links = record.links.filter((l) => memberOf.has(l.session));
+      // Checked again when sending: a node that left every linked session since the promotion gets nothing.
+      if (links.length > 0) await link.request('installSkill', { name, version: summary.version, sha256: summary.sha256, files, links }, { timeoutMs: 60_000 });
       await this.deps.store.deleteSkillDelivery(name, node);
       this.pending.get(node)?.delete(name);
-      this.deps.log.info({ node, skill: name, version: summary.version }, 'skill delivered');
+      if (links.length > 0) this.deps.log.info({ node, skill: name, version: summary.version }, 'skill delivered');
+      else this.deps.log.info({ node, skill: name }, 'skill not delivered: the node left every session it is linked in');
     } catch (err) {
       this.deps.log.warn({ node, skill: name, err: toMeshError(err).message }, 'skill delivery failed; retried when the node attaches again');
     } finally {

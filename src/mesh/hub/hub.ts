@@ -3,6 +3,7 @@
 // The tool layer and the gRPC layer both talk to this object only.
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { MeshError } from '../../errors.js';
@@ -28,7 +29,7 @@ import { NODE_LOG_RATE, RateLimiter } from './rate-limit.js';
 import { handleFetch } from './transfer-serve.js';
 import { TransferManager, type NodeOutcome, type TransferProgress } from './transfer-manager.js';
 import { HubSkills } from './hub-skills.js';
-import { resolveSource } from './source-roots.js';
+import { openSource } from './source-roots.js';
 import { stagingStats } from './transfer-stage.js';
 
 export interface WriteResult {
@@ -99,7 +100,13 @@ export class Hub {
     this.log = options.log;
     this.loopDelay.enable();
     this.membership = new Membership(store);
-    this.transfers = new TransferManager({ store, registry: this.registry, log: this.log, stagingRoot: path.join(options.dataDir, 'staging') });
+    this.transfers = new TransferManager({
+      store,
+      registry: this.registry,
+      log: this.log,
+      stagingRoot: path.join(options.dataDir, 'staging'),
+      isMember: (session, node) => this.membership.has(session, node),
+    });
     this.drift = new DriftMonitor({
       mode: options.driftMode,
       log: this.log,
@@ -189,6 +196,7 @@ export class Hub {
             cache: this.transfers.chunkCache,
             countSent: (id, node, bytes) => this.transfers.countSent(id, node, bytes),
             openFetches: (node) => calls.count(node, 'fetch'),
+            mayLog: (node) => this.nodeLog.take(node),
           }),
       },
       (metadata) => authority.verify(metadata.get('authorization')[0], metadata.get('x-mesh-node')[0]),
@@ -294,20 +302,24 @@ export class Hub {
   ): Promise<PushResult> {
     validateSessionName(session);
     this.membership.requireSession(session);
-    const file = await resolveSource(this.options.sourceRoots, source);
-    const p = normalizeSessionPath(dest ?? path.basename(file));
-    const root = await this.ensureSession(session);
-    // Through the promotion gate, from resolving the mirror path to the final rename.
-    return this.skills.guardWrite(session, p, async () => {
-      await resolveForWrite(root, p); // refuse early, before anything is staged
-      return this.whileChanging(session, p, () => this.pushInto(session, p, file, root, options));
-    });
+    const opened = await openSource(this.options.sourceRoots, source);
+    try {
+      const p = normalizeSessionPath(dest ?? opened.name);
+      const root = await this.ensureSession(session);
+      // Through the promotion gate, from resolving the mirror path to the final rename.
+      return await this.skills.guardWrite(session, p, async () => {
+        await resolveForWrite(root, p); // refuse early, before anything is staged
+        return this.whileChanging(session, p, () => this.pushInto(session, p, opened.file, root, options));
+      });
+    } finally {
+      await opened.close();
+    }
   }
 
   private async pushInto(
     session: string,
     p: string,
-    file: string,
+    file: FileHandle,
     root: string,
     options: { signal?: AbortSignal; onProgress?: (p: PushProgress) => void },
   ): Promise<PushResult> {

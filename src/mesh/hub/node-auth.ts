@@ -9,6 +9,7 @@ import { validateNodeId } from '../fs/paths.js';
 import type { MeshStore } from '../store/mesh-store.js';
 import type { IdentityRecord, TokenRecord } from '../store/records.js';
 import { ALL_SESSIONS, type SharedTokenSpec } from './grants.js';
+import { RateLimiter } from './rate-limit.js';
 import { hashToken, newTokenId, newTokenSecret, parseBearer } from './tokens.js';
 
 /** The authenticated side of a call. Mutable: grants change, an enrolment becomes a credential. */
@@ -25,6 +26,9 @@ export interface Principal {
   grants: string[];
 }
 
+/** Enrolments one token may make: a burst, then this many a minute. */
+export const ENROL_RATE = { burst: 50, perMinute: 30 };
+
 export type RecheckResult = { revoked: true; reason: string } | { revoked: false; grants: string[] };
 
 interface SharedToken {
@@ -38,6 +42,8 @@ export class NodeAuthority {
   private readonly enrolling = new Map<string, Promise<unknown>>();
   /** Ids whose enrolling stream is open: their unconfirmed credential is not up for grabs. */
   private readonly held = new Set<string>();
+  /** Enrolments per enrolling token: one shared token must not mint node ids (each with its own budgets) without end. */
+  private readonly enrolments = new RateLimiter(ENROL_RATE);
 
   constructor(
     sharedTokens: readonly SharedTokenSpec[],
@@ -78,6 +84,9 @@ export class NodeAuthority {
    */
   async enrol(principal: Principal): Promise<string> {
     const node = principal.node;
+    if (!this.enrolments.take(principal.credentialId)) {
+      throw new MeshError('LIMIT_EXCEEDED', `token ${principal.credentialId} enrolled too many node ids; the limit is ${ENROL_RATE.perMinute} a minute`, { limit: ENROL_RATE.perMinute });
+    }
     const previous = this.enrolling.get(node) ?? Promise.resolve();
     const run = previous.catch(() => {}).then(async () => {
       // Security: checked again under the per-id queue: two shared-token
@@ -114,10 +123,12 @@ export class NodeAuthority {
    * The node says its credential is on its disk: from now on the id is
    * admitted only with it, even when no stream of it is open.
    */
-  async confirm(principal: Principal): Promise<void> {
+  async confirm(principal: Principal): Promise<boolean> {
+    if (principal.kind !== 'node') return false;
     const identity = await this.store.getIdentity(principal.node);
-    if (!identity || identity.confirmedAt || identity.credentialId !== principal.credentialId) return;
+    if (!identity || identity.confirmedAt || identity.credentialId !== principal.credentialId) return false;
     await this.store.putIdentity({ ...identity, confirmedAt: Date.now() });
+    return true;
   }
 
   /** The enrolling stream of `node` ended. */
@@ -153,10 +164,12 @@ export class NodeAuthority {
     return !identity.confirmedAt && !this.held.has(identity.node) && !this.isAttached(identity.node);
   }
 
+  /** A credential issued to a node that never kept it is deleted (not kept as a revoked record), and open streams hear of it. */
   private async revokeUnconfirmed(credentialId: string): Promise<void> {
     for (const { hash, record } of await this.store.listTokens()) {
-      if (record.id === credentialId && !record.revokedAt) await this.store.putToken(hash, { ...record, revokedAt: Date.now() });
+      if (record.id === credentialId && record.origin === 'issued') await this.store.deleteToken(hash);
     }
+    await this.store.bumpAuthEpoch();
   }
 }
 

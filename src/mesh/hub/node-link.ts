@@ -31,6 +31,9 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** Control frames the hub holds for a node that does not read them, before it drops the node. */
+export const MAX_UNREAD_FRAMES = 1_024;
+
 export type ControlCall = grpc.ServerDuplexStream<NodeFrame, HubFrame>;
 
 export class NodeLink {
@@ -53,6 +56,11 @@ export class NodeLink {
   send(frame: HubFrameOut): void {
     if (this.closed) return;
     this.call.write(frame as unknown as HubFrame);
+    // Security: a node that stops reading its control stream must not make the hub buffer frames for it without end.
+    // (The call is an object-mode stream: its writable length counts frames.)
+    if (this.call.writableLength > MAX_UNREAD_FRAMES) {
+      this.close(new MeshError('LIMIT_EXCEEDED', `node ${this.nodeId} left more than ${MAX_UNREAD_FRAMES} frames of its control stream unread`, { node: this.nodeId }));
+    }
   }
 
   request<K extends RequestOp>(op: K, payload: RequestOps[K], options: RequestOptions = {}): Promise<ReplyResults[K]> {

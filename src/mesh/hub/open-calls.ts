@@ -15,6 +15,10 @@ export interface OpenCall {
 
 export class OpenCalls {
   private readonly calls = new Set<OpenCall>();
+  /** How many times every open call was checked again (by the auth watch). */
+  rechecks = 0;
+  /** Check one call added after a recheck began (set by the auth watch). */
+  recheckLate: (call: OpenCall) => void = () => {};
 
   add(call: OpenCall): () => void {
     this.calls.add(call);

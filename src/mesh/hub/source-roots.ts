@@ -1,9 +1,10 @@
 // Where `push` may read from: only regular files under the hub's source
 // roots (--source-root / MESH_SOURCE_ROOTS), checked on resolved paths.
-import { realpath, stat } from 'node:fs/promises';
+import { realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError } from '../../errors.js';
 import { isInside } from '../fs/paths.js';
+import { openExistingInside } from '../fs/safe-walk.js';
 
 /**
  * Resolve `source` (relative to a source root, or absolute inside one) to a
@@ -33,3 +34,33 @@ export async function resolveSource(sourceRoots: readonly string[], source: stri
   throw new MeshError('NOT_FOUND', `source "${source}" does not exist under the source roots`);
 }
 
+
+/** A push source, opened once: staging and the mirror copy both read this handle. */
+export interface OpenedSource {
+  file: FileHandle;
+  /** The file's name, the default destination. */
+  name: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Open a push source through checked handles below its source root.
+ * Security: resolving the path and opening it again by path would let a
+ * file swapped for a link in between (by anyone who can write in a source
+ * root) lend out a file from elsewhere; the handle that is read is the one
+ * that was checked.
+ */
+export async function openSource(sourceRoots: readonly string[], source: string): Promise<OpenedSource> {
+  const real = await resolveSource(sourceRoots, source);
+  for (const root of sourceRoots) {
+    const realRoot = await realpath(root).catch(() => undefined);
+    if (!realRoot || !isInside(realRoot, real)) continue;
+    const opened = await openExistingInside(realRoot, path.relative(realRoot, real).split(path.sep).join('/'));
+    if (!opened.file) {
+      await opened.close();
+      throw new MeshError('NOT_A_FILE', `source "${source}" is not a regular file`);
+    }
+    return { file: opened.file, name: path.basename(real), close: opened.close };
+  }
+  throw new MeshError('SOURCE_NOT_ALLOWED', `source "${source}" is outside the hub source roots`);
+}

@@ -39,6 +39,8 @@ export interface TransferDeps {
   registry: Registry;
   log: Logger;
   stagingRoot: string;
+  /** Whether `node` is a member of `session` right now (checked again before every delivery). */
+  isMember(session: string, node: string): boolean;
 }
 
 export class TransferManager {
@@ -258,6 +260,12 @@ export class TransferManager {
     const link = this.deps.registry.get(node);
     const delivery = live?.deliveries.get(node);
     if (!live || !link || delivery?.state !== 'pending') return;
+    // Security: membership is checked at the moment of sending: a grant withdrawn after the transfer was
+    // created (while it was being staged) must not let its bytes reach the node.
+    if (!this.deps.isMember(live.record.session, node)) {
+      await this.dropNode(node, [live.record.session]);
+      return;
+    }
     // One attempt: cancelled with the transfer, or when the node stops
     // reporting progress (it is then asked again; a node joins a re-sent
     // request to the delivery it is still running).

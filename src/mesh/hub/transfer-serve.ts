@@ -28,7 +28,11 @@ export interface FetchDeps {
   countSent(transferId: string, node: string, bytes: number): void;
   /** Open Fetch streams of `node`, this one included. */
   openFetches(node: string): number;
+  /** Whether a warning caused by this node may be logged now (per-node log budget). */
+  mayLog(node: string): boolean;
 }
+
+const TRANSFER_ID_RE = /^[0-9a-f]{16}$/;
 
 /** Fetch streams one node may hold open at once. */
 export const MAX_FETCHES_PER_NODE = 4;
@@ -66,7 +70,7 @@ export function handleFetch(call: grpc.ServerWritableStream<FetchRequest, Chunk>
   serve(call, open, deps).catch((err) => {
     const mesh = toMeshError(err);
     if (!call.cancelled) {
-      deps.log.warn({ node, transfer: call.request.transferId, code: mesh.code, err: mesh.message }, 'fetch failed');
+      if (deps.mayLog(node)) deps.log.warn({ node, transfer: String(call.request.transferId).slice(0, 40), code: mesh.code, err: mesh.message.slice(0, 300) }, 'fetch failed');
       open.end(mesh);
     }
   });
@@ -76,16 +80,21 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, open:
   const { transferId } = call.request;
   const node = open.principal.node;
   const from = Number(call.request.fromChunk) || 0;
+  // Security: a transfer id is a short hex string; anything else is never looked up, logged or echoed.
+  if (typeof transferId !== 'string' || !TRANSFER_ID_RE.test(transferId)) throw new MeshError('INVALID_ARGUMENT', 'transfer_id is not a transfer id');
   // Security: bounded per node: every open stream may pin a couple of chunks of hub memory.
   if (deps.openFetches(node) > MAX_FETCHES_PER_NODE) {
     throw new MeshError('LIMIT_EXCEEDED', `node "${node}" has more than ${MAX_FETCHES_PER_NODE} Fetch streams open`, { limit: MAX_FETCHES_PER_NODE });
   }
   // Security: a node only ever receives transfers addressed to it, for
   // sessions its credential grants right now.
-  const transfer = deps.transferFor(transferId, node);
-  if (!transfer || !grantsSession(open.principal.grants, transfer.session)) {
-    throw new MeshError('TRANSFER_NOT_FOUND', `no pending transfer ${transferId} for node ${node}`);
-  }
+  // Checked again before every chunk: an ungrant (or a cancel) ends a stream already running.
+  const addressed = () => {
+    const t = deps.transferFor(transferId, node);
+    if (!t || !grantsSession(open.principal.grants, t.session)) throw new MeshError('TRANSFER_NOT_FOUND', `no pending transfer ${transferId} for node ${node}`);
+    return t;
+  };
+  const transfer = addressed();
   if (from < 0 || from > transfer.chunks.length) throw new MeshError('INVALID_ARGUMENT', `from_chunk ${from} out of range`);
   const dir = deps.stagingDir(transferId);
   // A write's callback fires once HTTP/2 flow control let it out, and never
@@ -96,6 +105,7 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, open:
   void gone.then(() => (ended = true));
   for (let index = from; index < transfer.chunks.length; index++) {
     if (ended || call.cancelled) return;
+    addressed();
     const info = transfer.chunks[index]!;
     let message = await deps.cache.get(transferId, dir, index, info);
     if (corruptIndex !== undefined && Number(corruptIndex) === index && !corrupted.has(`${transferId}:${node}`)) {

@@ -55,6 +55,8 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   private nextJoinId = 1;
   /** Issued by the hub at enrolment; kept in the workspace. */
   private credential: string | undefined;
+  /** The credential in use is the one kept in the workspace. */
+  private credentialOnDisk = false;
   private readonly joins = new Map<number, { resolve(): void; reject(e: MeshError): void }>();
   state: AgentState = 'idle';
   sessions: string[] = [];
@@ -81,6 +83,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     await ensurePrivateRoot(this.workspace.root, this.log, 'workspace');
     await this.workspace.recover(this.log);
     this.credential = await loadCredential(this.workspace.root, this.options.nodeId);
+    this.credentialOnDisk = this.credential !== undefined;
     this.dial();
   }
 
@@ -134,6 +137,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
       if (usedCredential && err.code === GrpcStatus.UNAUTHENTICATED && this.options.token) {
         this.log.warn({ err: err.details }, 'the hub refused this node credential; trying the configured token');
         this.credential = undefined;
+        this.credentialOnDisk = false;
       }
       onGone(err.details || err.message);
     });
@@ -150,6 +154,9 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
         this.sessions = frame.welcome.sessions;
         for (const d of frame.welcome.denied ?? []) this.log.warn({ session: d.session, code: d.error?.code, err: d.error?.message }, 'session denied by the hub');
         if (frame.welcome.credential) this.keepCredential(frame.welcome.credential);
+        // Said after every welcome while the credential is on disk: a confirmation lost with a dropped stream
+        // would leave the id open to a new enrolment whenever this node is offline.
+        else if (this.credentialOnDisk) this.send({ enrolled: {} });
         for (const s of this.sessions) this.wantedSessions.add(s);
         this.heartbeat = setInterval(() => this.send({ heartbeat: { atMs: Date.now() } }), HEARTBEAT_MS);
         this.log.info({ hub: this.options.hub, sessions: this.sessions }, 'attached');
@@ -183,9 +190,11 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   /** Keep the credential issued at enrolment; until it is on disk the node keeps it in memory only. */
   private keepCredential(token: string): void {
     this.credential = token;
+    this.credentialOnDisk = false;
     saveCredential(this.workspace.root, this.options.nodeId, token).then(
       () => {
         // Only now, with the credential on disk, may the hub stop accepting a new enrolment of this id.
+        if (this.credential === token) this.credentialOnDisk = true;
         this.send({ enrolled: {} });
         this.log.info({ file: credentialPath(this.workspace.root) }, 'enrolled: this node now attaches with its own credential');
       },

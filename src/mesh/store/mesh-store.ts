@@ -68,6 +68,10 @@ export class MeshStore {
     await this.set(keys.token(hash), record);
   }
 
+  async deleteToken(hash: string): Promise<void> {
+    await this.kv.delete(keys.token(hash));
+  }
+
   async listTokens(): Promise<Array<{ hash: string; record: TokenRecord }>> {
     const out: Array<{ hash: string; record: TokenRecord }> = [];
     for await (const [key, value] of this.entries()) {
