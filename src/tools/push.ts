@@ -33,17 +33,24 @@ export function registerPush(server: McpServer, { hub, log }: ToolContext): void
       runTool('push', log, async () => {
         const progressToken = extra._meta?.progressToken;
         let last = -1;
-        const onProgress = (p: PushProgress) => {
+        // Notifications leave one after another, and the result only after the last of them.
+        let sent: Promise<void> = Promise.resolve();
+        const notify = (p: PushProgress): Promise<void> => {
           // MCP requires progress to increase; a resumed node may report fewer bytes for a moment.
-          if (progressToken === undefined || p.done <= last) return;
-          last = p.done;
-          extra
-            .sendNotification({ method: 'notifications/progress', params: { progressToken, progress: p.done, total: p.total, message: `${humanBytes(p.done)} of ${humanBytes(p.total)} delivered` } })
-            .catch((err: unknown) => log.debug({ err: String(err) }, 'progress notification not sent'));
+          if (progressToken !== undefined && p.done > last) {
+            last = p.done;
+            const params = { progressToken, progress: p.done, total: p.total, message: `${humanBytes(p.done)} of ${humanBytes(p.total)} delivered` };
+            sent = sent.then(() =>
+              extra.sendNotification({ method: 'notifications/progress', params }).catch((err: unknown) => log.debug({ err: String(err) }, 'progress notification not sent')),
+            );
+          }
+          return sent;
         };
+        const onProgress = (p: PushProgress) => void notify(p);
         const r = await hub.push(session, source, dest, { signal: extra.signal, onProgress });
-        // A last report, so that even a push shorter than one progress tick says where it ended.
-        onProgress({ done: r.size * r.outcomes.filter((o) => o.status === 'ok').length, total: r.size * r.outcomes.length });
+        // A last report, so that even a push shorter than one progress tick says where it ended; every
+        // report is out before the result, so the client never sees one arrive after the call returned.
+        await notify({ done: r.size * r.outcomes.filter((o) => o.status === 'ok').length, total: r.size * r.outcomes.length });
         const structured = { session: r.session, path: r.path, transferId: r.transferId, sha256: r.sha256, size: r.size, chunks: r.chunks, outcomes: outcomesOut(r.outcomes) };
         const text = `Pushed ${humanBytes(r.size)} (${r.chunks} chunk${r.chunks === 1 ? '' : 's'}) to ${session}:${r.path} (sha256 ${r.sha256}). Nodes: ${describeOutcomes(r.outcomes)}.`;
         return { structured, text };

@@ -4,7 +4,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { ERROR_META_KEY } from '../../src/mcp/tool-result.js';
 import { CLI, eventually } from '../support/processes.js';
 
@@ -12,6 +12,8 @@ export interface StdioHub {
   client: Client;
   pid: number;
   lines: string[];
+  /** Every JSON-RPC message the hub sent, in order. */
+  received: JSONRPCMessage[];
   transportErrors: Error[];
   call(name: string, args?: Record<string, unknown>, options?: RequestOptions): Promise<CallToolResult>;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
@@ -63,6 +65,15 @@ export async function startStdioHub(options: {
   transport.onerror = (err) => transportErrors.push(err);
   const client = new Client({ name: 'mesh-test', version: '1.0.0' });
   await client.connect(transport);
+  // Every message the hub sent, in order, seen at the transport: the SDK client runs notification handlers a
+  // microtask later than it settles responses, so a progress notification that shares a read with its
+  // response reaches no handler; what the hub sent is read here instead.
+  const received: JSONRPCMessage[] = [];
+  const deliver = transport.onmessage!;
+  transport.onmessage = (message) => {
+    received.push(message);
+    deliver(message);
+  };
   const pid = transport.pid!;
   pids.add(pid);
   await client.listTools(); // caches output schemas, so the client checks every structured result
@@ -72,6 +83,7 @@ export async function startStdioHub(options: {
     client,
     pid,
     lines,
+    received,
     transportErrors,
     call: (name, args = {}, requestOptions) => client.callTool({ name, arguments: args }, undefined, requestOptions) as Promise<CallToolResult>,
     waitFor,

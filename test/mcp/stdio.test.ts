@@ -126,8 +126,15 @@ describe('happy paths', () => {
   it('push sends a source file to every node byte for byte, with progress', async () => {
     const content = randomBytes(6 * 1024 * 1024 + 123);
     await writeFile(path.join(sourceRoot, 'big.bin'), content);
-    const progress: Array<{ progress: number; total?: number }> = [];
-    const r = data(await hub.call('push', { session: 'demo', source: 'big.bin', dest: 'data/big.bin' }, { onprogress: (p) => void progress.push(p) }));
+    const seen = hub.received.length;
+    const r = data(await hub.call('push', { session: 'demo', source: 'big.bin', dest: 'data/big.bin' }, { onprogress: () => {} }));
+    // What the hub sent before its answer, read at the transport (see mcp-hub.ts).
+    const sent = hub.received.slice(seen);
+    const answered = sent.findIndex((m) => 'result' in m);
+    const progress = sent
+      .slice(0, answered)
+      .filter((m): m is Extract<typeof m, { method: string }> => 'method' in m && m.method === 'notifications/progress')
+      .map((m) => m.params as { progress: number; total?: number });
     expect(r).toMatchObject({ path: 'data/big.bin', size: content.length, chunks: 2 });
     expect(r.outcomes.map((o: any) => o.status)).toEqual(['ok', 'ok']);
     for (const id of ['alpha', 'beta']) expect((await readFile(onNode(id, 'data/big.bin'))).equals(content), id).toBe(true);

@@ -30,7 +30,7 @@ async function isLinkInto(sitePath: string, library: string): Promise<boolean> {
   return (await realpath(sitePath)) === (await realpath(library));
 }
 
-it('delivers a promoted skill to every node, with links in member sessions, and to offline nodes later', async () => {
+it('delivers a promoted skill to every member of its session, with links, and to offline members later; never to other nodes', async () => {
   const a = startNodeProc({ id: 'a', workspace: ws('a'), hubPort: port, sessions: ['team'] });
   const b = startNodeProc({ id: 'b', workspace: ws('b'), hubPort: port, sessions: ['team'] });
   const other = startNodeProc({ id: 'other', workspace: ws('other'), hubPort: port, sessions: ['elsewhere'] });
@@ -50,9 +50,12 @@ it('delivers a promoted skill to every node, with links in member sessions, and 
   await eventually(() => isLinkInto(path.join(ws('a'), 'sessions/team/skills/hello'), path.join(ws('a'), 'skills/hello')));
   expect(await readFile(path.join(ws('a'), 'skills/hello/SKILL.md'), 'utf8')).toBe(SKILL_MD);
   expect(await readFile(path.join(ws('a'), 'sessions/team/skills/hello/tool.sh'), 'utf8')).toBe('echo hi\n');
-  // A node of another session gets the library copy, but no link in a session it is not in.
-  await eventually(async () => (await readFile(path.join(ws('other'), 'skills/hello/SKILL.md'), 'utf8').catch(() => '')) === SKILL_MD);
+  // A node of another session is not granted what the skill came from: it gets nothing (checked once the
+  // deliveries sent with a's are done).
+  await hub.waitFor((l) => l.includes('"msg":"skill delivered"') && l.includes('"node":"a"'));
+  await expect(lstat(path.join(ws('other'), 'skills/hello'))).rejects.toThrow();
   await expect(lstat(path.join(ws('other'), 'sessions/team'))).rejects.toThrow();
+  expect(result.deliveringTo).toEqual(['a', 'b']);
 
   // The offline node gets it when it returns.
   const b2 = startNodeProc({ id: 'b', workspace: ws('b'), hubPort: port, sessions: ['team'] });
