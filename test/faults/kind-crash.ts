@@ -130,7 +130,7 @@ async function judge(mesh: Mesh, ops: Op[], faults: string[], options: CrashOpti
   if (loose.length > 0 && results.length > 0) {
     const last = results[results.length - 1]!;
     last.survived = false;
-    last.detail.push(...loose.map((v) => `${v.where}: ${v.what}`));
+    last.detail.push(...loose.map((v) => `${v.where}: ${v.what} (not tied to one wave; charged to the last)`));
   }
   const acked = ops.filter((o) => o.acked).length;
   options.log(`  crash: ${ops.length} ops, ${acked} acknowledged, ${violations.length} violations`);

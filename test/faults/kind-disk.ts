@@ -9,10 +9,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eventually } from '../support/processes.js';
-import { checkDurableOrder, findMarker, parseTrace } from '../support/syscall-trace.js';
+import { attachStrace, checkDurableOrder, findMarker, parseTrace } from '../support/syscall-trace.js';
 import { logLines, sha256File, startMesh, waitForFile, type Mesh } from '../mesh/transfer/helpers.js';
 import type { FaultResult } from './model.js';
-import { attachStrace, tempFiles } from './observe.js';
+import { tempFiles } from './observe.js';
 
 export interface DiskOptions {
   seed: number;

@@ -1,9 +1,12 @@
 // Reading an strace log (`strace -f -y -tt -e trace=...`) as an independent
 // witness of durability: which fsync, rename and mkdir calls a process made,
 // in which order, against which files, and when it said "done" (a marker it
-// wrote to stdout). Pure parsing and checking; spawning lives with the callers.
-import { spawnSync } from 'node:child_process';
+// wrote to stdout). Parsing and checking are pure; `attachStrace` attaches to
+// a running process to record its calls or make one kind of call fail.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { eventually } from './processes.js';
 
 /** One system call, possibly reassembled from an `<unfinished ...>` / `resumed>` pair. */
 export interface Syscall {
@@ -142,4 +145,40 @@ export function straceAvailable(): boolean {
 /** The strace arguments that record what the durability checks read. */
 export function straceArgs(outFile: string, extra: string[] = []): string[] {
   return ['-f', '-y', '-tt', '-qq', '-o', outFile, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,openat,mkdir,mkdirat,write', ...extra];
+}
+
+export interface AttachedStrace {
+  child: ChildProcess;
+  /** Detach (the traced process runs on untouched) and return the trace text. */
+  detach(): Promise<string>;
+}
+
+/**
+ * Attach strace to every thread of a running process. `args` are strace
+ * options (-e inject=..., -e trace=...). Resolves once strace reports the
+ * threads attached, so what follows runs traced.
+ */
+export async function attachStrace(pid: number, outFile: string, args: string[]): Promise<AttachedStrace> {
+  const child = spawn('strace', ['-f', '-y', '-tt', '-s', '512', '-o', outFile, ...args, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // strace names each thread as it attaches; wait until the count stops growing.
+  let last = -1;
+  await eventually(() => {
+    const n = (stderr.match(/attached/g) ?? []).length;
+    if (child.exitCode !== null) throw new Error(`strace exited: ${stderr}`);
+    const settled = n > 0 && n === last;
+    last = n;
+    return settled;
+  }, 10_000, 150);
+  return {
+    child,
+    async detach() {
+      child.kill('SIGINT'); // strace detaches its tracees and exits
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      return readFile(outFile, 'utf8').catch(() => '');
+    },
+  };
 }
