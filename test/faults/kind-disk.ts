@@ -57,11 +57,18 @@ async function noTemps(ctx: Ctx): Promise<string[]> {
 }
 
 /** A hub write while every hub fsync (or rename) fails: refused with a MeshError, old file intact, nothing sent. */
-function hubWriteFault(ctx: Ctx, syscalls: string, errno: string): Promise<FaultResult> {
-  return fault('disk', `hub ${syscalls.split(',')[0]} ${errno} during write`, async () => {
+/**
+ * With `folderOnly`, only fsync of the target's folder fails (strace -P): the
+ * rename has happened by then, so the new bytes are visible, but the write
+ * must still not be acknowledged.
+ */
+function hubWriteFault(ctx: Ctx, syscalls: string, errno: string, folderOnly = false): Promise<FaultResult> {
+  const what = folderOnly ? 'folder fsync' : syscalls.split(',')[0];
+  return fault('disk', `hub ${what} ${errno} during write`, async () => {
     const rel = `hub-${ctx.step++}.txt`;
     await settle(ctx, rel, 'old content');
-    const trace = await attachStrace(ctx.mesh.hub.child.pid!, path.join(ctx.dir, `hub-${ctx.step}.trace`), ['-e', `trace=${syscalls}`, '-e', `inject=${syscalls}:error=${errno}`]);
+    const only = folderOnly ? ['-P', path.dirname(mirrorFile(ctx, rel))] : [];
+    const trace = await attachStrace(ctx.mesh.hub.child.pid!, path.join(ctx.dir, `hub-${ctx.step}.trace`), [...only, '-e', `trace=${syscalls}`, '-e', `inject=${syscalls}:error=${errno}`]);
     let answer: unknown;
     let error: any;
     try {
@@ -75,7 +82,7 @@ function hubWriteFault(ctx: Ctx, syscalls: string, errno: string): Promise<Fault
     if (answer !== undefined) broken.push(`write acknowledged while ${syscalls} failed with ${errno}: ${JSON.stringify(answer)}`);
     else if (!error?.code) broken.push(`write failed without a MeshError code: ${JSON.stringify(error)}`);
     else ctx.note(`${errno} reported as ${error.code}: ${error.message}`);
-    if ((await sha256File(mirrorFile(ctx, rel))) !== sha('old content')) broken.push('the mirror file changed although the write failed');
+    if (!folderOnly && (await sha256File(mirrorFile(ctx, rel))) !== sha('old content')) broken.push('the mirror file changed although the write failed');
     if ((await sha256File(nodeFile(ctx, rel))) !== sha('old content')) broken.push('the node file changed although the write failed');
     broken.push(...(await noTemps(ctx)));
     // The disk behaves again: the next write goes through, everywhere.
@@ -91,13 +98,15 @@ function hubWriteFault(ctx: Ctx, syscalls: string, errno: string): Promise<Fault
  * lasts), its old file is intact; once strace lets go, the retried delivery
  * lands and no part file is left.
  */
-function nodeDeliveryFault(ctx: Ctx, syscalls: string, errno: string, push: boolean): Promise<FaultResult> {
-  return fault('disk', `node ${syscalls} ${errno} during ${push ? 'push' : 'write'} delivery`, async () => {
+function nodeDeliveryFault(ctx: Ctx, syscalls: string, errno: string, push: boolean, folderOnly = false): Promise<FaultResult> {
+  const what = folderOnly ? 'folder fsync' : syscalls.split(',')[0];
+  return fault('disk', `node ${what} ${errno} during ${push ? 'push' : 'write'} delivery`, async () => {
     const rel = `node-${ctx.step++}.${push ? 'bin' : 'txt'}`;
     await settle(ctx, rel, 'old content');
     const node = ctx.mesh.nodes.get('n0')!;
     const seen = node.lines.length;
-    const trace = await attachStrace(node.child.pid!, path.join(ctx.dir, `node-${ctx.step}.trace`), ['-e', `trace=${syscalls}`, '-e', `inject=${syscalls}:error=${errno}`]);
+    const only = folderOnly ? ['-P', path.dirname(nodeFile(ctx, rel))] : [];
+    const trace = await attachStrace(node.child.pid!, path.join(ctx.dir, `node-${ctx.step}.trace`), [...only, '-e', `trace=${syscalls}`, '-e', `inject=${syscalls}:error=${errno}`]);
     let expected: string;
     let answer: Promise<any>;
     const broken: string[] = [];
@@ -116,7 +125,12 @@ function nodeDeliveryFault(ctx: Ctx, syscalls: string, errno: string, push: bool
       const failedLine = await eventually(() => node.lines.slice(seen).find((l) => /"level":(40|50)/.test(l) && l.includes(errno === 'EIO' ? 'EIO' : 'ENOSPC')), 20_000, 50).catch(() => undefined);
       const hubSaw = logLines(ctx.mesh.hub, 'delivery attempt failed').length + logLines(ctx.mesh.hub, 'delivery failed').length;
       if (!failedLine && hubSaw === 0) broken.push(`no failure reported anywhere while ${syscalls} failed with ${errno}`);
-      if ((await sha256File(nodeFile(ctx, rel))) !== sha('old content')) broken.push('the node file changed while the disk failed');
+      if (!folderOnly && (await sha256File(nodeFile(ctx, rel))) !== sha('old content')) broken.push('the node file changed while the disk failed');
+      if (folderOnly) {
+        // Keep failing until the hub gives its answer: no attempt may turn the failed fsync into ok.
+        const during = await answer.catch(() => undefined);
+        if (during?.outcomes?.[0]?.status === 'ok') broken.push('acknowledged ok although every fsync of the folder failed');
+      }
     } finally {
       await trace.detach();
     }
@@ -192,13 +206,16 @@ export async function runDisk(options: DiskOptions): Promise<FaultResult[]> {
   };
   try {
     await mesh.startNode({ id: 'n0', sessions: [SESSION] });
+    // Quick mode keeps one of each shape (order, hub refusal, node failure, node retry); full adds the rest.
     record(await hubOrder(ctx));
     record(await nodeOrder(ctx));
     record(await hubWriteFault(ctx, 'fsync,fdatasync', 'EIO'));
-    record(await hubWriteFault(ctx, 'rename,renameat,renameat2', 'EIO'));
+    record(await hubWriteFault(ctx, 'fsync,fdatasync', 'EIO', true));
     record(await nodeDeliveryFault(ctx, 'fsync,fdatasync', 'EIO', false));
     record(await nodeDeliveryFault(ctx, 'pwrite64,pwritev', 'ENOSPC', true));
     if (!options.quick) {
+      record(await hubWriteFault(ctx, 'rename,renameat,renameat2', 'EIO'));
+      record(await nodeDeliveryFault(ctx, 'fsync,fdatasync', 'EIO', true, true));
       record(await nodeDeliveryFault(ctx, 'fsync,fdatasync', 'EIO', true));
       record(await nodeDeliveryFault(ctx, 'rename,renameat,renameat2', 'EIO', true));
     }
