@@ -48,6 +48,10 @@ export const ERROR_CATALOGUE = {
     hint: 'The skill folder is being promoted; write again in a moment (the folder becomes a link to the library: write into the session under another name, or promote a new version).',
   },
   BUSY: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The hub is at one of its limits (the message names it); try again after the Retry-After delay.' },
+  DISK_FAILED: {
+    grpc: GrpcStatus.UNAVAILABLE,
+    hint: 'The disk refused the write (I/O error, full, or read-only); it was not acknowledged and the previous file is intact. Free space or fix the disk, then write again.',
+  },
   STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The membership store cannot be reached; check --store / MESH_STORE_URL.' },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, hint: 'An unexpected error; the hub log on stderr has the details.' },
 } as const satisfies Record<string, { grpc: GrpcStatus; hint: string }>;
@@ -88,6 +92,9 @@ export class MeshError extends Error {
   }
 }
 
+/** errno codes that mean the storage itself failed (EIO from fsync included). */
+const DISK_ERRNOS = new Set(['EIO', 'ENOSPC', 'EDQUOT', 'EROFS', 'EFBIG']);
+
 /** Any thrown value as a MeshError; unknown errors become INTERNAL with their message. */
 export function toMeshError(err: unknown): MeshError {
   if (err instanceof MeshError) return err;
@@ -97,6 +104,8 @@ export function toMeshError(err: unknown): MeshError {
     if (e.code === 'EISDIR') return new MeshError('NOT_A_FILE', e.message);
     if (e.code === 'ENOTDIR') return new MeshError('NOT_A_DIRECTORY', e.message);
     if (e.code === 'ELOOP') return new MeshError('PATH_OUTSIDE_SESSION', e.message, { rule: 'link' });
+    // A failed fsync, a full or read-only disk: never success, and never an anonymous INTERNAL.
+    if (e.code && DISK_ERRNOS.has(e.code)) return new MeshError('DISK_FAILED', e.message, { errno: e.code });
   }
   return new MeshError('INTERNAL', e instanceof Error ? e.message : String(err));
 }

@@ -22,4 +22,6 @@ it('keeps codes across the wire and maps unknown ones to INTERNAL', () => {
   expect(MeshError.fromWire({ code: 'NO_SUCH_CODE', message: 'x' }).code).toBe('INTERNAL');
   expect(toMeshError(Object.assign(new Error('gone'), { code: 'ENOENT' })).code).toBe('NOT_FOUND');
   expect(toMeshError('weird').code).toBe('INTERNAL');
+  expect(toMeshError(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))).toMatchObject({ code: 'DISK_FAILED', details: { errno: 'EIO' } });
+  expect(toMeshError(Object.assign(new Error('no space'), { code: 'ENOSPC' })).code).toBe('DISK_FAILED');
 });

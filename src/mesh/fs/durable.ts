@@ -52,6 +52,12 @@ export function tempNameFor(name: string, tag = 'tmp'): string {
   return `.${name}.${tag}-${randomBytes(6).toString('hex')}`;
 }
 
+/** True when `name` is exactly what `tempNameFor(<something>, tag)` makes: a temp entry the mesh owns. */
+export function isTempName(name: string, tag = 'tmp'): boolean {
+  const suffix = new RegExp(`\\.${tag}-[0-9a-f]{12}$`);
+  return name.startsWith('.') && suffix.test(name) && name.length > tag.length + 15;
+}
+
 /** A unique temporary name in the same folder as `target` (same file system, so rename is atomic). */
 export function tempPathFor(target: string, tag = 'tmp'): string {
   return path.join(path.dirname(target), tempNameFor(path.basename(target), tag));

@@ -29,6 +29,7 @@ import { NODE_LOG_RATE, RateLimiter } from './rate-limit.js';
 import { handleFetch } from './transfer-serve.js';
 import { TransferManager, type NodeOutcome, type TransferProgress } from './transfer-manager.js';
 import { HubSkills } from './hub-skills.js';
+import { sweepMirrorTemps } from './mirror-sweep.js';
 import { openSource } from './source-roots.js';
 import { stagingStats } from './transfer-stage.js';
 
@@ -156,7 +157,11 @@ export class Hub {
   private async restore(): Promise<void> {
     const snapshot = await this.store.load();
     this.membership.load(snapshot.memberships);
-    for (const dir of await readdir(path.join(this.options.dataDir, 'sessions'))) this.membership.noteSession(dir);
+    for (const dir of await readdir(path.join(this.options.dataDir, 'sessions'))) {
+      this.membership.noteSession(dir);
+      // A write cut short by a crash left its temp file beside the target; nothing will commit it now.
+      await sweepMirrorTemps(path.join(this.options.dataDir, 'sessions', dir), this.log);
+    }
     await this.transfers.load(snapshot);
     await this.skills.restore(snapshot);
     this.log.info(

@@ -103,6 +103,9 @@ export class Deliverer {
       // drop, hub restart) is asked for again: the file is in place already.
       if (await holdsContent(dir, name, req)) {
         await removeAt(dir, partNameFor(name, req.transferId));
+        // The file may be there from an attempt whose folder fsync failed:
+        // make it durable before saying so (a failed fsync is never success).
+        await syncInPlace(dir, name);
         this.log.info({ transfer: req.transferId, path: req.path, size: req.size }, 'already delivered');
         return { sha256: req.sha256, size: req.size, fetchedBytes: 0 };
       }
@@ -168,7 +171,11 @@ export class Deliverer {
       return { sha256: digest, size: req.size, fetchedBytes };
     } catch (err) {
       await handle.close().catch(() => {});
-      if (signal.aborted) await removeAt(dir, part).catch(() => {});
+      // A delivery that failed on the disk (fsync EIO, full, read-only)
+      // removes its part file: after a failed fsync the kernel may have
+      // dropped the dirty pages, so the bytes are no longer trusted, and a
+      // delivery reported failed must leave nothing temporary behind.
+      if (signal.aborted || toMeshError(err).code === 'DISK_FAILED') await removeAt(dir, part).catch(() => {});
       throw err;
     }
   }
@@ -204,6 +211,19 @@ async function verifiedPrefix(handle: FileHandle, req: DeliverRequest, fileHash:
     verified++;
   }
   return verified;
+}
+
+/** fsync file `name` of `dir` and then `dir` itself. */
+async function syncInPlace(dir: ContainedDir, name: string): Promise<void> {
+  const handle = await openRegularAt(dir, name);
+  try {
+    await handle?.sync();
+    await dir.sync();
+  } catch (err) {
+    throw toMeshError(err);
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** True when `name` in `dir` is a regular file (not a link) with exactly the transfer's size and SHA-256. */

@@ -1,5 +1,6 @@
 // Durable writes on a real folder: content, parent folders, no temp files
 // left behind, links replaced rather than followed.
+import fc from 'fast-check';
 import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,9 @@ import {
   ensureDirDurable,
   fsyncDir,
   fsyncFile,
+  isTempName,
   renameDurable,
+  tempNameFor,
   tempPathFor,
   writeFileDurable,
 } from '../../../src/mesh/fs/durable.js';
@@ -94,5 +97,19 @@ describe('helpers', () => {
     await fsyncDir(path.join(base, 'to'));
     expect(await readFile(path.join(base, 'to', 'f'), 'utf8')).toBe('moved');
     expect(await readdir(path.join(base, 'from'))).toEqual([]);
+  });
+});
+
+describe('isTempName', () => {
+  it('recognises every name tempNameFor makes, and only the exact shape', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !s.includes('/')), (name) => {
+        expect(isTempName(tempNameFor(name))).toBe(true);
+        expect(isTempName(name + '.tmp-0123456789ab')).toBe(name.startsWith('.') && name.length >= 2);
+      }),
+    );
+    for (const name of ['.x.tmp-0123456789a', '.x.tmp-0123456789abc', 'x.tmp-0123456789ab', '.x.tmp-0123456789AB', '.tmp-0123456789ab', '.x.part-0123456789ab']) {
+      expect(isTempName(name), name).toBe(false);
+    }
   });
 });

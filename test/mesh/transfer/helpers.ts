@@ -19,6 +19,14 @@ import {
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy.js';
 
 export const MiB = 1024 * 1024;
+
+/**
+ * What a link carries beyond the file's bytes for one transfer of `size`
+ * bytes sent uncompressed: HTTP/2 and gRPC framing (about 0.06 %), the
+ * delivery request with its chunk hashes, heartbeats. Far below one chunk,
+ * so a byte count from a proxy tells "one chunk again" from "two".
+ */
+export const WIRE_SLACK = (size: number): number => Math.ceil(size * 0.01) + 64 * 1024;
 export { CHUNK_SIZE };
 
 export interface NodeSpec {
