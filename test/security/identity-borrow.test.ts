@@ -4,25 +4,20 @@
 // its own credential (kept 0600 in its workspace), and from then on the id
 // is admitted only with it.
 import { stat } from 'node:fs/promises';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { credentialPath } from '../../src/mesh/node/credential-file.js';
-import { eventually, killAll, startNodeProc, waitAttached } from '../support/processes.js';
-import { runningTransferId, startMesh, MiB, type Mesh } from '../mesh/transfer/helpers.js';
-import { connectHostile } from './hostile-node.js';
+import { eventually, startNodeProc, waitAttached } from '../support/processes.js';
+import { runningTransferId, MiB } from '../mesh/transfer/helpers.js';
+import { attackFixture } from './fixture.js';
 import { mint, tokenCli } from './operator.js';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-let mesh: Mesh | undefined;
-afterEach(async () => {
-  await mesh?.close();
-  mesh = undefined;
-  await killAll();
-});
+const fixture = attackFixture();
 
 it('an impostor with the shared token is refused and the real node stays attached and answers', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   const real = await mesh.startNode({ id: 'real', sessions: ['s'] });
   await real.waitFor(/enrolled: this node now attaches with its own credential/);
   expect((await stat(credentialPath(mesh.workspace('real')))).mode & 0o777).toBe(0o600);
@@ -30,7 +25,7 @@ it('an impostor with the shared token is refused and the real node stays attache
 
   const unbound = await mint(mesh.dataDir, '*');
   for (const token of ['test-token', unbound]) {
-    const impostor = connectHostile({ port: mesh.port, nodeId: 'real', token, sessions: ['s'], onRequest: (r, send) => send({ reply: { id: r.id, read: { data: Buffer.from('forged'), size: 6, offset: 0 } } }) });
+    const impostor = fixture.hostile({ port: mesh.port, nodeId: 'real', token, sessions: ['s'], onRequest: (r, send) => send({ reply: { id: r.id, read: { data: Buffer.from('forged'), size: 6, offset: 0 } } }) });
     const status = await impostor.ended;
     impostor.close();
     expect(status?.details).toMatch(/UNAUTHENTICATED: node "real" is enrolled/);
@@ -42,47 +37,47 @@ it('an impostor with the shared token is refused and the real node stays attache
 });
 
 it('an id whose node died before keeping its credential may enrol again; a confirmed one may not', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   // Enrols, never confirms, goes away: as a node killed before its credential reached its disk.
-  const lost = connectHostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
+  const lost = fixture.hostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
   const first = (await lost.waitFrame('welcome')).welcome.credential;
   expect(first).toMatch(/^mesh_/);
   // While that enrolling stream is open, nobody else gets the id.
-  const early = connectHostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
+  const early = fixture.hostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
   expect((await early.ended)?.details).toMatch(/is enrolled/);
   early.close();
   lost.close();
-  await eventually(() => mesh!.hub.lines.some((l) => l.includes('"node":"fragile"') && l.includes('node detached')));
+  await eventually(() => mesh.hub.lines.some((l) => l.includes('"node":"fragile"') && l.includes('node detached')));
 
-  const again = connectHostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
+  const again = fixture.hostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
   const second = (await again.waitFrame('welcome')).welcome.credential;
   expect(second).toMatch(/^mesh_/);
   expect(second).not.toBe(first);
   // The lost credential no longer works.
-  const stale = connectHostile({ port: mesh.port, nodeId: 'fragile', token: first });
+  const stale = fixture.hostile({ port: mesh.port, nodeId: 'fragile', token: first });
   expect((await stale.ended)?.details).toMatch(/UNAUTHENTICATED: unknown token/);
   stale.close();
   // Confirmed: from now on the shared token is refused for this id, attached or not.
   again.send({ enrolled: {} });
   await mesh.hub.waitFor((l) => l.includes('enrolment confirmed') && l.includes('"node":"fragile"'));
   again.close();
-  await eventually(() => mesh!.hub.lines.filter((l) => l.includes('"node":"fragile"') && l.includes('node detached')).length >= 2);
-  const late = connectHostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
+  await eventually(() => mesh.hub.lines.filter((l) => l.includes('"node":"fragile"') && l.includes('node detached')).length >= 2);
+  const late = fixture.hostile({ port: mesh.port, nodeId: 'fragile', token: 'test-token' });
   expect((await late.ended)?.details).toMatch(/is enrolled/);
   late.close();
 });
 
 it('an impostor cannot fetch the real node\'s transfer', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   await mesh.startNode({ id: 'slow', sessions: ['s'], rate: 1 * MiB });
   await writeFile(path.join(mesh.sourceDir, 'big.bin'), randomBytes(12 * MiB));
   mesh.hub.send({ op: 'push', session: 's', source: 'big.bin' }).catch(() => {});
   const transferId = await runningTransferId(mesh.hub, 's');
-  const impostor = connectHostile({ port: mesh.port, nodeId: 'other', token: 'test-token' });
+  const impostor = fixture.hostile({ port: mesh.port, nodeId: 'other', token: 'test-token' });
   try {
     await impostor.waitFrame('welcome');
     // Enrolled as "other", it asks for "slow"'s transfer with the shared token as "slow": refused at the door.
-    const thief = connectHostile({ port: mesh.port, nodeId: 'slow', token: 'test-token' });
+    const thief = fixture.hostile({ port: mesh.port, nodeId: 'slow', token: 'test-token' });
     const stream = thief.fetchPaused(transferId);
     const err = await new Promise<any>((resolve) => stream.on('error', resolve));
     thief.close();
@@ -93,7 +88,7 @@ it('an impostor cannot fetch the real node\'s transfer', async () => {
 });
 
 it('a node restarted without any token attaches with its credential; `token reset` lets a reinstalled node enrol again', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   const first = await mesh.startNode({ id: 'n1', sessions: ['s'] });
   await first.waitFor(/enrolled/);
   await first.kill('SIGTERM');

@@ -2,26 +2,18 @@
 // for a 16-byte read, 150,000 entries for a listing, names with separators).
 // The hub now checks every reply against its request and drops what breaks
 // the protocol, so nothing unchecked reaches an MCP client.
-import { afterEach, expect, it } from 'vitest';
-import { killAll } from '../support/processes.js';
-import { MiB, startMesh, type Mesh } from '../mesh/transfer/helpers.js';
-import { connectHostile, type HostileNode } from './hostile-node.js';
+import { expect, it } from 'vitest';
+import { MiB } from '../mesh/transfer/helpers.js';
+import { attackFixture } from './fixture.js';
 import { mint } from './operator.js';
 
-let mesh: Mesh | undefined;
-let liar: HostileNode | undefined;
-afterEach(async () => {
-  liar?.close();
-  await mesh?.close();
-  mesh = undefined;
-  await killAll();
-});
+const fixture = attackFixture();
 
 it('drops oversized, overlong and malformed replies with NODE_REPLY_INVALID', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   const token = await mint(mesh.dataDir, 's', 'liar');
   let listing: unknown[] = [];
-  liar = connectHostile({
+  const liar = fixture.hostile({
     port: mesh.port,
     nodeId: 'liar',
     token,

@@ -7,21 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { eventually, killAll } from '../support/processes.js';
-import { MiB, runningTransferId, startMesh, type Mesh } from '../mesh/transfer/helpers.js';
-import { connectHostile, rssOf, type HostileNode } from './hostile-node.js';
+import { expect, it } from 'vitest';
+import { eventually } from '../support/processes.js';
+import { MiB, runningTransferId, type Mesh } from '../mesh/transfer/helpers.js';
+import { rssOf } from './hostile-node.js';
+import { attackFixture } from './fixture.js';
 import { mint, tokenCli } from './operator.js';
 
 const BUDGET = 64 * MiB;
-let mesh: Mesh | undefined;
-const hostiles: HostileNode[] = [];
-afterEach(async () => {
-  for (const h of hostiles.splice(0)) h.close();
-  await mesh?.close();
-  mesh = undefined;
-  await killAll();
-});
+const fixture = attackFixture();
 
 /** Run `attack` while sampling the hub's RSS every 50 ms; resolve with the peak growth over idle. */
 async function peakGrowth(m: Mesh, attack: () => Promise<void>): Promise<number> {
@@ -46,12 +40,11 @@ async function peakGrowth(m: Mesh, attack: () => Promise<void>): Promise<number>
 }
 
 it('refuses a hello naming 100,000 sessions without doing the work', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   const token = await mint(mesh.dataDir, '*');
   const sessions = Array.from({ length: 100_000 }, (_, i) => `s${i}`);
   const growth = await peakGrowth(mesh, async () => {
-    const h = connectHostile({ port: mesh!.port, nodeId: 'greedy', token, sessions });
-    hostiles.push(h);
+    const h = fixture.hostile({ port: mesh.port, nodeId: 'greedy', token, sessions });
     const status = await h.ended;
     expect(status?.details).toMatch(/LIMIT_EXCEEDED: hello names 100000 sessions; the limit is 256/);
   });
@@ -60,10 +53,9 @@ it('refuses a hello naming 100,000 sessions without doing the work', async () =>
 });
 
 it('lets one node hold only a few Fetch streams; 200 stalled ones cost the hub almost nothing', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   const token = await mint(mesh.dataDir, 's');
-  const h = connectHostile({ port: mesh.port, nodeId: 'staller', token, sessions: ['s'] });
-  hostiles.push(h);
+  const h = fixture.hostile({ port: mesh.port, nodeId: 'staller', token, sessions: ['s'] });
   const welcome = await h.waitFrame('welcome');
   await writeFile(path.join(mesh.sourceDir, 'big.bin'), randomBytes(48 * MiB));
   mesh.hub.send({ op: 'push', session: 's', source: 'big.bin' }).catch(() => {});
@@ -71,8 +63,7 @@ it('lets one node hold only a few Fetch streams; 200 stalled ones cost the hub a
   const refused: string[] = [];
   const growth = await peakGrowth(mesh, async () => {
     // Its own credential, issued at enrolment, is what a node fetches with.
-    const thief = connectHostile({ port: mesh!.port, nodeId: 'staller', token: welcome.welcome.credential });
-    hostiles.push(thief);
+    const thief = fixture.hostile({ port: mesh.port, nodeId: 'staller', token: welcome.welcome.credential });
     const streams = Array.from({ length: 200 }, () => thief.fetchPaused(transferId));
     for (const s of streams) s.on('error', (err: any) => refused.push(String(err.details)));
     await eventually(() => refused.length >= 196, 20_000);
@@ -82,18 +73,17 @@ it('lets one node hold only a few Fetch streams; 200 stalled ones cost the hub a
 });
 
 it('bounds the repairs one node can make the hub stage, and reclaims them when the node loses the session', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   for (let i = 0; i < 100; i++) await mesh.hub.call({ op: 'write', session: 's', path: `f${i}.txt`, content: `file ${i}\n` });
   const token = await mint(mesh.dataDir, 's', 'empty');
   // Claims to hold nothing, and never answers a delivery.
-  const h = connectHostile({ port: mesh.port, nodeId: 'empty', token, sessions: ['s'] });
-  hostiles.push(h);
+  const h = fixture.hostile({ port: mesh.port, nodeId: 'empty', token, sessions: ['s'] });
   await h.waitFrame('welcome');
   h.send({ manifest: { session: 's', entries: [] } });
   const staging = path.join(mesh.dataDir, 'staging');
   const staged = async () => (await readdir(staging).catch(() => [] as string[])).length;
   await eventually(async () => (await staged()) >= 64);
-  await eventually(async () => mesh!.hub.lines.some((l) => l.includes('"action":"deferred"')) || mesh!.hub.lines.some((l) => l.includes('drift')));
+  await eventually(async () => mesh.hub.lines.some((l) => l.includes('"action":"deferred"')) || mesh.hub.lines.some((l) => l.includes('drift')));
   expect(await staged()).toBeLessThanOrEqual(64);
 
   await tokenCli(mesh.dataDir, 'ungrant', 'empty', 's');
@@ -101,18 +91,17 @@ it('bounds the repairs one node can make the hub stage, and reclaims them when t
 });
 
 it('logs a bounded number of lines for a 100,000-entry manifest', async () => {
-  mesh = await startMesh({ hubArgs: ['--drift', 'report'] });
+  const mesh = await fixture.mesh({ hubArgs: ['--drift', 'report'] });
   const token = await mint(mesh.dataDir, 's');
-  const h = connectHostile({ port: mesh.port, nodeId: 'noisy', token, sessions: ['s'] });
-  hostiles.push(h);
+  const h = fixture.hostile({ port: mesh.port, nodeId: 'noisy', token, sessions: ['s'] });
   await h.waitFrame('welcome');
   const sha256 = 'a'.repeat(64);
   const entries = Array.from({ length: 100_000 }, (_, i) => ({ path: `x/${i}.bin`, size: 1, mtimeMs: 0, sha256 }));
   const before = mesh.hub.lines.length;
   h.send({ manifest: { session: 's', entries } });
-  await eventually(async () => (await mesh!.hub.call({ op: 'status' })).drift.length >= 50, 30_000);
+  await eventually(async () => (await mesh.hub.call({ op: 'status' })).drift.length >= 50, 30_000);
   // Let the check finish: the drift events are recorded in order, the last one is the last entry's.
-  await eventually(async () => (await mesh!.hub.call({ op: 'status' })).drift.at(-1)?.path === 'x/99999.bin', 30_000);
+  await eventually(async () => (await mesh.hub.call({ op: 'status' })).drift.at(-1)?.path === 'x/99999.bin', 30_000);
   // Log lines leave in order: once a line logged after the check has arrived, every drift line has too.
   await mesh.hub.call({ op: 'write', session: 'other', path: 'marker.txt', content: 'm\n' });
   await mesh.hub.waitFor((l) => l.includes('marker.txt'), 30_000);

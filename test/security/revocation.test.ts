@@ -4,27 +4,23 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { eventually, killAll } from '../support/processes.js';
-import { logLines, MiB, nodeStatus, runningTransferId, startMesh, type Mesh } from '../mesh/transfer/helpers.js';
+import { expect, it } from 'vitest';
+import { eventually } from '../support/processes.js';
+import { logLines, MiB, nodeStatus, runningTransferId } from '../mesh/transfer/helpers.js';
+import { attackFixture } from './fixture.js';
 import { mint, tokenCli } from './operator.js';
 
-let mesh: Mesh | undefined;
-afterEach(async () => {
-  await mesh?.close();
-  mesh = undefined;
-  await killAll();
-});
+const fixture = attackFixture();
 
 it('closes the control stream and a running Fetch of a revoked credential within a second', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   const token = await mint(mesh.dataDir, 's', 'n1');
   const n1 = await mesh.startNode({ id: 'n1', sessions: ['s'], rate: 2 * MiB, env: { MESH_NODE_TOKEN: token } });
   await writeFile(path.join(mesh.sourceDir, 'big.bin'), randomBytes(32 * MiB));
   mesh.hub.send({ op: 'push', session: 's', source: 'big.bin' }).catch(() => {});
   const transferId = await runningTransferId(mesh.hub, 's');
   // The node's Fetch stream is open and moving.
-  await eventually(async () => ((await nodeStatus(mesh!.hub, transferId, 'n1'))?.sentBytes ?? 0) > 0);
+  await eventually(async () => ((await nodeStatus(mesh.hub, transferId, 'n1'))?.sentBytes ?? 0) > 0);
 
   const id = (await tokenCli(mesh.dataDir, 'list')).split('\n').find((l) => l.includes('\tn1\t'))!.split('\t')[0]!;
   const before = Date.now();

@@ -5,24 +5,19 @@
 // stays attached, and a withdrawn grant ends the membership on open streams.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { eventually, killAll, waitAttached } from '../support/processes.js';
-import { startMesh, type Mesh } from '../mesh/transfer/helpers.js';
-import { connectHostile } from './hostile-node.js';
+import { expect, it } from 'vitest';
+import { eventually, waitAttached } from '../support/processes.js';
+import { type Mesh } from '../mesh/transfer/helpers.js';
+import { attackFixture } from './fixture.js';
 import { mint, tokenCli } from './operator.js';
 
-let mesh: Mesh | undefined;
-afterEach(async () => {
-  await mesh?.close();
-  mesh = undefined;
-  await killAll();
-});
+const fixture = attackFixture();
 
 const membersOf = async (m: Mesh, session: string): Promise<string[]> =>
   ((await m.hub.call({ op: 'status' })).sessions.find((s: any) => s.name === session)?.members ?? []).map((x: any) => x.node);
 
 it('denies sessions the credential does not grant, keeps the node attached for the others, and never sends it their files', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   await mesh.hub.call({ op: 'write', session: 'secret', path: 'plans.txt', content: 'top secret\n' });
   const token = await mint(mesh.dataDir, 'open', 'n1');
   const n1 = await mesh.startNode({ id: 'n1', sessions: ['open', 'secret'], env: { MESH_NODE_TOKEN: token } });
@@ -37,11 +32,11 @@ it('denies sessions the credential does not grant, keeps the node attached for t
 });
 
 it('an empty manifest and a Join for an ungranted session get nothing, and a Join flood is limited', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   await mesh.hub.call({ op: 'write', session: 'secret', path: 'plans.txt', content: 'top secret\n' });
   const token = await mint(mesh.dataDir, 'open', 'spy');
   const requests: string[] = [];
-  const spy = connectHostile({ port: mesh.port, nodeId: 'spy', token, sessions: ['secret'], onRequest: (r) => requests.push(String(r.op)) });
+  const spy = fixture.hostile({ port: mesh.port, nodeId: 'spy', token, sessions: ['secret'], onRequest: (r) => requests.push(String(r.op)) });
   try {
     const welcome = await spy.waitFrame('welcome');
     expect(welcome.welcome.sessions).toEqual([]);
@@ -68,7 +63,7 @@ it('an empty manifest and a Join for an ungranted session get nothing, and a Joi
 });
 
 it('a withdrawn grant ends the membership on the open stream within a second; a new grant joins it again', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   const token = await mint(mesh.dataDir, 'a,b', 'n1');
   const n1 = await mesh.startNode({ id: 'n1', sessions: ['a', 'b'], env: { MESH_NODE_TOKEN: token } });
   expect(await membersOf(mesh, 'b')).toEqual(['n1']);
@@ -85,13 +80,13 @@ it('a withdrawn grant ends the membership on the open stream within a second; a 
   expect(n1.count(/hub unreachable/)).toBe(0);
 
   await tokenCli(mesh.dataDir, 'grant', 'n1', 'b');
-  await eventually(async () => (await membersOf(mesh!, 'b')).includes('n1'), 5_000);
+  await eventually(async () => (await membersOf(mesh, 'b')).includes('n1'), 5_000);
   // It gets what was written while it was out.
-  await eventually(async () => (await readdir(path.join(mesh!.workspace('n1'), 'sessions', 'b')).catch(() => [] as string[])).includes('after.txt'), 10_000);
+  await eventually(async () => (await readdir(path.join(mesh.workspace('n1'), 'sessions', 'b')).catch(() => [] as string[])).includes('after.txt'), 10_000);
 });
 
 it('a shared token carries a scope (TOKEN@a+b); nodes it enrols get exactly that', async () => {
-  mesh = await startMesh({ hubArgs: ['--tokens', 'team@a+b'] });
+  const mesh = await fixture.mesh({ hubArgs: ['--tokens', 'team@a+b'] });
   const n1 = await mesh.startNode({ id: 'n1', sessions: ['a', 'c'], env: { MESH_NODE_TOKEN: 'team' } });
   await n1.waitFor((l) => l.includes('session denied by the hub') && l.includes('"session":"c"'));
   expect(await membersOf(mesh, 'a')).toEqual(['n1']);

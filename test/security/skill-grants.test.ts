@@ -1,28 +1,19 @@
 // Attack: a promoted skill's files went to every node the hub knew, so a node
 // granted only session B received a skill written in session A. A skill now
 // goes only to members of the sessions it is linked in.
-import { afterEach, expect, it } from 'vitest';
-import { killAll } from '../support/processes.js';
-import { startMesh, type Mesh } from '../mesh/transfer/helpers.js';
-import { connectHostile, type HostileNode } from './hostile-node.js';
+import { expect, it } from 'vitest';
+import { attackFixture } from './fixture.js';
 import { mint } from './operator.js';
 
 const md = (name: string) => `---\nname: ${name}\ndescription: Helps with ${name}.\n---\n# ${name}\n`;
-let mesh: Mesh | undefined;
-let outsider: HostileNode | undefined;
-afterEach(async () => {
-  outsider?.close();
-  await mesh?.close();
-  mesh = undefined;
-  await killAll();
-});
+const fixture = attackFixture();
 
 it('delivers a skill promoted in session A to members of A only', async () => {
-  mesh = await startMesh();
+  const mesh = await fixture.mesh();
   const insider = await mesh.startNode({ id: 'insider', sessions: ['a'] });
   const token = await mint(mesh.dataDir, 'b', 'outsider');
   const requests: string[] = [];
-  outsider = connectHostile({
+  const outsider = fixture.hostile({
     port: mesh.port,
     nodeId: 'outsider',
     token,
