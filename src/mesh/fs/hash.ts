@@ -7,6 +7,11 @@ import { MeshError } from '../../errors.js';
 
 const CHUNK = 64 * 1024;
 
+/** True for a SHA-256 digest as the mesh writes it: 64 lowercase hex digits. */
+export function isSha256Hex(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
+}
+
 /**
  * Hex SHA-256 of a regular file's content, read in 64 KiB chunks. A link or
  * anything but a regular file there is refused (PATH_SPECIAL_FILE): the open

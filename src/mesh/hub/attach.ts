@@ -42,10 +42,9 @@ export const JOIN_RATE = { burst: 20, perMinute: 60 };
 
 export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps): void {
   let link: NodeLink | undefined;
-  /** This stream enrolled its node id: the enrolment is held until the stream ends (and its confirmation is stored). */
-  let enrolledHere = false;
+  /** Set when this stream enrols its node id: the enrolment is held until the stream ends (and its confirmation is stored). */
+  let enrolling: Promise<string> | undefined;
   let confirming: Promise<void> = Promise.resolve();
-  let enrolling: Promise<string> = Promise.resolve('');
   const peer = call.getPeer();
   /** Sessions this node asked for and was denied: joined by themselves if a grant arrives. */
   const denied = new Set<string>();
@@ -74,8 +73,7 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
     for (const s of hello.sessions) validateSessionName(s);
     let credential = '';
     if (open.principal.kind === 'enrol') {
-      // Marked before the await: a stream that ends while its enrolment is being stored still releases it.
-      enrolledHere = true;
+      // Set before the await: a stream that ends while its enrolment is being stored still releases it.
       enrolling = deps.authority.enrol(open.principal);
       credential = await enrolling;
     }
@@ -198,7 +196,7 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
   const closed = () => {
     clearTimeout(helloTimer);
     // Security: released only once a confirmation sent before the end is stored, so no shared token slips in between.
-    if (enrolledHere) void Promise.allSettled([enrolling, confirming]).then(() => deps.authority.release(open.principal.node));
+    if (enrolling) void Promise.allSettled([enrolling, confirming]).then(() => deps.authority.release(open.principal.node));
     if (link) {
       deps.registry.remove(link);
       deps.log.info({ node: link.nodeId, peer }, 'node detached');

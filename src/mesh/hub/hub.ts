@@ -86,6 +86,7 @@ export class Hub {
   private authWatch: AuthWatch | undefined;
   /** Warnings a node can cause (bad frames, drift): a budget per node, so one node cannot flood the log. */
   private readonly nodeLog = new RateLimiter(NODE_LOG_RATE);
+  private readonly mayLog = (node: string): boolean => this.nodeLog.take(node);
   private readonly joinLimiter = new RateLimiter(JOIN_RATE);
   private readonly autoPromoteTimers = new Map<string, NodeJS.Timeout>();
   /** Mirror paths being written right now ("session\0path" -> writers). */
@@ -114,7 +115,7 @@ export class Hub {
       transfers: this.transfers,
       mirrorRoot: (s) => this.mirrorRoot(s),
       isChanging: (s, rel) => this.changing.has(`${s}\0${rel}`),
-      mayLog: (node) => this.nodeLog.take(node),
+      mayLog: this.mayLog,
       afterMirrorScan: options.hooks?.afterMirrorScan,
     });
     this.files = new HubFiles({ membership: this.membership, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
@@ -190,7 +191,7 @@ export class Hub {
             onSessionsLeft: (node, sessions) => this.transfers.dropNode(node, sessions),
             onManifest: (link, report) => void this.drift.onManifest(link.nodeId, report),
             onProgress: (link, progress) => this.transfers.onProgress(link.nodeId, progress),
-            mayLog: (node) => this.nodeLog.take(node),
+            mayLog: this.mayLog,
             joinLimiter: this.joinLimiter,
           }),
         fetch: (call, open) =>
@@ -201,7 +202,7 @@ export class Hub {
             cache: this.transfers.chunkCache,
             countSent: (id, node, bytes) => this.transfers.countSent(id, node, bytes),
             openFetches: (node) => calls.count(node, 'fetch'),
-            mayLog: (node) => this.nodeLog.take(node),
+            mayLog: this.mayLog,
           }),
       },
       (metadata) => authority.verify(metadata.get('authorization')[0], metadata.get('x-mesh-node')[0]),

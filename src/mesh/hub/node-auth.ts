@@ -166,9 +166,8 @@ export class NodeAuthority {
 
   /** A credential issued to a node that never kept it is deleted (not kept as a revoked record), and open streams hear of it. */
   private async revokeUnconfirmed(credentialId: string): Promise<void> {
-    for (const { hash, record } of await this.store.listTokens()) {
-      if (record.id === credentialId && record.origin === 'issued') await this.store.deleteToken(hash);
-    }
+    const found = await this.store.tokenById(credentialId);
+    if (found?.record.origin === 'issued') await this.store.deleteToken(found.hash);
     await this.store.bumpAuthEpoch();
   }
 }

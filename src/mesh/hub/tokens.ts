@@ -65,12 +65,11 @@ export async function listTokens(store: MeshStore): Promise<TokenRecord[]> {
  * INVALID_ARGUMENT when nothing matches.
  */
 async function findCredential(store: MeshStore, idOrNode: string): Promise<{ hash: string; record: TokenRecord }> {
-  const all = await store.listTokens();
-  const byId = all.find((t) => t.record.id === idOrNode);
+  const byId = await store.tokenById(idOrNode);
   if (byId) return byId;
   const identity = await store.getIdentity(idOrNode).catch(() => undefined);
-  const byNode = identity && all.find((t) => t.record.id === identity.credentialId && !t.record.revokedAt);
-  if (byNode) return byNode;
+  const byNode = identity && (await store.tokenById(identity.credentialId));
+  if (byNode && !byNode.record.revokedAt) return byNode;
   throw new MeshError('INVALID_ARGUMENT', `no token or enrolled node "${idOrNode}"; see \`mesh-assistant token list\``);
 }
 

@@ -11,6 +11,7 @@ import type { Logger } from '../../log.js';
 import { faultValue } from '../faults.js';
 import type { Chunk, FetchRequest } from '../protocol/frames.js';
 import type { TransferRecord } from '../store/records.js';
+import { isTransferId } from '../protocol/frame-checks.js';
 import { encodeChunk } from '../protocol/load.js';
 import { grantsSession } from './grants.js';
 import type { OpenCall } from './open-calls.js';
@@ -32,7 +33,6 @@ export interface FetchDeps {
   mayLog(node: string): boolean;
 }
 
-const TRANSFER_ID_RE = /^[0-9a-f]{16}$/;
 
 /** Fetch streams one node may hold open at once. */
 export const MAX_FETCHES_PER_NODE = 4;
@@ -81,7 +81,7 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, open:
   const node = open.principal.node;
   const from = Number(call.request.fromChunk) || 0;
   // Security: a transfer id is a short hex string; anything else is never looked up, logged or echoed.
-  if (typeof transferId !== 'string' || !TRANSFER_ID_RE.test(transferId)) throw new MeshError('INVALID_ARGUMENT', 'transfer_id is not a transfer id');
+  if (!isTransferId(transferId)) throw new MeshError('INVALID_ARGUMENT', 'transfer_id is not a transfer id');
   // Security: bounded per node: every open stream may pin a couple of chunks of hub memory.
   if (deps.openFetches(node) > MAX_FETCHES_PER_NODE) {
     throw new MeshError('LIMIT_EXCEEDED', `node "${node}" has more than ${MAX_FETCHES_PER_NODE} Fetch streams open`, { limit: MAX_FETCHES_PER_NODE });

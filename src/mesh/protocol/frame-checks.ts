@@ -3,6 +3,7 @@
 // count, type). A node may be hostile; nothing it sends reaches an MCP client
 // or the hub's state unchecked. Pure functions.
 import { MeshError } from '../../errors.js';
+import { isSha256Hex } from '../fs/hash.js';
 import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
 import { DEFAULT_READ_BYTES, MAX_LIST_ENTRIES, MAX_READ_BYTES } from '../fs/read-ops.js';
 import type { DeliverReply, Entry, ListReply, ManifestReport, Progress, ReadReply, ReadRequest, ReplyResults, RequestOp, RequestOps } from './frames.js';
@@ -12,8 +13,11 @@ export const MAX_MANIFEST_ENTRIES = 100_000;
 /** Longest file name in a listing, in UTF-16 code units (file systems cap names at 255 bytes). */
 const MAX_NAME_LENGTH = 255;
 const ENTRY_TYPES: ReadonlySet<string> = new Set(['file', 'directory', 'symlink', 'other']);
-const SHA256_RE = /^[0-9a-f]{64}$/;
-const TRANSFER_ID_RE = /^[0-9a-f]{16}$/;
+
+/** A transfer id as the hub makes it: 16 lowercase hex digits. Anything else is never looked up, logged or echoed. */
+export function isTransferId(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{16}$/.test(value);
+}
 
 function invalid(message: string): MeshError {
   return new MeshError('NODE_REPLY_INVALID', message);
@@ -54,7 +58,7 @@ export function checkReadReply(request: ReadRequest, reply: ReadReply): ReadRepl
 }
 
 export function checkDeliverReply(reply: DeliverReply): DeliverReply {
-  if (typeof reply.sha256 !== 'string' || !SHA256_RE.test(reply.sha256)) throw invalid('deliver reply has no valid SHA-256');
+  if (!isSha256Hex(reply.sha256)) throw invalid('deliver reply has no valid SHA-256');
   if (!isCount(Number(reply.size)) || !isCount(Number(reply.fetchedBytes))) throw invalid('deliver reply has a bad size');
   return { sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes) };
 }
@@ -86,14 +90,14 @@ export function checkManifest(report: ManifestReport): ManifestReport {
 
 function isManifestEntry(e: ManifestReport['entries'][number]): boolean {
   try {
-    return normalizeSessionPath(e.path) === e.path && e.path !== '.' && isCount(Number(e.size)) && Number.isFinite(Number(e.mtimeMs)) && SHA256_RE.test(e.sha256);
+    return normalizeSessionPath(e.path) === e.path && e.path !== '.' && isCount(Number(e.size)) && Number.isFinite(Number(e.mtimeMs)) && isSha256Hex(e.sha256);
   } catch {
     return false;
   }
 }
 
 export function checkProgress(progress: Progress): Progress {
-  if (!TRANSFER_ID_RE.test(progress.transferId)) throw invalid('progress names no valid transfer');
+  if (!isTransferId(progress.transferId)) throw invalid('progress names no valid transfer');
   if (!isCount(Number(progress.verifiedChunks)) || !isCount(Number(progress.bytes))) throw invalid('progress carries bad counts');
   return progress;
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError } from '../../errors.js';
+import { isSha256Hex } from '../fs/hash.js';
 import { sealStaging, stageFromData, writeVersion } from './skill-commit.js';
 import { currentPath, hashSkillCopy, readMetaAt } from './skill-library.js';
 import type { KeptFolder } from './skill-keep.js';
@@ -14,7 +15,6 @@ import { acquireSkillLock } from './skill-lock.js';
 import {
   assertSkillName,
   DEFAULT_SKILL_LIMITS,
-  isSha256Hex,
   parseSkillMd,
   SKILL_FILE,
   SKILL_META_FILE,

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { MeshError } from '../../errors.js';
+import { isSha256Hex } from '../fs/hash.js';
 
 /** Lowercase letters and digits, single hyphens between them. */
 export const SKILL_NAME_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -141,10 +142,6 @@ export function skillContentHash(files: readonly SkillFileDigest[]): string {
   const hash = createHash('sha256');
   for (const file of sorted) hash.update(`${file.path}\0${file.executable ? 'x' : '-'}\0${file.sha256}\n`);
   return hash.digest('hex');
-}
-
-export function isSha256Hex(value: unknown): value is string {
-  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
 }
 
 /** Parse `.skill.json`; undefined when it is not a complete, well-formed record. */

@@ -68,6 +68,11 @@ export class MeshStore {
     await this.set(keys.token(hash), record);
   }
 
+  /** A token record by its id (ids are listed, hashes are the keys: a scan, for operator commands and enrolment). */
+  async tokenById(id: string): Promise<{ hash: string; record: TokenRecord } | undefined> {
+    return (await this.listTokens()).find((t) => t.record.id === id);
+  }
+
   async deleteToken(hash: string): Promise<void> {
     await this.kv.delete(keys.token(hash));
   }
