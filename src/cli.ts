@@ -17,6 +17,10 @@ import { httpLimitsFromEnv } from './mcp/http-limits.js';
 import { resolveHttpAuth } from './mcp/http-token.js';
 import { serveStdio } from './mcp/stdio.js';
 import { printQuickHelp } from './quick-help.js';
+import { DEFAULT_ADMIN_ADDRESS } from './ops/admin-server.js';
+import { startAdminEndpoints } from './ops/admin-start.js';
+import { routeGrpcLogs } from './ops/grpc-log.js';
+import { envInt, HubOps } from './ops/hub-ops.js';
 
 const env = process.env;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -43,15 +47,21 @@ program
   .option('--tls-key <file>', 'TLS private key')
   .option('--tls-ca <file>', 'CA that node client certificates must chain to (requires client certificates)')
   .option('--insecure', 'allow plaintext gRPC on a non-loopback address')
+  .option('--admin <host:port>', `admin endpoints (/healthz, /readyz, /metrics, status page) when MCP is on stdio (env MESH_ADMIN, default ${DEFAULT_ADMIN_ADDRESS})`)
+  .option('--no-admin', 'no admin listener with --stdio (the HTTP listener, when there is one, always serves them)')
   .action(async (opts) => {
     const log = createLogger('hub');
+    routeGrpcLogs(log);
     const tls = opts.tlsCert || opts.tlsKey ? { cert: requireValue(opts.tlsCert, '--tls-cert'), key: requireValue(opts.tlsKey, '--tls-key'), ca: opts.tlsCa } : undefined;
     const dataDir = path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir));
     const httpAddress = opts.http === false ? undefined : typeof opts.http === 'string' ? opts.http : opts.stdio ? env.MESH_HTTP : pick(undefined, env.MESH_HTTP, DEFAULTS.http);
     // Settled before anything listens: --no-http-auth beyond loopback and an unsafe token file are refused here.
     const httpAuth = httpAddress ? await resolveHttpAuth(httpAddress, opts.httpAuth !== false, dataDir, env.MESH_HTTP_TOKEN || undefined) : undefined;
     const httpLimits = httpAddress ? httpLimitsFromEnv(env) : undefined;
+    const ops = new HubOps({ dataDir, log, auditMaxBytes: envInt('MESH_AUDIT_MAX_BYTES'), auditKeep: envInt('MESH_AUDIT_KEEP') });
     const hub = await Hub.start({
+      observer: ops.observer,
+      toolCalls: ops.toolCalls,
       dataDir,
       storeUrl: pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined),
       grpcAddress: pick(opts.grpc, env.MESH_GRPC, DEFAULTS.grpc),
@@ -63,15 +73,20 @@ program
       autoPromote: Boolean(opts.autoPromote) || env.MESH_AUTO_PROMOTE === '1',
       log,
     });
+    ops.bind(hub);
     const closers: Array<() => Promise<void>> = [];
     if (opts.stdio) closers.push((await serveStdio(hub, log)).close);
+    let httpUrl: string | undefined;
     if (httpAddress && httpAuth) {
       const { auth, token } = httpAuth;
-      const http = await serveHttp(hub, { address: httpAddress, auth, token: token?.token, allowedHosts: envList('MESH_HTTP_ALLOWED_HOSTS'), limits: httpLimits }, log);
+      const http = await serveHttp(hub, { address: httpAddress, auth, token: token?.token, allowedHosts: envList('MESH_HTTP_ALLOWED_HOSTS'), limits: httpLimits, ops }, log);
       closers.push(http.close);
+      httpUrl = http.url;
       if (!opts.stdio) printQuickHelp({ grpc: hub.grpcAddress, http: http.url, token });
     }
-    log.info({ grpc: hub.grpcAddress, http: httpAddress, stdio: Boolean(opts.stdio) }, 'hub ready');
+    const admin = await startAdminEndpoints({ dataDir, ops, log, httpUrl, admin: opts.admin, envAdmin: env.MESH_ADMIN, envToken: env.MESH_HTTP_TOKEN || undefined });
+    closers.push(admin.close);
+    log.info({ grpc: hub.grpcAddress, http: httpAddress, stdio: Boolean(opts.stdio), admin: admin.url }, 'hub ready');
     const shutdown = async (signal: string) => {
       log.info({ signal }, 'shutting down');
       for (const close of closers) await close().catch(() => {});
@@ -96,6 +111,7 @@ program
   .option('--scan-interval <ms>', 'rescan session copies for local changes every N ms (0: never)', '5000')
   .action(async (opts) => {
     const log = createLogger('node');
+    routeGrpcLogs(log);
     const tlsWanted = opts.tlsCa || opts.tlsCert;
     const agent = new NodeAgent({
       hub: requireValue(pick(opts.hub, env.MESH_HUB, undefined), '--hub (or MESH_HUB)'),

@@ -11,6 +11,8 @@ import { HttpEndpoint, MCP_PATH } from './http-endpoint.js';
 import { allowedHostsFor, authModeRefusal, normalizeHostname } from './http-guard.js';
 import { resolveHttpLimits, type HttpLimits } from './http-limits.js';
 import { replyError } from './http-reply.js';
+import { AdminRoutes } from '../ops/admin-routes.js';
+import type { HubOps } from '../ops/hub-ops.js';
 
 export { MCP_PATH };
 
@@ -28,6 +30,8 @@ export interface HttpOptions {
   allowedHosts?: string[];
   /** Overrides of the limits in http-limits.ts (tests, MESH_HTTP_* variables). */
   limits?: Partial<HttpLimits>;
+  /** Serve the operators' endpoints (/healthz, /readyz, /metrics, /) beside /mcp. */
+  ops?: HubOps;
 }
 
 export interface HttpServer {
@@ -44,7 +48,7 @@ function connectionsCheckingIntervalMs(limits: HttpLimits): number {
   return Math.max(50, Math.min(5_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
 }
 
-function createListener(endpoint: HttpEndpoint, limits: HttpLimits, log: Logger): Server {
+function createListener(endpoint: HttpEndpoint, limits: HttpLimits, log: Logger, admin?: AdminRoutes): Server {
   // Security: slow clients holding connections (slowloris, trickled bodies).
   // Headers and whole requests have deadlines; Node.js stops the request
   // timer once the request is received, so long SSE responses are not cut.
@@ -56,7 +60,8 @@ function createListener(endpoint: HttpEndpoint, limits: HttpLimits, log: Logger)
       connectionsCheckingInterval: connectionsCheckingIntervalMs(limits),
     },
     (req, res) => {
-      endpoint.handle(req, res).catch((err: unknown) => {
+      const handled = admin?.handles(req) ? admin.handle(req, res) : endpoint.handle(req, res);
+      handled.catch((err: unknown) => {
         // A client that went away (or timed out) mid-body is no server error.
         if (req.destroyed || res.destroyed) return void log.debug({ err: String(err) }, 'HTTP request ended by the client');
         log.error({ err: err instanceof Error ? err.stack : String(err) }, 'HTTP request failed');
@@ -77,7 +82,8 @@ export async function serveHttp(hub: Hub, options: HttpOptions, log: Logger): Pr
   const limits = resolveHttpLimits(options.limits);
   let allowed: string[] = [];
   const endpoint = new HttpEndpoint({ hub, log, limits, token, allowedHosts: () => allowed });
-  const server = createListener(endpoint, limits, log);
+  const admin = options.ops && new AdminRoutes({ ops: options.ops, token, allowedHosts: () => allowed, log });
+  const server = createListener(endpoint, limits, log, admin);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

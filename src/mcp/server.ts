@@ -3,6 +3,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Logger } from '../log.js';
 import type { Hub } from '../mesh/hub/hub.js';
+import { observeToolCalls } from '../ops/tool-calls.js';
 import { AGENT_VERSION } from '../mesh/node/agent.js';
 import { registerCat } from '../tools/cat.js';
 import { registerLs } from '../tools/ls.js';
@@ -25,6 +26,7 @@ const INSTRUCTIONS = [
 export function createMcpServer(hub: Hub, log: Logger): McpServer {
   const server = new McpServer({ name: 'mesh-assistant', title: 'Mesh Assistant', version: AGENT_VERSION }, { instructions: INSTRUCTIONS });
   const context: ToolContext = { hub, log };
+  observeToolCalls(server, hub.options.toolCalls);
   for (const register of [registerStatus, registerLs, registerCat, registerWrite, registerPush, registerPromoteSkill]) register(server, context);
   registerSkillResources(server, hub);
   return server;

@@ -3,6 +3,7 @@
 import type { Logger } from '../../log.js';
 import type { DriftMode } from './drift.js';
 import type { TlsFiles } from './grpc-server.js';
+import type { ToolCallObserver } from '../../ops/tool-calls.js';
 
 export interface HubOptions {
   /** Data folder: embedded store, mirrors, staging, skills library. */
@@ -22,8 +23,23 @@ export interface HubOptions {
   /** Quiet period after the last write into a skill before it is auto-promoted, ms. Default 2,000. */
   autoPromoteQuietMs?: number;
   log: Logger;
+  /** Told what the hub does, for metrics (src/ops); optional. */
+  observer?: HubObserver;
+  /** Told of every MCP tool call served over this hub (metrics, audit log); optional. */
+  toolCalls?: ToolCallObserver;
   /** Test hooks; never set in production. */
   hooks?: { afterMirrorScan?: () => Promise<void> };
+}
+
+/**
+ * What the hub reports as it works, for operators' metrics. Every method is
+ * called on the hot path: implementations only count, never block or throw.
+ */
+export interface HubObserver {
+  /** Bytes of a transfer put on the wire for `node` (a chunk handed to its Fetch stream). */
+  bytesSent(node: string, bytes: number): void;
+  /** Time to have one chunk ready for a Fetch stream (read from staging, encoded), ms. */
+  chunkServed(ms: number): void;
 }
 
 /** Largest `write` the hub accepts, bytes (bigger files go through `push`). */

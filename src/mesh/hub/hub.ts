@@ -200,7 +200,11 @@ export class Hub {
             transferFor: (id, node) => this.transfers.transferFor(id, node),
             stagingDir: (id) => this.transfers.stagingDir(id),
             cache: this.transfers.chunkCache,
-            countSent: (id, node, bytes) => this.transfers.countSent(id, node, bytes),
+            countSent: (id, node, bytes) => {
+              this.transfers.countSent(id, node, bytes);
+              this.options.observer?.bytesSent(node, bytes);
+            },
+            chunkServed: (ms) => this.options.observer?.chunkServed(ms),
             openFetches: (node) => calls.count(node, 'fetch'),
             mayLog: this.mayLog,
           }),

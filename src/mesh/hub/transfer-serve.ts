@@ -27,6 +27,8 @@ export interface FetchDeps {
   cache: ChunkCache;
   /** Bytes put on the wire for a node, for status and benchmarks. */
   countSent(transferId: string, node: string, bytes: number): void;
+  /** Time to have one chunk ready (read from staging or the cache, encoded), ms; for metrics. */
+  chunkServed?(ms: number): void;
   /** Open Fetch streams of `node`, this one included. */
   openFetches(node: string): number;
   /** Whether a warning caused by this node may be logged now (per-node log budget). */
@@ -107,7 +109,9 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, open:
     if (ended || call.cancelled) return;
     addressed();
     const info = transfer.chunks[index]!;
+    const asked = performance.now();
     let message = await deps.cache.get(transferId, dir, index, info);
+    deps.chunkServed?.(performance.now() - asked);
     if (corruptIndex !== undefined && Number(corruptIndex) === index && !corrupted.has(`${transferId}:${node}`)) {
       corrupted.add(`${transferId}:${node}`);
       const data = Buffer.from(await readFile(chunkFile(dir, index)));

@@ -25,6 +25,9 @@ export interface StoreSnapshot {
 }
 
 export class MeshStore {
+  /** Reads and writes that failed since the store was opened (operators' metrics). */
+  errors = 0;
+
   private constructor(private readonly opened: OpenedStore) {}
 
   static async open(storeUrl: string | undefined, dataDir: string): Promise<MeshStore> {
@@ -136,6 +139,11 @@ export class MeshStore {
     await this.kv.delete(keys.skillDelivery(name, node));
   }
 
+  /** Throws STORE_UNAVAILABLE unless a read reaches the store (readiness probes). */
+  async ping(): Promise<void> {
+    await this.read(keys.authEpoch());
+  }
+
   async close(): Promise<void> {
     await this.opened.close();
   }
@@ -149,6 +157,7 @@ export class MeshStore {
     try {
       return (await this.kv.get<T>(key)) ?? undefined;
     } catch (err) {
+      this.errors++;
       throw new MeshError('STORE_UNAVAILABLE', `store read of ${key} failed: ${(err as Error).message}`);
     }
   }
@@ -158,6 +167,7 @@ export class MeshStore {
       const ok = await this.kv.set(key, value);
       if (ok === false) throw new Error('the adapter refused the write');
     } catch (err) {
+      this.errors++;
       throw new MeshError('STORE_UNAVAILABLE', `store write of ${key} failed: ${(err as Error).message}`);
     }
   }
