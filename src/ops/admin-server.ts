@@ -8,8 +8,13 @@ import { splitHostPort } from '../mesh/protocol/address.js';
 import { AdminRoutes } from './admin-routes.js';
 import type { HubOps } from './hub-ops.js';
 
-/** Default admin address when MCP runs on stdio. */
-export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:7422';
+/**
+ * Default admin address when MCP runs on stdio: a free loopback port, published
+ * in <data>/admin.json. Not a fixed port: two desktop hosts on one machine each
+ * start their own stdio hub, and a fixed port would collide. Give --admin for a
+ * port a Prometheus can scrape.
+ */
+export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:0';
 /** Time limits of the admin listener, ms: probes and scrapes are small requests. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
