@@ -41,8 +41,10 @@ export async function startStdioHub(options: {
   env?: Record<string, string>;
   /** Run the hub under this umask (e.g. '022'), through `sh -c`. */
   umask?: string;
+  /** More `hub` flags. */
+  args?: string[];
 }): Promise<StdioHub> {
-  const argv = [process.execPath, CLI, 'hub', '--stdio', '--no-http', '--data', options.dataDir, '--grpc', `127.0.0.1:${options.grpcPort}`, '--source-root', options.sourceRoot];
+  const argv = [process.execPath, CLI, 'hub', '--stdio', '--no-http', '--data', options.dataDir, '--grpc', `127.0.0.1:${options.grpcPort}`, '--source-root', options.sourceRoot, ...(options.args ?? [])];
   const transport = new StdioClientTransport({
     command: options.umask === undefined ? argv[0]! : '/bin/sh',
     args: options.umask === undefined ? argv.slice(1) : ['-c', `umask ${options.umask}; exec "$0" "$@"`, ...argv],

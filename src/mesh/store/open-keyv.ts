@@ -48,8 +48,10 @@ async function openSqlite(file: string): Promise<OpenedStore> {
   await adapter.query('PRAGMA synchronous=FULL');
   // A store created by an older version may have open -wal/-shm files.
   for (const companion of [`${file}-wal`, `${file}-shm`]) await chmod(companion, PRIVATE_FILE_MODE).catch(() => {});
-  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE });
-  keyv.on('error', () => {}); // errors surface as rejected promises at the call site
+  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
+  // Errors surface as rejected promises at the call site: without throwOnErrors Keyv 5 answers a failed
+  // read with `undefined`, so a store outage would read as "no such token" or "no such transfer".
+  keyv.on('error', () => {});
   return { keyv, describe: `sqlite:${file}`, close: () => adapter.disconnect() };
 }
 
@@ -61,7 +63,7 @@ async function openPostgres(url: string): Promise<OpenedStore> {
   }
   parsed.searchParams.delete('table');
   const adapter = new KeyvPostgres({ uri: parsed.toString(), table, iterationLimit: ITERATION_BATCH });
-  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE });
+  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
   keyv.on('error', () => {});
   try {
     await keyv.get('probe');
