@@ -21,6 +21,7 @@ import { DEFAULT_ADMIN_ADDRESS } from './ops/admin-server.js';
 import { startAdminEndpoints } from './ops/admin-start.js';
 import { routeGrpcLogs } from './ops/grpc-log.js';
 import { envInt, HubOps } from './ops/hub-ops.js';
+import { registerOpsCommands } from './ops/ops-cli.js';
 
 const env = process.env;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -193,6 +194,8 @@ storeOptions(
   const { revoked } = await withStore(opts, (store) => resetNode(store, node));
   process.stderr.write(`node ${node} reset (revoked ${revoked.join(', ') || 'nothing'}); it enrols again with a shared token\n`);
 });
+
+registerOpsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = toMeshError(err);

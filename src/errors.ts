@@ -53,6 +53,7 @@ export const ERROR_CATALOGUE = {
     hint: 'The disk refused the write (I/O error, full, or read-only); it was not acknowledged and the previous file is intact. Free space or fix the disk, then write again.',
   },
   STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The membership store cannot be reached; check --store / MESH_STORE_URL.' },
+  HUB_UNREACHABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'Start the hub, or point --data or --url (and --token) at the running one.' },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, hint: 'An unexpected error; the hub log on stderr has the details.' },
 } as const satisfies Record<string, { grpc: GrpcStatus; hint: string }>;
 
