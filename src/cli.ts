@@ -22,6 +22,7 @@ import { startAdminEndpoints } from './ops/admin-start.js';
 import { routeGrpcLogs } from './ops/grpc-log.js';
 import { envInt, HubOps } from './ops/hub-ops.js';
 import { registerOpsCommands } from './ops/ops-cli.js';
+import { runDemo } from './demo/demo.js';
 
 const env = process.env;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -196,6 +197,13 @@ storeOptions(
 });
 
 registerOpsCommands(program);
+program
+  .command('demo')
+  .description('a hub and 3 local nodes in a temp folder, driven through every tool with a readable transcript; everything is cleaned up')
+  .action(async () => {
+    await runDemo({ out: process.stdout });
+    process.exit(0);
+  });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = toMeshError(err);
