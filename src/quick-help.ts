@@ -27,6 +27,13 @@ export function mcpHostLines(url: string, token: HttpToken | undefined): string[
   ];
 }
 
+/** Where an operator looks: the status page (the token in its address, when it came from the file) and the CLI. */
+export function operatorLines(mcpUrl: string, token: HttpToken | undefined): string[] {
+  const base = mcpUrl.replace(/\/mcp$/, '');
+  const page = !token ? `${base}/` : token.source === 'env' ? `${base}/?token=$MESH_HTTP_TOKEN` : `${base}/?token=${token.token}`;
+  return [`Status page:     ${page}   (also ${base}/metrics, /healthz, /readyz; \`npx mesh-assistant status\` in a shell)`];
+}
+
 export function printQuickHelp(where: { grpc: string; http: string; token?: HttpToken }): void {
   const cli = 'npx mesh-assistant';
   const lines = [
@@ -38,6 +45,7 @@ export function printQuickHelp(where: { grpc: string; http: string; token?: Http
     `  (tokens: MESH_NODE_TOKENS='<token>@demo' for the hub, or \`${cli} token create --node laptop-1 --sessions demo\`)`,
     '',
     ...mcpHostLines(where.http, where.token),
+    ...operatorLines(where.http, where.token),
     'Claude Desktop:  install the .mcpb bundle (npm run bundle), or in claude_desktop_config.json:',
     '                 { "mcpServers": { "mesh": { "command": "npx", "args": ["mesh-assistant", "hub", "--stdio"] } } }',
     '',

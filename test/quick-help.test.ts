@@ -1,7 +1,7 @@
 // The first-run lines tell each MCP host how to send the bearer token, and
 // where the token is kept; a token from the environment is named, not echoed.
 import { expect, it } from 'vitest';
-import { mcpHostLines } from '../src/quick-help.js';
+import { mcpHostLines, operatorLines } from '../src/quick-help.js';
 
 const url = 'http://127.0.0.1:7421/mcp';
 
@@ -21,4 +21,11 @@ it('names MESH_HTTP_TOKEN instead of printing it', () => {
 
 it('warns loudly when there is no token', () => {
   expect(mcpHostLines(url, undefined)[0]).toMatch(/WITHOUT a token \(--no-http-auth\)/);
+});
+
+it('points at the status page, with the token in its address only when it came from the file', () => {
+  expect(operatorLines(url, { token: 'mesh_http_abc', source: 'file', file: '/d/http-token', created: false })[0]).toContain('http://127.0.0.1:7421/?token=mesh_http_abc');
+  const fromEnv = operatorLines(url, { token: 'operator-secret', source: 'env', file: '/d/http-token', created: false })[0]!;
+  expect(fromEnv).not.toContain('operator-secret');
+  expect(fromEnv).toContain('/?token=$MESH_HTTP_TOKEN');
 });
