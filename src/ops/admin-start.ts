@@ -27,13 +27,13 @@ export async function startAdminEndpoints(o: AdminStart): Promise<{ url?: string
     url = o.httpUrl.replace(/\/mcp$/, '');
   } else if (o.admin !== false) {
     const address = typeof o.admin === 'string' ? o.admin : o.envAdmin || DEFAULT_ADMIN_ADDRESS;
-    const token = (await resolveHttpToken(o.dataDir, o.envToken)).token;
     try {
+      const token = (await resolveHttpToken(o.dataDir, o.envToken)).token;
       const server = await serveAdmin({ address, ops: o.ops, token, log: o.log });
       url = server.url;
       closeListener = server.close;
     } catch (err) {
-      // A second host on this machine running its own stdio hub: MCP still works, only the endpoints are missing.
+      // A busy port, or a token file the hub refuses: MCP on stdio still works, only the endpoints are missing.
       o.log.warn({ address, err: (err as Error).message }, 'admin endpoints not served (choose another address with --admin HOST:PORT, or --no-admin)');
     }
   }
