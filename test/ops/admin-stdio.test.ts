@@ -3,6 +3,7 @@
 // <data>/admin.json, and takes it all away when its host hangs up. stdout
 // keeps carrying MCP only.
 import { access, mkdir, readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Hub } from '../../src/mesh/hub/hub.js';
@@ -59,6 +60,22 @@ it('listens where --admin says, and not at all with --no-admin', async () => {
   await expect(access(path.join(none.dataDir, 'admin.json'))).rejects.toThrow();
   expect(none.hub.lines.some((l) => JSON.parse(l).msg === 'admin endpoints serving (/healthz, /readyz, /metrics, /)')).toBe(false);
   await none.hub.close();
+});
+
+it('still serves MCP when the admin listener cannot start (its port taken)', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as AddressInfo).port;
+  try {
+    const { dataDir, hub } = await hubIn('busy', ['--admin', `127.0.0.1:${port}`]);
+    expect(data(await hub.call('status')).sessions).toEqual([]);
+    const warning = hub.lines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith('admin endpoints not served'));
+    expect(warning?.address).toBe(`127.0.0.1:${port}`);
+    await expect(access(path.join(dataDir, 'admin.json'))).rejects.toThrow();
+    await hub.close();
+  } finally {
+    taken.close();
+  }
 });
 
 it('a store that stops answering makes /readyz fail (503) while /healthz stays up', async () => {
