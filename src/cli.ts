@@ -22,6 +22,7 @@ import { startAdminEndpoints } from './ops/admin-start.js';
 import { routeGrpcLogs } from './ops/grpc-log.js';
 import { envInt, HubOps } from './ops/hub-ops.js';
 import { registerOpsCommands } from './ops/ops-cli.js';
+import { registerPushCommand } from './ops/push-cli.js';
 import { runDemo } from './demo/demo.js';
 
 const env = process.env;
@@ -197,6 +198,7 @@ storeOptions(
 });
 
 registerOpsCommands(program);
+registerPushCommand(program);
 program
   .command('demo')
   .description('a hub and 3 local nodes in a temp folder, driven through every tool with a readable transcript; everything is cleaned up')

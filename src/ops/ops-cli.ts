@@ -17,14 +17,14 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** Largest status answer read, bytes (a hub is trusted, but a wrong --url may not be). */
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
-interface Target {
+export interface Target {
   data?: string;
   url?: string;
   token?: string;
   json?: boolean;
 }
 
-async function findHub(opts: Target, env: NodeJS.ProcessEnv): Promise<{ url: string; token: string | undefined }> {
+export async function findHub(opts: Target, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; token: string | undefined }> {
   const dataDir = path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir));
   let url = opts.url ?? env.MESH_ADMIN_URL;
   if (!url) {
@@ -84,14 +84,18 @@ export function statusText(v: StatusView): string {
   ].join('\n');
 }
 
+/** The flags that find a running hub, and --json. */
+export function targetOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', `data folder of the hub: finds it through <data>/admin.json and its token (env MESH_DATA_DIR, default ${DEFAULTS.dataDir})`)
+    .option('--url <url>', "the hub's HTTP address, e.g. http://127.0.0.1:7421 (env MESH_ADMIN_URL)")
+    .option('--token <token>', 'bearer token (env MESH_HTTP_TOKEN; default: <data>/http-token)')
+    .option('--json', 'print JSON instead of tables');
+}
+
 /** `status`, `nodes` and `sessions` on `program`. */
 export function registerOpsCommands(program: Command): void {
-  const target = (cmd: Command) =>
-    cmd
-      .option('--data <dir>', `data folder of the hub: finds it through <data>/admin.json and its token (env MESH_DATA_DIR, default ${DEFAULTS.dataDir})`)
-      .option('--url <url>', 'the hub\'s HTTP address, e.g. http://127.0.0.1:7421 (env MESH_ADMIN_URL)')
-      .option('--token <token>', 'bearer token (env MESH_HTTP_TOKEN; default: <data>/http-token)')
-      .option('--json', 'print JSON instead of tables');
+  const target = targetOptions;
   const print = (opts: Target, json: unknown, text: string) => process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : text);
   target(program.command('status').description('the running hub at a glance: sessions, nodes online and offline, transfers with progress')).action(async (opts: Target) => {
     const v = await fetchStatus(opts);
