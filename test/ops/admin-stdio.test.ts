@@ -44,6 +44,9 @@ it('serves /healthz, /readyz and /metrics beside stdio, found through admin.json
   const metrics = await fetch(`${admin.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
   expect(metrics.status).toBe(200);
   expect(parsePromText(await metrics.text()).get('mesh_tool_calls_total{tool="status",outcome="ok"}')).toBe(1);
+  // The call is audited as coming over stdio.
+  const audited = await eventually(async () => (await readFile(path.join(dataDir, 'audit.log'), 'utf8').catch(() => '')).trim());
+  expect(JSON.parse(audited!.split('\n')[0]!)).toMatchObject({ tool: 'status', outcome: 'ok', client: 'mesh-test (stdio)' });
   // MCP kept stdout to itself: no stray line reached the client's transport.
   expect(hub.transportErrors).toEqual([]);
   await hub.close();
