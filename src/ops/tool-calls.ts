@@ -5,12 +5,13 @@ import { randomBytes } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ERROR_META_KEY } from '../mcp/tool-result.js';
+import { withRequestId } from '../request-context.js';
 import { auditArguments, contentChars, type AuditValue } from './audit-args.js';
 
 export interface ToolCallRecord {
   /** When the call started, ISO 8601. */
   time: string;
-  /** Random id of this call, to find it again in the audit log and the hub's log. */
+  /** Random id of this call; every hub log line written while serving it carries it too. */
   requestId: string;
   /** Who called: the MCP client's name and its transport (`stdio`, or `http:<session id>`). */
   client: string;
@@ -61,34 +62,38 @@ export function observeToolCalls(server: McpServer, observer: ToolCallObserver |
     const name = server.server.getClientVersion()?.name ?? 'unknown';
     return `${name.slice(0, 64)} (${extra?.sessionId ? `http:${extra.sessionId}` : 'stdio'})`;
   };
+  const observed = async (name: string, config: { inputSchema?: unknown }, cb: Handler, params: unknown[], requestId: string) => {
+    // The SDK passes (args, extra) to tools with an input schema, (extra) to those without.
+    const args = config.inputSchema ? params[0] : {};
+    const extra = params[params.length - 1] as Extra | undefined;
+    const started = performance.now();
+    const time = new Date().toISOString();
+    let result: CallToolResult | undefined;
+    let thrown = false;
+    try {
+      result = await cb(...params);
+      return result;
+    } catch (err) {
+      thrown = true;
+      throw err;
+    } finally {
+      observer.toolCall({
+        time,
+        requestId,
+        client: clientLabel(extra),
+        tool: name,
+        arguments: auditArguments(args),
+        outcome: outcomeOf(result, thrown),
+        bytesIn: contentChars(args),
+        bytesOut: contentBytes(result),
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      });
+    }
+  };
   const wrapped = (name: string, config: { inputSchema?: unknown }, cb: Handler) =>
-    register(name, config, async (...params: unknown[]) => {
-      // The SDK passes (args, extra) to tools with an input schema, (extra) to those without.
-      const args = config.inputSchema ? params[0] : {};
-      const extra = params[params.length - 1] as Extra | undefined;
-      const started = performance.now();
-      const time = new Date().toISOString();
-      let result: CallToolResult | undefined;
-      let thrown = false;
-      try {
-        result = await cb(...params);
-        return result;
-      } catch (err) {
-        thrown = true;
-        throw err;
-      } finally {
-        observer.toolCall({
-          time,
-          requestId: randomBytes(8).toString('hex'),
-          client: clientLabel(extra),
-          tool: name,
-          arguments: auditArguments(args),
-          outcome: outcomeOf(result, thrown),
-          bytesIn: contentChars(args),
-          bytesOut: contentBytes(result),
-          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        });
-      }
+    register(name, config, (...params: unknown[]) => {
+      const requestId = randomBytes(8).toString('hex');
+      return withRequestId(requestId, () => observed(name, config, cb, params, requestId));
     });
   (server as unknown as { registerTool: typeof wrapped }).registerTool = wrapped;
 }

@@ -47,6 +47,18 @@ it('serves /healthz, /readyz and /metrics beside stdio, found through admin.json
   // The call is audited as coming over stdio.
   const audited = await eventually(async () => (await readFile(path.join(dataDir, 'audit.log'), 'utf8').catch(() => '')).trim());
   expect(JSON.parse(audited!.split('\n')[0]!)).toMatchObject({ tool: 'status', outcome: 'ok', client: 'mesh-test (stdio)' });
+  // Log lines written while serving a call carry the call's request id, as its audit line does.
+  await hub.call('cat', { session: 'nowhere', path: 'missing.txt' });
+  const refusedAudit = await eventually(async () =>
+    (await readFile(path.join(dataDir, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((l) => l.tool === 'cat'),
+  );
+  const refusedLog = await eventually(() => hub.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'tool call refused' && l.tool === 'cat'));
+  expect(refusedLog.requestId).toBe(refusedAudit.requestId);
+  expect(hub.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'hub ready')[0].requestId).toBeUndefined();
   // MCP kept stdout to itself: no stray line reached the client's transport.
   expect(hub.transportErrors).toEqual([]);
   await hub.close();
