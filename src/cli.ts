@@ -18,7 +18,7 @@ import { resolveHttpAuth } from './mcp/http-token.js';
 import { serveStdio } from './mcp/stdio.js';
 import { printQuickHelp } from './quick-help.js';
 import { DEFAULT_ADMIN_ADDRESS } from './ops/admin-server.js';
-import { startAdminEndpoints } from './ops/admin-start.js';
+import { checkAddress, startAdminEndpoints } from './ops/admin-start.js';
 import { routeGrpcLogs } from './ops/grpc-log.js';
 import { envInt, HubOps } from './ops/hub-ops.js';
 import { registerOpsCommands } from './ops/ops-cli.js';
@@ -55,6 +55,7 @@ program
   .action(async (opts) => {
     const log = createLogger('hub');
     routeGrpcLogs(log);
+    if (typeof opts.admin === 'string') checkAddress(opts.admin, '--admin'); // refused before anything starts
     const tls = opts.tlsCert || opts.tlsKey ? { cert: requireValue(opts.tlsCert, '--tls-cert'), key: requireValue(opts.tlsKey, '--tls-key'), ca: opts.tlsCa } : undefined;
     const dataDir = path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir));
     const httpAddress = opts.http === false ? undefined : typeof opts.http === 'string' ? opts.http : opts.stdio ? env.MESH_HTTP : pick(undefined, env.MESH_HTTP, DEFAULTS.http);

@@ -1,7 +1,9 @@
 // Wiring of the operators' endpoints at hub start: which listener serves
 // them (the MCP HTTP listener, or an admin listener of their own when MCP
 // runs on stdio), and the admin.json that tells operator commands where.
+import { MeshError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { splitHostPort } from '../mesh/protocol/address.js';
 import { resolveHttpToken } from '../mcp/http-token.js';
 import { removeAdminFile, writeAdminFile } from './admin-file.js';
 import { DEFAULT_ADMIN_ADDRESS, serveAdmin } from './admin-server.js';
@@ -17,6 +19,15 @@ export interface AdminStart {
   admin: string | boolean | undefined;
   envAdmin?: string;
   envToken?: string;
+}
+
+/** Throws INVALID_ARGUMENT naming `flag` unless `address` is HOST:PORT. */
+export function checkAddress(address: string, flag: string): void {
+  try {
+    splitHostPort(address);
+  } catch (err) {
+    throw new MeshError('INVALID_ARGUMENT', `${flag}: ${(err as Error).message}`);
+  }
 }
 
 /** Start what is needed and return how to stop it; never fails the hub's start because of a busy admin port. */

@@ -31,6 +31,8 @@ const TOOL_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120];
 export class MeshMetrics implements HubObserver {
   readonly registry = new Registry();
   private source: MetricsSource | undefined;
+  /** The hub's status during one scrape; cleared when the scrape ends. */
+  private snapshot: ReturnType<MetricsSource['status']> | undefined;
   private readonly nodes: BoundedLabels;
   private readonly tools: BoundedLabels;
   private readonly outcomes = new BoundedLabels(64);
@@ -46,7 +48,8 @@ export class MeshMetrics implements HubObserver {
     const registers = [this.registry];
     // Process figures (CPU, memory, GC, file descriptors) under the usual process_ and nodejs_ names.
     collectDefaultMetrics({ register: this.registry });
-    const read = () => this.source?.status();
+    // One status per scrape, shared by the gauges (the hub builds it afresh on every call).
+    const read = () => (this.snapshot ??= this.source?.status());
     new Gauge({
       name: 'mesh_nodes_attached',
       help: 'Node agents attached to this hub right now',
@@ -142,6 +145,10 @@ export class MeshMetrics implements HubObserver {
 
   /** The exposition text and its content type. */
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    try {
+      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    } finally {
+      this.snapshot = undefined;
+    }
   }
 }

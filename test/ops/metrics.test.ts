@@ -14,10 +14,12 @@ it('caps node labels: 500 node ids make at most 10 + 1 series, and no byte is lo
   expect(series.reduce((sum, k) => sum + m.get(k), 0)).toBe(500 * 1000);
 });
 
-it('reads gauges from the hub at scrape time', async () => {
+it('reads gauges from the hub at scrape time, one status per scrape', async () => {
   const metrics = new MeshMetrics();
+  let reads = 0;
   metrics.bind({
     status: () => ({
+      read: reads++,
       sessions: [{ name: 'a' }, { name: 'b' }],
       online: ['n1'],
       transfers: [{ nodes: [{ state: 'done' }, { state: 'pending' }, { state: 'pending' }] }],
@@ -33,4 +35,7 @@ it('reads gauges from the hub at scrape time', async () => {
   expect(m.get('mesh_transfer_deliveries{state="done"}')).toBe(1);
   expect(m.get('mesh_event_loop_delay_seconds{quantile="0.99"}')).toBe(0.02);
   expect(m.get('mesh_store_errors_total')).toBe(3);
+  expect(reads).toBe(1);
+  await metrics.render();
+  expect(reads).toBe(2);
 });
