@@ -118,7 +118,12 @@ export class Hub {
       mayLog: this.mayLog,
       afterMirrorScan: options.hooks?.afterMirrorScan,
     });
-    this.files = new HubFiles({ membership: this.membership, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
+    this.files = new HubFiles({
+      membership: this.membership,
+      registry: this.registry,
+      mirrorRoot: (s) => this.mirrorRoot(s),
+      libraryRoot: path.join(options.dataDir, 'skills'),
+    });
     this.skills = new HubSkills({
       store,
       membership: this.membership,

@@ -7,6 +7,7 @@ import type { Logger } from '../../log.js';
 import { listDir, readRange } from '../fs/read-ops.js';
 import type { NodeFrameOut, Reply, Request } from '../protocol/frames.js';
 import { installSkill } from '../skills/skill-install.js';
+import { readScopeFor } from '../skills/skill-read-scope.js';
 import { Deliverer } from './deliverer.js';
 import type { NodeWorkspace } from './workspace.js';
 
@@ -28,12 +29,14 @@ export class RequestHandlers {
   async handle(request: Request): Promise<ReplyBody> {
     switch (request.op) {
       case 'list': {
-        const { entries } = await listDir(this.workspace.sessionRoot(request.list!.session), request.list!.path || '.');
+        // Links into this node's skills library (promoted skills) are followed, nothing else outside.
+        const { entries } = await listDir(this.workspace.sessionRoot(request.list!.session), request.list!.path || '.', await readScopeFor(this.workspace.skillsRoot()));
         return { list: { entries } };
       }
       case 'read': {
         const r = request.read!;
-        return { read: await readRange(this.workspace.sessionRoot(r.session), r.path, Number(r.offset), Number(r.length)) };
+        const scope = await readScopeFor(this.workspace.skillsRoot());
+        return { read: await readRange(this.workspace.sessionRoot(r.session), r.path, Number(r.offset), Number(r.length), scope) };
       }
       case 'deliver':
         return { deliver: await this.deliverer.deliver(request.deliver!) };
