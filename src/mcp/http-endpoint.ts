@@ -10,6 +10,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import type { Hub } from '../mesh/hub/hub.js';
 import { BodyBudget, planBody, readJsonBody } from './http-body.js';
+import { EventBytes, SessionEventStore } from './http-event-store.js';
 import { checkBearer, checkHost, checkOrigin } from './http-guard.js';
 import { HTTP_BODY_RETRY_AFTER_S, type HttpLimits } from './http-limits.js';
 import { replyError } from './http-reply.js';
@@ -56,12 +57,15 @@ function throttledWarn(log: Logger, periodMs: number): (fields: Record<string, u
 export class HttpEndpoint {
   readonly sessions: HttpSessions<McpSession>;
   readonly budget: BodyBudget;
+  /** Bytes of SSE events kept for resumption, across every session. */
+  readonly eventBytes: EventBytes;
   private readonly warnBusy: ReturnType<typeof throttledWarn>;
   private readonly warnUnauthorized: ReturnType<typeof throttledWarn>;
 
   constructor(private readonly options: EndpointOptions) {
     this.sessions = new HttpSessions<McpSession>(options.limits, options.log);
     this.budget = new BodyBudget(options.limits.bodyBudgetBytes);
+    this.eventBytes = new EventBytes(options.limits.sseEventsTotalBytes);
     this.warnBusy = throttledWarn(options.log, 10_000);
     this.warnUnauthorized = throttledWarn(options.log, 1_000);
   }
@@ -148,9 +152,13 @@ export class HttpEndpoint {
     const { hub, log, limits } = this.options;
     const server = createMcpServer(hub, log);
     let opened: string | undefined;
+    // Streams resume after a drop: events get ids, clients a `retry`, and Last-Event-ID replays what was missed.
+    const events = new SessionEventStore({ sessionBytes: limits.sseEventsSessionBytes, ttlMs: limits.sseEventTtlMs }, this.eventBytes);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: limits.maxBodyBytes,
+      eventStore: events,
+      retryInterval: limits.sseRetryMs,
       onsessioninitialized: (id) => {
         opened = id;
         slot.fill(id, { server, transport, close: () => server.close() });
@@ -159,6 +167,7 @@ export class HttpEndpoint {
       onsessionclosed: (id) => void this.sessions.close(id, 'ended by the client'),
     });
     transport.onclose = () => {
+      events.clear();
       if (opened) this.sessions.forget(opened);
     };
     try {

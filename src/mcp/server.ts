@@ -12,6 +12,7 @@ import { registerPush } from '../tools/push.js';
 import { registerStatus } from '../tools/status.js';
 import type { ToolContext } from '../tools/tool-shapes.js';
 import { registerWrite } from '../tools/write.js';
+import { rewriteSdkToolErrors } from './arg-errors.js';
 import { forwardDrift, watchToolCalls } from './call-events.js';
 import { ClientLog } from './client-log.js';
 import { registerSkillResources } from './skill-resources.js';
@@ -28,6 +29,7 @@ const INSTRUCTIONS = [
 export function createMcpServer(hub: Hub, log: Logger): McpServer {
   const server = new McpServer({ name: 'mesh-assistant', title: 'Mesh Assistant', version: AGENT_VERSION }, { instructions: INSTRUCTIONS });
   const context: ToolContext = { hub, log };
+  rewriteSdkToolErrors(server);
   const clientLog = new ClientLog(server, log);
   watchToolCalls(server, hub, clientLog);
   for (const register of [registerStatus, registerLs, registerCat, registerWrite, registerPush, registerPromoteSkill]) register(server, context);
