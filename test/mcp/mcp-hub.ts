@@ -41,8 +41,11 @@ export async function startStdioHub(options: {
   env?: Record<string, string>;
   /** Run the hub under this umask (e.g. '022'), through `sh -c`. */
   umask?: string;
+  /** Serve MCP over HTTP on this port as well (beside stdio); the bearer token then comes from MESH_HTTP_TOKEN in `env`. */
+  httpPort?: number;
 }): Promise<StdioHub> {
-  const argv = [process.execPath, CLI, 'hub', '--stdio', '--no-http', '--data', options.dataDir, '--grpc', `127.0.0.1:${options.grpcPort}`, '--source-root', options.sourceRoot];
+  const http = options.httpPort === undefined ? ['--no-http'] : ['--http', `127.0.0.1:${options.httpPort}`];
+  const argv = [process.execPath, CLI, 'hub', '--stdio', ...http, '--data', options.dataDir, '--grpc', `127.0.0.1:${options.grpcPort}`, '--source-root', options.sourceRoot];
   const transport = new StdioClientTransport({
     command: options.umask === undefined ? argv[0]! : '/bin/sh',
     args: options.umask === undefined ? argv.slice(1) : ['-c', `umask ${options.umask}; exec "$0" "$@"`, ...argv],

@@ -8,7 +8,7 @@ import { openExistingInside } from '../fs/safe-walk.js';
 
 /** Where push sources come from, for errors: an LLM can't list the source roots with `ls`. */
 function rootsHint(sourceRoots: readonly string[]): string {
-  return `Push reads files under the hub's source roots: ${sourceRoots.join(', ')}; pass a path relative to one of them (\`status\` lists them as sourceRoots). \`ls\` lists sessions, not these folders.`;
+  return `Push reads files under the hub's source roots: ${sourceRoots.join(', ')}; pass a path relative to one of them (\`status\` lists them as sourceRoots).`;
 }
 
 /**
