@@ -14,8 +14,9 @@ const SEP = '#';
 export function parseEventId(id: string): { stream: string; seq: number } | undefined {
   const at = id.lastIndexOf(SEP);
   if (at <= 0) return undefined;
-  const seq = Number(id.slice(at + 1));
-  return Number.isSafeInteger(seq) && seq >= 0 ? { stream: id.slice(0, at), seq } : undefined;
+  const digits = id.slice(at + 1);
+  const seq = Number(digits);
+  return /^\d{1,15}$/.test(digits) && Number.isSafeInteger(seq) ? { stream: id.slice(0, at), seq } : undefined;
 }
 
 interface StoredEvent {
