@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Hub } from '../mesh/hub/hub.js';
 import { BodyBudget, planBody, readJsonBody } from './http-body.js';
 import { EventBytes, SessionEventStore } from './http-event-store.js';
+import { alignProtocolVersion, negotiatedVersion } from './http-protocol-version.js';
 import { checkBearer, checkHost, checkOrigin } from './http-guard.js';
 import { HTTP_BODY_RETRY_AFTER_S, type HttpLimits } from './http-limits.js';
 import { replyError } from './http-reply.js';
@@ -22,6 +23,8 @@ export const MCP_PATH = '/mcp';
 export interface McpSession {
   server: McpServer;
   transport: StreamableHTTPServerTransport;
+  /** The protocol version agreed at initialize. */
+  protocolVersion: string;
   close(): Promise<void>;
 }
 
@@ -113,6 +116,7 @@ export class HttpEndpoint {
     // The session may have closed while its body was read.
     if (!this.sessions.get(id)) return sessionNotFound(req, res);
     res.once('close', this.sessions.begin(id));
+    alignProtocolVersion(req, session.protocolVersion);
     return session.transport.handleRequest(req, res, body?.value);
   }
 
@@ -151,6 +155,8 @@ export class HttpEndpoint {
   private async openSession(req: IncomingMessage, res: ServerResponse, body: Body, slot: SessionSlot<McpSession>): Promise<void> {
     const { hub, log, limits } = this.options;
     const server = createMcpServer(hub, log);
+    const messages = Array.isArray(body?.value) ? body.value : [body?.value];
+    const protocolVersion = negotiatedVersion((messages.find((m) => isInitializeRequest(m)) as { params?: { protocolVersion?: unknown } } | undefined)?.params?.protocolVersion);
     let opened: string | undefined;
     // Streams resume after a drop: events get ids, clients a `retry`, and Last-Event-ID replays what was missed.
     const events = new SessionEventStore({ sessionBytes: limits.sseEventsSessionBytes, ttlMs: limits.sseEventTtlMs }, this.eventBytes);
@@ -161,7 +167,7 @@ export class HttpEndpoint {
       retryInterval: limits.sseRetryMs,
       onsessioninitialized: (id) => {
         opened = id;
-        slot.fill(id, { server, transport, close: () => server.close() });
+        slot.fill(id, { server, transport, protocolVersion, close: () => server.close() });
         log.info({ mcpSession: id }, 'MCP HTTP session opened');
       },
       onsessionclosed: (id) => void this.sessions.close(id, 'ended by the client'),
