@@ -29,3 +29,14 @@ export async function readScopeFor(libraryRoot: string): Promise<LinkScope | und
   const real = await realpath(libraryRoot).catch(() => undefined);
   return real === undefined ? undefined : skillLibraryScope(real);
 }
+
+/**
+ * readScopeFor, resolved once it succeeds: the library's place does not
+ * change while the process runs, and a realpath per `ls`/`cat` showed in
+ * their profile. Only the allowed prefix is cached; every handle is still
+ * checked where it really is.
+ */
+export function cachedReadScope(libraryRoot: string): () => Promise<LinkScope | undefined> {
+  let found: LinkScope | undefined;
+  return async () => (found ??= await readScopeFor(libraryRoot));
+}
