@@ -17,7 +17,9 @@ export function progressReport(p: PushProgress): ProgressReport {
   const nodes = p.nodes ?? [];
   const size = p.size ?? (nodes.length > 0 ? p.total / nodes.length : p.total);
   if (nodes.length === 0) return { progress: size, total: size, message: `${humanBytes(size)}: no member node to deliver to` };
-  const bytesOf = (n: { bytes: number; done: boolean }) => (n.done ? size : Math.min(Math.max(0, n.bytes), size));
+  // A node that has every byte but has not confirmed (verified, renamed) is not done: it counts one byte
+  // short, so progress reaches the total only once every node is done.
+  const bytesOf = (n: { bytes: number; done: boolean }) => (n.done ? size : Math.min(Math.max(0, n.bytes), Math.max(0, size - 1)));
   const progress = Math.floor(nodes.reduce((a, n) => a + bytesOf(n), 0) / nodes.length);
   const done = nodes.filter((n) => n.done).length;
   const head = `${done}/${nodes.length} node${nodes.length === 1 ? '' : 's'} done`;
