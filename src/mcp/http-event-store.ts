@@ -7,6 +7,9 @@
 import type { EventId, EventStore, StreamId } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
+/** Streams one session remembers for resumption; every POST that carries a request opens one. */
+const MAX_STREAMS = 10_000;
+
 /** Separates stream id and sequence in an event id; stream ids are UUIDs or "_GET_stream". */
 const SEP = '#';
 
@@ -41,6 +44,7 @@ export interface EventStoreLimits {
 export class SessionEventStore implements EventStore {
   /** Every kept event of the session, oldest first (seq increases). */
   private readonly events: StoredEvent[] = [];
+  /** Streams that may be resumed, by when they last got an event; oldest first (re-inserted on each event). */
   private readonly streams = new Map<string, number>();
   private bytes = 0;
   private seq = 0;
@@ -54,7 +58,8 @@ export class SessionEventStore implements EventStore {
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
     const seq = ++this.seq;
     const id = `${streamId}${SEP}${seq}`;
-    this.streams.set(streamId, seq);
+    this.streams.delete(streamId);
+    this.streams.set(streamId, this.now());
     this.expire();
     // A priming event ({}) carries nothing to replay; only its id matters.
     if (!('jsonrpc' in message)) return id;
@@ -98,10 +103,11 @@ export class SessionEventStore implements EventStore {
   private expire(): void {
     const oldest = this.now() - this.limits.ttlMs;
     while (this.events.length > 0 && this.events[0]!.at < oldest) this.dropOldest();
-    // Streams with no event left and no recent id are forgotten too, so the map stays bounded.
-    if (this.streams.size > 1_000) {
-      const live = new Set(this.events.map((e) => e.stream));
-      for (const s of this.streams.keys()) if (!live.has(s) && this.streams.size > 1_000) this.streams.delete(s);
+    // A stream with no event for as long as events live (or past the cap, oldest first) is forgotten:
+    // the map stays bounded, and each call does constant work on it.
+    for (const [stream, at] of this.streams) {
+      if (at >= oldest && this.streams.size <= MAX_STREAMS) break;
+      this.streams.delete(stream);
     }
   }
 

@@ -73,5 +73,10 @@ describe('SessionEventStore', () => {
     const third = await store.storeEvent('a', note(3));
     expect((await replay(store, first)).map(([id]) => id)).toEqual([third]);
     expect(total.used).toBe(store.keptBytes);
+    // A stream quiet for as long as events live is forgotten: its ids resume nothing any more.
+    now = 3_000;
+    await store.storeEvent('b', note(4));
+    expect(await store.getStreamIdForEventId(third)).toBeUndefined();
+    expect(await replay(store, third)).toEqual([]);
   });
 });
