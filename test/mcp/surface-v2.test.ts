@@ -231,7 +231,7 @@ describe.each(['stdio', 'http'] as const)('over %s', (kind) => {
     await side().client.setLoggingLevel(level);
     const content = randomBytes(6 * 1024 * 1024);
     await writeFile(path.join(sourceRoot, `during-${kind}.bin`), content);
-    alphaProxy.setRate(512 * 1024); // about 12 s for alpha: time to take beta down and up again
+    alphaProxy.setRate(256 * 1024); // about 24 s for alpha: time to take beta down and up again (lifted once it is back)
     const from = side().received.length;
     const pushing = side().call('push', { session: 'demo', source: `during-${kind}.bin` }, { onprogress: () => {}, timeout: 120_000 });
     try {
