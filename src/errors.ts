@@ -75,7 +75,8 @@ export class MeshError extends Error {
   }
 
   get hint(): string {
-    return ERROR_CATALOGUE[this.code].hint;
+    // A hint fitted to the call (a push source names the source roots) wins over the catalogue's.
+    return typeof this.details.hint === 'string' ? this.details.hint : ERROR_CATALOGUE[this.code].hint;
   }
 
   get grpcStatus(): GrpcStatus {

@@ -54,7 +54,9 @@ export async function runFsServerLatency(opts: FsServerOptions): Promise<FsServe
     // Newer releases call it read_text_file; older ones only have read_file.
     const readTool = tools.includes('read_text_file') ? 'read_text_file' : 'read_file';
     const read = await measureToolLatency(client, readTool, { path: file }, samples);
-    const list = await measureToolLatency(client, 'list_directory', { path: dir }, samples);
+    // With sizes, as `ls` returns them (plain list_directory gives names only).
+    const listTool = tools.includes('list_directory_with_sizes') ? 'list_directory_with_sizes' : 'list_directory';
+    const list = await measureToolLatency(client, listTool, { path: dir }, samples);
     return { read, list, fileBytes, entries };
   } finally {
     await client.close();

@@ -10,6 +10,8 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import type { Hub } from '../mesh/hub/hub.js';
 import { BodyBudget, planBody, readJsonBody } from './http-body.js';
+import { EventBytes, SessionEventStore } from './http-event-store.js';
+import { alignProtocolVersion, negotiatedVersion } from './http-protocol-version.js';
 import { checkBearer, checkHost, checkOrigin } from './http-guard.js';
 import { HTTP_BODY_RETRY_AFTER_S, type HttpLimits } from './http-limits.js';
 import { replyError } from './http-reply.js';
@@ -21,6 +23,8 @@ export const MCP_PATH = '/mcp';
 export interface McpSession {
   server: McpServer;
   transport: StreamableHTTPServerTransport;
+  /** The protocol version agreed at initialize. */
+  protocolVersion: string;
   close(): Promise<void>;
 }
 
@@ -56,12 +60,15 @@ function throttledWarn(log: Logger, periodMs: number): (fields: Record<string, u
 export class HttpEndpoint {
   readonly sessions: HttpSessions<McpSession>;
   readonly budget: BodyBudget;
+  /** Bytes of SSE events kept for resumption, across every session. */
+  readonly eventBytes: EventBytes;
   private readonly warnBusy: ReturnType<typeof throttledWarn>;
   private readonly warnUnauthorized: ReturnType<typeof throttledWarn>;
 
   constructor(private readonly options: EndpointOptions) {
     this.sessions = new HttpSessions<McpSession>(options.limits, options.log);
     this.budget = new BodyBudget(options.limits.bodyBudgetBytes);
+    this.eventBytes = new EventBytes(options.limits.sseEventsTotalBytes);
     this.warnBusy = throttledWarn(options.log, 10_000);
     this.warnUnauthorized = throttledWarn(options.log, 1_000);
   }
@@ -109,6 +116,7 @@ export class HttpEndpoint {
     // The session may have closed while its body was read.
     if (!this.sessions.get(id)) return sessionNotFound(req, res);
     res.once('close', this.sessions.begin(id));
+    alignProtocolVersion(req, session.protocolVersion);
     return session.transport.handleRequest(req, res, body?.value);
   }
 
@@ -147,18 +155,25 @@ export class HttpEndpoint {
   private async openSession(req: IncomingMessage, res: ServerResponse, body: Body, slot: SessionSlot<McpSession>): Promise<void> {
     const { hub, log, limits } = this.options;
     const server = createMcpServer(hub, log);
+    const messages = Array.isArray(body?.value) ? body.value : [body?.value];
+    const protocolVersion = negotiatedVersion((messages.find((m) => isInitializeRequest(m)) as { params?: { protocolVersion?: unknown } } | undefined)?.params?.protocolVersion);
     let opened: string | undefined;
+    // Streams resume after a drop: events get ids, clients a `retry`, and Last-Event-ID replays what was missed.
+    const events = new SessionEventStore({ sessionBytes: limits.sseEventsSessionBytes, ttlMs: limits.sseEventTtlMs }, this.eventBytes);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: limits.maxBodyBytes,
+      eventStore: events,
+      retryInterval: limits.sseRetryMs,
       onsessioninitialized: (id) => {
         opened = id;
-        slot.fill(id, { server, transport, close: () => server.close() });
+        slot.fill(id, { server, transport, protocolVersion, close: () => server.close() });
         log.info({ mcpSession: id }, 'MCP HTTP session opened');
       },
       onsessionclosed: (id) => void this.sessions.close(id, 'ended by the client'),
     });
     transport.onclose = () => {
+      events.clear();
       if (opened) this.sessions.forget(opened);
     };
     try {

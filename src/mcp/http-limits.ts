@@ -70,6 +70,22 @@ export const HTTP_REFUSED_BODY_LINGER_MS = 5_000;
 /** Retry-After for a request refused because the body budget is spent, seconds. */
 export const HTTP_BODY_RETRY_AFTER_S = 1;
 
+/**
+ * SSE events kept for resumption (Last-Event-ID) per MCP session, bytes of
+ * their JSON: a dropped stream's progress and result are replayed from
+ * here. Past it, the session's oldest events go first.
+ */
+export const SSE_EVENTS_SESSION_BYTES = 2 * MiB;
+
+/** SSE events kept across every session, bytes: the store's whole memory, whatever the number of sessions. */
+export const SSE_EVENTS_TOTAL_BYTES = 32 * MiB;
+
+/** A kept SSE event expires after this, ms: a client that has not resumed by then will not. */
+export const SSE_EVENT_TTL_MS = 5 * 60_000;
+
+/** The `retry` sent to clients with each stream's first event, ms: how soon to reconnect a dropped stream. */
+export const SSE_RETRY_MS = 1_000;
+
 export interface HttpLimits {
   maxBodyBytes: number;
   bodyBudgetBytes: number;
@@ -80,6 +96,10 @@ export interface HttpLimits {
   maxSessions: number;
   sessionIdleMs: number;
   sessionInitIdleMs: number;
+  sseEventsSessionBytes: number;
+  sseEventsTotalBytes: number;
+  sseEventTtlMs: number;
+  sseRetryMs: number;
 }
 
 export const HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
@@ -92,6 +112,10 @@ export const HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   maxSessions: MAX_HTTP_SESSIONS,
   sessionIdleMs: HTTP_SESSION_IDLE_MS,
   sessionInitIdleMs: HTTP_SESSION_INIT_IDLE_MS,
+  sseEventsSessionBytes: SSE_EVENTS_SESSION_BYTES,
+  sseEventsTotalBytes: SSE_EVENTS_TOTAL_BYTES,
+  sseEventTtlMs: SSE_EVENT_TTL_MS,
+  sseRetryMs: SSE_RETRY_MS,
 });
 
 /** The limits that the environment may override, and the variable for each. */

@@ -1,5 +1,6 @@
-// One MCP server over the hub core: the six tools and the skills library as
-// resources. Each transport (stdio, each HTTP session) gets its own instance.
+// One MCP server over the hub core: the tools, the skills library as
+// resources, and log notifications to the client. Each transport (stdio,
+// each HTTP session) gets its own instance.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Logger } from '../log.js';
 import type { Hub } from '../mesh/hub/hub.js';
@@ -12,6 +13,9 @@ import { registerPush } from '../tools/push.js';
 import { registerStatus } from '../tools/status.js';
 import type { ToolContext } from '../tools/tool-shapes.js';
 import { registerWrite } from '../tools/write.js';
+import { rewriteSdkToolErrors } from './arg-errors.js';
+import { forwardDrift, watchToolCalls } from './call-events.js';
+import { ClientLog } from './client-log.js';
 import { registerSkillResources } from './skill-resources.js';
 
 const INSTRUCTIONS = [
@@ -26,8 +30,20 @@ const INSTRUCTIONS = [
 export function createMcpServer(hub: Hub, log: Logger): McpServer {
   const server = new McpServer({ name: 'mesh-assistant', title: 'Mesh Assistant', version: AGENT_VERSION }, { instructions: INSTRUCTIONS });
   const context: ToolContext = { hub, log };
+<<<<<<< HEAD
   observeToolCalls(server, hub.options.toolCalls);
+=======
+  rewriteSdkToolErrors(server);
+  const clientLog = new ClientLog(server, log);
+  watchToolCalls(server, hub, clientLog);
+>>>>>>> mcp
   for (const register of [registerStatus, registerLs, registerCat, registerWrite, registerPush, registerPromoteSkill]) register(server, context);
   registerSkillResources(server, hub);
+  const stopDrift = forwardDrift(hub, clientLog);
+  const previous = server.server.onclose;
+  server.server.onclose = () => {
+    stopDrift();
+    previous?.();
+  };
   return server;
 }

@@ -27,7 +27,11 @@ export async function serveStdio(hub: Hub, log: Logger): Promise<{ close(): Prom
   };
   server.server.onerror = (err) => log.warn({ err: err.message }, 'MCP stdio error');
   await server.connect(transport);
-  server.server.onclose = () => hangUp('transport closed');
+  const previous = server.server.onclose;
+  server.server.onclose = () => {
+    previous?.();
+    hangUp('transport closed');
+  };
   process.stdin.once('end', () => hangUp('stdin ended'));
   log.info('MCP serving on stdio');
   return {

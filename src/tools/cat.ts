@@ -22,12 +22,14 @@ const resultShape = z.object({
   bytes: z.number().optional().describe('bytes returned'),
   truncated: z.boolean().optional().describe('true when the file goes on after the returned window'),
   nextOffset: z.number().optional().describe('offset to read the rest from'),
+  eof: z.boolean().optional().describe('true when `offset` was at or past the end of the file: nothing was read'),
   error: errorShape.optional(),
 });
 type CatResult = z.infer<typeof resultShape>;
 
 function toResult(node: string, read: ReadResult, encoding: 'utf8' | 'base64' | undefined, path: string): CatResult {
   const { data, size, offset } = read;
+  if (size > 0 && offset >= size) return { node, ok: true, encoding: encoding ?? 'utf8', content: '', size, offset, bytes: 0, truncated: false, eof: true };
   const more = offset + data.length < size;
   if (encoding === 'base64') {
     const end = offset + data.length;
@@ -43,6 +45,7 @@ function toResult(node: string, read: ReadResult, encoding: 'utf8' | 'base64' | 
 
 function describe(session: string, path: string, r: CatResult): string {
   if (!r.ok) return `[${r.node}] ${r.error!.code}: ${r.error!.message}`;
+  if (r.eof) return `[${r.node}] ${session}:${path}: EOF, offset ${r.offset} is at or past the end of the file (${humanBytes(r.size!)}); nothing more to read`;
   const range = r.truncated || r.offset ? `bytes ${r.offset}-${r.offset! + r.bytes! - 1} of ${humanBytes(r.size!)}` : humanBytes(r.size!);
   const more = r.truncated ? `; truncated, call again with offset ${r.nextOffset}` : '';
   const kind = r.encoding === 'base64' ? `, base64 ${r.mediaType}` : '';

@@ -11,6 +11,7 @@ const outputSchema = {
   store: z.string(),
   sessions: z.array(z.object({ name: z.string(), members: z.array(z.object({ node: z.string(), online: z.boolean() })) })),
   online: z.array(z.string()).describe('attached nodes'),
+  sourceRoots: z.array(z.string()).describe('folders on the hub machine that `push` may read from'),
   transfers: z.array(
     z.object({
       transferId: z.string(),
@@ -41,7 +42,7 @@ export function registerStatus(server: McpServer, { hub, log }: ToolContext): vo
     {
       title: 'Mesh status',
       description:
-        'Show the mesh: every session with its member nodes and whether each is online, the running transfers with bytes delivered per node, and recent drift (a node copy that differed from the mirror). Call this first to learn the session and node names the other tools take.',
+        'Show the mesh: every session with its member nodes and whether each is online, the folders `push` may read from (source roots), the running transfers with bytes delivered per node, and recent drift (a node copy that differed from the mirror). Call this first to learn the session and node names the other tools take.',
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
@@ -53,6 +54,7 @@ export function registerStatus(server: McpServer, { hub, log }: ToolContext): vo
         const text = [
           `Hub ${s.hubId}, nodes attach at ${s.grpc}. Online: ${s.online.join(', ') || 'none'}.`,
           `Sessions (${s.sessions.length}):${sessions.map((l) => `\n  ${l}`).join('')}`,
+          `Push sources (source roots): ${s.sourceRoots.join(', ') || 'none (start the hub with --source-root DIR)'}`,
           `Running transfers: ${transfers.length ? transfers.map((l) => `\n  ${l}`).join('') : 'none'}`,
           `Drift events: ${s.drift.length}`,
         ].join('\n');
@@ -63,6 +65,7 @@ export function registerStatus(server: McpServer, { hub, log }: ToolContext): vo
           store: s.store,
           sessions: s.sessions.map((x) => ({ name: x.name, members: x.members.map((m) => ({ node: m.node, online: m.online })) })),
           online: [...s.online],
+          sourceRoots: [...s.sourceRoots],
           transfers: s.transfers.map((t) => ({
             transferId: t.transferId,
             kind: t.kind,

@@ -43,8 +43,11 @@ export async function startStdioHub(options: {
   umask?: string;
   /** More `hub` flags. */
   args?: string[];
+  /** Serve MCP over HTTP on this port as well (beside stdio); the bearer token then comes from MESH_HTTP_TOKEN in `env`. */
+  httpPort?: number;
 }): Promise<StdioHub> {
-  const argv = [process.execPath, CLI, 'hub', '--stdio', '--no-http', '--data', options.dataDir, '--grpc', `127.0.0.1:${options.grpcPort}`, '--source-root', options.sourceRoot, ...(options.args ?? [])];
+  const http = options.httpPort === undefined ? ['--no-http'] : ['--http', `127.0.0.1:${options.httpPort}`];
+  const argv = [process.execPath, CLI, 'hub', '--stdio', ...http, '--data', options.dataDir, '--grpc', `127.0.0.1:${options.grpcPort}`, '--source-root', options.sourceRoot, ...(options.args ?? [])];
   const transport = new StdioClientTransport({
     command: options.umask === undefined ? argv[0]! : '/bin/sh',
     args: options.umask === undefined ? argv.slice(1) : ['-c', `umask ${options.umask}; exec "$0" "$@"`, ...argv],

@@ -5,6 +5,7 @@ import { lstat } from 'node:fs/promises';
 import { MeshError } from '../../errors.js';
 import type { Entry } from '../protocol/frames.js';
 import { isTransientName } from './manifest.js';
+import type { LinkScope } from './safe-open.js';
 import { openExistingInside } from './safe-walk.js';
 
 /** Default and hard cap for one read, in bytes. */
@@ -13,8 +14,9 @@ export const MAX_READ_BYTES = 4 * 1024 * 1024;
 /** A listing stops after this many entries (it says so). */
 export const MAX_LIST_ENTRIES = 5_000;
 
-export async function listDir(root: string, rel: string): Promise<{ entries: Entry[]; truncated: boolean }> {
-  const opened = await openExistingInside(root, rel);
+/** `scope`: where links may lead besides the root (the skills library), see LinkScope. */
+export async function listDir(root: string, rel: string, scope?: LinkScope): Promise<{ entries: Entry[]; truncated: boolean }> {
+  const opened = await openExistingInside(root, rel, scope);
   try {
     const dir = opened.dir;
     if (!dir) throw new MeshError('NOT_A_DIRECTORY', `"${rel}" is a file, not a folder`);
@@ -39,12 +41,13 @@ export async function readRange(
   rel: string,
   offset = 0,
   length = DEFAULT_READ_BYTES,
+  scope?: LinkScope,
 ): Promise<{ data: Buffer; size: number; offset: number }> {
   if (!Number.isSafeInteger(offset) || offset < 0) throw new MeshError('INVALID_ARGUMENT', `offset must be a non-negative integer (got ${offset})`);
   if (!Number.isSafeInteger(length) || length < 0) throw new MeshError('INVALID_ARGUMENT', `length must be a non-negative integer (got ${length})`);
   if (length > MAX_READ_BYTES) throw new MeshError('TOO_LARGE', `length ${length} exceeds the ${MAX_READ_BYTES}-byte read limit`);
   const want = length || DEFAULT_READ_BYTES;
-  const opened = await openExistingInside(root, rel);
+  const opened = await openExistingInside(root, rel, scope);
   try {
     const handle = opened.file;
     if (!handle) throw new MeshError('NOT_A_FILE', `"${rel}" is a folder; list it instead`);

@@ -63,6 +63,15 @@ export interface StepOptions {
   want?: string;
 }
 
+/**
+ * Folders outside a root that links met while reading may lead into (the
+ * skills library). `rootOf` names the folder to walk from for a link target,
+ * or undefined when the target may not be read. Writes never get one.
+ */
+export interface LinkScope {
+  rootOf(where: string): string | undefined;
+}
+
 /** An open folder inside a root, located when it was opened. Close it. */
 export class ContainedDir {
   private constructor(
@@ -74,10 +83,12 @@ export class ContainedDir {
     /** Where the folder was when located; names entries where fd links are missing. */
     private readonly where: string,
     private readonly viaFd: boolean,
+    /** Where links may lead besides the root, for reads; none by default. */
+    private readonly scope?: LinkScope,
   ) {}
 
-  /** Open the root folder itself; a missing root is NOT_FOUND. */
-  static async openRoot(root: string): Promise<ContainedDir> {
+  /** Open the root folder itself; a missing root is NOT_FOUND. `scope`: see LinkScope. */
+  static async openRoot(root: string, scope?: LinkScope): Promise<ContainedDir> {
     const viaFd = await fdLinksWork();
     let realRoot: string;
     try {
@@ -101,7 +112,7 @@ export class ContainedDir {
       await handle.close();
       throw toMeshError(err);
     }
-    return new ContainedDir(handle, realRoot, '.', realRoot, viaFd);
+    return new ContainedDir(handle, realRoot, '.', realRoot, viaFd, scope);
   }
 
   /** A path that names entry `name` of this folder through the handle, wherever the folder is now. */
@@ -114,6 +125,16 @@ export class ContainedDir {
     return this.viaFd ? `/proc/self/fd/${this.handle.fd}` : this.where;
   }
 
+  /** Whether a located object may be read from here: inside the root, or where the scope admits. */
+  contains(where: string): boolean {
+    return isInside(this.realRoot, where) || this.scope?.rootOf(where) !== undefined;
+  }
+
+  /** The folder to walk from to reach `where` (a link target this folder admitted). */
+  rootFor(where: string): string | undefined {
+    return isInside(this.realRoot, where) ? this.realRoot : this.scope?.rootOf(where);
+  }
+
   relOf(name: string): string {
     return this.rel === '.' ? name : `${this.rel}/${name}`;
   }
@@ -121,7 +142,7 @@ export class ContainedDir {
   /** Where the folder is now; PATH_OUTSIDE_SESSION when it was moved out of the root. */
   async located(): Promise<string> {
     const where = await locate(this.handle, this.where, this.viaFd, this.rel);
-    if (!isInside(this.realRoot, where)) throw linkError(this.rel, 'was moved outside the root');
+    if (!this.contains(where)) throw linkError(this.rel, 'was moved outside the root');
     return where;
   }
 
@@ -186,7 +207,7 @@ export class ContainedDir {
         throw errnoOf(e) === 'ELOOP' ? linkError(want, 'goes through a link loop') : linkError(want, 'is a broken link');
       });
       // Security: a link to outside ("notes -> ~/.ssh/id_ed25519") is refused, never opened.
-      if (!isInside(this.realRoot, target)) throw linkError(want, 'resolves through a link to outside the session root');
+      if (!this.contains(target)) throw linkError(want, 'resolves through a link to outside the session root');
       return { link: target };
     }
     try {
@@ -195,7 +216,7 @@ export class ContainedDir {
       // Security: reading a FIFO blocks forever, a device can be endless or have side effects.
       if (!st.isFile()) throw specialError(want);
       const where = await locate(handle, this.at(name), this.viaFd, want);
-      if (!isInside(this.realRoot, where)) throw linkError(want, 'resolves to outside the session root');
+      if (!this.contains(where)) throw linkError(want, 'resolves to outside the session root');
       return { stat: st, file: handle };
     } catch (err) {
       await handle.close();
@@ -209,8 +230,8 @@ export class ContainedDir {
       const where = await locate(handle, opened, this.viaFd, want);
       // Security: the handle decides, not the path: a folder swapped for a link
       // to outside after any earlier check is caught here, before it is used.
-      if (!isInside(this.realRoot, where)) throw linkError(want, 'goes through a link that leads outside the session root');
-      return new ContainedDir(handle, this.realRoot, rel, where, this.viaFd);
+      if (!this.contains(where)) throw linkError(want, 'goes through a link that leads outside the session root');
+      return new ContainedDir(handle, this.realRoot, rel, where, this.viaFd, this.scope);
     } catch (err) {
       await handle.close();
       throw toMeshError(err);
@@ -228,7 +249,7 @@ export class ContainedDir {
       // NOT_FOUND or NOT_A_DIRECTORY would tell what exists out there.
       const target = await realpath(this.at(name)).catch(() => undefined);
       if (target === undefined) return linkError(want, 'goes through a broken link');
-      if (!isInside(this.realRoot, target)) return linkError(want, 'goes through a link that leads outside the session root');
+      if (!this.contains(target)) return linkError(want, 'goes through a link that leads outside the session root');
     }
     if (code === 'ENOENT') return new MeshError('NOT_FOUND', `path ${JSON.stringify(want)} does not exist`);
     if (code === 'ENOTDIR') {

@@ -6,14 +6,14 @@ import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { linkError, normalizeSessionPath } from './paths.js';
-import { ContainedDir, type StepOptions } from './safe-open.js';
+import { ContainedDir, type LinkScope, type StepOptions } from './safe-open.js';
 
 /** Links followed in a row at the last segment of a read before it counts as a loop. */
 const MAX_LINK_HOPS = 8;
 
-/** Open the folder `segments` below `root`, one verified segment at a time. */
-export async function openDirInside(root: string, segments: readonly string[], options: StepOptions = {}): Promise<ContainedDir> {
-  let dir = await ContainedDir.openRoot(root);
+/** Open the folder `segments` below `root`, one verified segment at a time; `scope` only for reads. */
+export async function openDirInside(root: string, segments: readonly string[], options: StepOptions & { scope?: LinkScope } = {}): Promise<ContainedDir> {
+  let dir = await ContainedDir.openRoot(root, options.scope);
   try {
     for (const segment of segments) {
       const next = await dir.openChild(segment, options);
@@ -40,16 +40,19 @@ export interface OpenedEntry {
  * resolve inside are followed (walked again from the root, each step
  * checked); links to outside, broken links and loops are PATH_OUTSIDE_SESSION
  * rule `link`; FIFOs, sockets and devices PATH_SPECIAL_FILE; missing NOT_FOUND.
+ * `scope` admits links to elsewhere too (a promoted skill in the library):
+ * the walk then goes on from the folder the scope names, checked the same way.
  */
-export async function openExistingInside(root: string, rel: string): Promise<OpenedEntry> {
+export async function openExistingInside(root: string, rel: string, scope?: LinkScope): Promise<OpenedEntry> {
   const normalized = normalizeSessionPath(rel);
   let segments = normalized === '.' ? [] : normalized.split('/');
+  let from = root;
   for (let hops = 0; ; hops++) {
     if (segments.length === 0) {
-      const dir = await ContainedDir.openRoot(root);
+      const dir = await ContainedDir.openRoot(from, scope);
       return { stat: await dir.stat(), dir, close: () => dir.close() };
     }
-    const parent = await openDirInside(root, segments.slice(0, -1), { notDir: 'NOT_FOUND', want: rel });
+    const parent = await openDirInside(from, segments.slice(0, -1), { notDir: 'NOT_FOUND', want: rel, scope });
     let opened: Awaited<ReturnType<ContainedDir['openEntry']>>;
     try {
       opened = await parent.openEntry(segments[segments.length - 1]!, rel);
@@ -61,7 +64,11 @@ export async function openExistingInside(root: string, rel: string): Promise<Ope
       return { stat: st, file, dir, close: async () => void (await (file ?? dir)?.close().catch(() => {})) };
     }
     if (hops >= MAX_LINK_HOPS) throw linkError(rel, 'goes through a link loop');
-    const inner = path.relative(parent.realRoot, opened.link);
+    // openEntry admitted the target, so one of the two roots holds it.
+    const base = parent.rootFor(opened.link);
+    if (base === undefined) throw linkError(rel, 'resolves through a link to outside the session root');
+    from = base;
+    const inner = path.relative(base, opened.link);
     segments = inner === '' ? [] : inner.split(path.sep);
   }
 }

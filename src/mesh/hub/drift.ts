@@ -48,8 +48,16 @@ export class DriftMonitor {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly waiting = new Map<string, { report: ManifestReport; at: { receivedAt: number; pendingAtReceipt: Set<string> } }>();
   readonly events: DriftEvent[] = [];
+  /** Told of every drift event as it is recorded (MCP clients' log). */
+  private readonly listeners = new Set<(event: DriftEvent) => void>();
 
   constructor(private readonly deps: DriftDeps) {}
+
+  /** Subscribe to drift events; returns the unsubscribe function. */
+  onEvent(listener: (event: DriftEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
 
   /** Compare a node's manifest with the mirror; serialised per node and session. */
   onManifest(node: string, report: ManifestReport): Promise<void> {
@@ -138,6 +146,7 @@ export class DriftMonitor {
   private record(event: DriftEvent): void {
     this.events.push(event);
     if (this.events.length > KEEP_EVENTS) this.events.splice(0, this.events.length - KEEP_EVENTS);
+    for (const listener of this.listeners) listener(event);
     if (this.deps.mayLog(event.node)) this.deps.log.warn({ event: 'drift', ...event }, `drift: ${event.kind} ${event.session}/${event.path} on ${event.node}`);
   }
 }

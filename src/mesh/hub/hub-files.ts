@@ -5,6 +5,7 @@ import { MeshError, toMeshError } from '../../errors.js';
 import { listDir, readRange } from '../fs/read-ops.js';
 import { normalizeSessionPath } from '../fs/paths.js';
 import type { Entry } from '../protocol/frames.js';
+import { cachedReadScope } from '../skills/skill-read-scope.js';
 import type { Membership } from './membership.js';
 import type { Registry } from './registry.js';
 
@@ -30,14 +31,21 @@ export interface FilesDeps {
   membership: Membership;
   registry: Registry;
   mirrorRoot(session: string): string;
+  /** The skills library: links from a session into a promoted skill there are followed on reads. */
+  libraryRoot: string;
 }
 
 export class HubFiles {
-  constructor(private readonly deps: FilesDeps) {}
+  private readonly readScope: ReturnType<typeof cachedReadScope>;
+
+  constructor(private readonly deps: FilesDeps) {
+    this.readScope = cachedReadScope(deps.libraryRoot);
+  }
 
   async ls(session: string, rel: string, node?: string): Promise<Array<Answer<Listing>>> {
     const p = normalizeSessionPath(rel);
-    return this.ask(session, node, () => listDir(this.deps.mirrorRoot(session), p), async (id) => {
+    const fromMirror = async () => listDir(this.deps.mirrorRoot(session), p, await this.readScope());
+    return this.ask(session, node, fromMirror, async (id) => {
       const reply = await this.link(id).request('list', { session, path: p }, { timeoutMs: NODE_READ_TIMEOUT_MS });
       return { entries: reply.entries.map((e) => ({ ...e, size: Number(e.size), mtimeMs: Number(e.mtimeMs) })), truncated: false };
     });
@@ -47,7 +55,8 @@ export class HubFiles {
     const p = normalizeSessionPath(rel);
     const offset = options.offset ?? 0;
     const length = options.length ?? 0;
-    return this.ask(session, options.node, () => readRange(this.deps.mirrorRoot(session), p, offset, length || undefined), async (id) => {
+    const fromMirror = async () => readRange(this.deps.mirrorRoot(session), p, offset, length || undefined, await this.readScope());
+    return this.ask(session, options.node, fromMirror, async (id) => {
       const reply = await this.link(id).request('read', { session, path: p, offset, length }, { timeoutMs: NODE_READ_TIMEOUT_MS });
       return { data: reply.data, size: Number(reply.size), offset: Number(reply.offset) };
     });

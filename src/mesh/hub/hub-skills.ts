@@ -8,7 +8,10 @@ import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { isInside, normalizeSessionPath } from '../fs/paths.js';
+import { walkSkillTree } from '../skills/skill-files.js';
 import {
+  currentPath,
+  DEFAULT_SKILL_LIMITS,
   listSkills,
   promoteSkill,
   readVerifiedCopy,
@@ -53,6 +56,8 @@ export class HubSkills {
   private readonly delivering = new Set<string>();
   /** Mirror writes against promotions of the folders they write into. */
   private readonly gate = new PathGate();
+  /** Called after the library changed (a promotion or replacement), e.g. to tell MCP clients. */
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(private readonly deps: SkillsDeps) {}
 
@@ -139,6 +144,7 @@ export class HubSkills {
     if (unchangedEverywhere) return { ...result, session, deliveringTo: [] };
     await this.deps.store.putSkill(record);
     this.records.set(record.name, record);
+    if (result.status !== 'unchanged') for (const listener of this.changeListeners) listener();
     // Every node gets the library copy; pending first (in the store), then sent.
     // Security: a skill goes only to members of the sessions it is linked in, never to a node that is not
     // granted any of them (the files came from a session it cannot see).
@@ -152,6 +158,18 @@ export class HubSkills {
 
   list(): Promise<SkillSummary[]> {
     return listSkills(this.deps.libraryRoot);
+  }
+
+  /** Subscribe to library changes (promotion, replacement); returns the unsubscribe function. */
+  onLibraryChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => void this.changeListeners.delete(listener);
+  }
+
+  /** Paths and sizes of the files of one skill's current copy, bounded by the skill limits. */
+  async listFiles(name: string): Promise<Array<{ path: string; size: number }>> {
+    const files = await walkSkillTree(currentPath(this.deps.libraryRoot, name), { limits: DEFAULT_SKILL_LIMITS });
+    return files.map((f) => ({ path: f.path, size: f.size }));
   }
 
   async read(name: string): Promise<SkillFile[]> {

@@ -51,6 +51,10 @@ export interface PushProgress {
   done: number;
   /** size x number of targets. */
   total: number;
+  /** The file's size, bytes. */
+  size?: number;
+  /** Each target: bytes it has verified, and whether it holds the whole file. */
+  nodes?: Array<{ node: string; bytes: number; done: boolean }>;
 }
 
 export interface StatusReport {
@@ -59,6 +63,8 @@ export interface StatusReport {
   store: string;
   sessions: Array<{ name: string; members: Array<{ node: string; online: boolean }> }>;
   online: string[];
+  /** Folders `push` may read from (--source-root). */
+  sourceRoots: string[];
   transfers: TransferProgress[];
   drift: DriftMonitor['events'];
   staging: typeof stagingStats;
@@ -118,7 +124,12 @@ export class Hub {
       mayLog: this.mayLog,
       afterMirrorScan: options.hooks?.afterMirrorScan,
     });
-    this.files = new HubFiles({ membership: this.membership, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
+    this.files = new HubFiles({
+      membership: this.membership,
+      registry: this.registry,
+      mirrorRoot: (s) => this.mirrorRoot(s),
+      libraryRoot: path.join(options.dataDir, 'skills'),
+    });
     this.skills = new HubSkills({
       store,
       membership: this.membership,
@@ -363,7 +374,12 @@ export class Hub {
   private pushProgress(id: string): PushProgress {
     const t = this.transfers.running().find((r) => r.transferId === id);
     if (!t) return { done: 1, total: 1 };
-    return { done: t.nodes.reduce((a, n) => a + (n.state === 'done' ? t.size : n.bytes), 0), total: t.size * t.nodes.length };
+    return {
+      done: t.nodes.reduce((a, n) => a + (n.state === 'done' ? t.size : n.bytes), 0),
+      total: t.size * t.nodes.length,
+      size: t.size,
+      nodes: t.nodes.map((n) => ({ node: n.node, bytes: n.state === 'done' ? t.size : n.bytes, done: n.state === 'done' })),
+    };
   }
 
   status(): StatusReport {
@@ -377,6 +393,7 @@ export class Hub {
         members: this.membership.membersOf(name).map((node) => ({ node, online: online.includes(node) })),
       })),
       online,
+      sourceRoots: [...this.options.sourceRoots],
       transfers: this.transfers.running(),
       drift: this.drift.events.slice(-50),
       staging: { ...stagingStats },

@@ -6,6 +6,11 @@ import { MeshError } from '../../errors.js';
 import { isInside } from '../fs/paths.js';
 import { openExistingInside } from '../fs/safe-walk.js';
 
+/** Where push sources come from, for errors: an LLM can't list the source roots with `ls`. */
+function rootsHint(sourceRoots: readonly string[]): string {
+  return `Push reads files under the hub's source roots: ${sourceRoots.join(', ')}; pass a path relative to one of them (\`status\` lists them as sourceRoots).`;
+}
+
 /**
  * Resolve `source` (relative to a source root, or absolute inside one) to a
  * real path of a regular file under a source root.
@@ -29,9 +34,12 @@ export async function resolveSource(sourceRoots: readonly string[], source: stri
         return real;
       }
     }
-    throw new MeshError('SOURCE_NOT_ALLOWED', `source "${source}" is outside the hub source roots`);
+    throw new MeshError('SOURCE_NOT_ALLOWED', `source "${source}" is outside the hub source roots (${sourceRoots.join(', ')})`, { roots: [...sourceRoots] });
   }
-  throw new MeshError('NOT_FOUND', `source "${source}" does not exist under the source roots`);
+  throw new MeshError('NOT_FOUND', `source "${source}" does not exist under the source roots (${sourceRoots.join(', ')})`, {
+    roots: [...sourceRoots],
+    hint: rootsHint(sourceRoots),
+  });
 }
 
 

@@ -7,6 +7,7 @@ import type { Logger } from '../../log.js';
 import { listDir, readRange } from '../fs/read-ops.js';
 import type { NodeFrameOut, Reply, Request } from '../protocol/frames.js';
 import { installSkill } from '../skills/skill-install.js';
+import { cachedReadScope } from '../skills/skill-read-scope.js';
 import { Deliverer } from './deliverer.js';
 import type { NodeWorkspace } from './workspace.js';
 
@@ -14,6 +15,8 @@ type ReplyBody = Omit<Reply, 'id'>;
 
 export class RequestHandlers {
   private readonly deliverer: Deliverer;
+  /** Links into this node's skills library (promoted skills) are followed on reads, nothing else outside. */
+  private readonly readScope: ReturnType<typeof cachedReadScope>;
 
   constructor(
     private readonly workspace: NodeWorkspace,
@@ -23,17 +26,18 @@ export class RequestHandlers {
     send: (frame: NodeFrameOut) => void,
   ) {
     this.deliverer = new Deliverer(workspace, client, metadata, log, send);
+    this.readScope = cachedReadScope(workspace.skillsRoot());
   }
 
   async handle(request: Request): Promise<ReplyBody> {
     switch (request.op) {
       case 'list': {
-        const { entries } = await listDir(this.workspace.sessionRoot(request.list!.session), request.list!.path || '.');
+        const { entries } = await listDir(this.workspace.sessionRoot(request.list!.session), request.list!.path || '.', await this.readScope());
         return { list: { entries } };
       }
       case 'read': {
         const r = request.read!;
-        return { read: await readRange(this.workspace.sessionRoot(r.session), r.path, Number(r.offset), Number(r.length)) };
+        return { read: await readRange(this.workspace.sessionRoot(r.session), r.path, Number(r.offset), Number(r.length), await this.readScope()) };
       }
       case 'deliver':
         return { deliver: await this.deliverer.deliver(request.deliver!) };
