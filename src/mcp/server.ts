@@ -30,13 +30,10 @@ const INSTRUCTIONS = [
 export function createMcpServer(hub: Hub, log: Logger): McpServer {
   const server = new McpServer({ name: 'mesh-assistant', title: 'Mesh Assistant', version: AGENT_VERSION }, { instructions: INSTRUCTIONS });
   const context: ToolContext = { hub, log };
-<<<<<<< HEAD
   observeToolCalls(server, hub.options.toolCalls);
-=======
   rewriteSdkToolErrors(server);
   const clientLog = new ClientLog(server, log);
   watchToolCalls(server, hub, clientLog);
->>>>>>> mcp
   for (const register of [registerStatus, registerLs, registerCat, registerWrite, registerPush, registerPromoteSkill]) register(server, context);
   registerSkillResources(server, hub);
   const stopDrift = forwardDrift(hub, clientLog);
