@@ -52,6 +52,12 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.UNAVAILABLE,
     hint: 'The disk refused the write (I/O error, full, or read-only); it was not acknowledged and the previous file is intact. Free space or fix the disk, then write again.',
   },
+  EDIT_NO_MATCH: { grpc: GrpcStatus.FAILED_PRECONDITION, hint: 'Read the file again with `cat` and copy `oldText` exactly, whitespace and line ends included.' },
+  EDIT_AMBIGUOUS: { grpc: GrpcStatus.FAILED_PRECONDITION, hint: 'Make `oldText` longer (add the lines around it) so that it occurs exactly once.' },
+  EDIT_CONFLICT: { grpc: GrpcStatus.ABORTED, hint: 'The file changed while the edit was being applied; read it again and retry the edit.' },
+  NOT_EMPTY: { grpc: GrpcStatus.FAILED_PRECONDITION, hint: 'The path is a folder; pass recursive: true to delete it with everything in it.' },
+  ALREADY_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS, hint: 'The destination exists; pass overwrite: true to replace it, or pick another name.' },
+  PATTERN_INVALID: { grpc: GrpcStatus.INVALID_ARGUMENT, hint: 'Fix the pattern as the message says (a plain string with regex: false is always accepted).' },
   STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The membership store cannot be reached; check --store / MESH_STORE_URL.' },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, hint: 'An unexpected error; the hub log on stderr has the details.' },
 } as const satisfies Record<string, { grpc: GrpcStatus; hint: string }>;
