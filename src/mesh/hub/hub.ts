@@ -29,6 +29,12 @@ import { NODE_LOG_RATE, RateLimiter } from './rate-limit.js';
 import { handleFetch } from './transfer-serve.js';
 import { TransferManager, type NodeOutcome, type TransferProgress } from './transfer-manager.js';
 import { HubSkills } from './hub-skills.js';
+import { editFile, type EditResult } from './hub-edit.js';
+import { HubFileOps } from './hub-file-ops.js';
+import { HubSearch } from './hub-search.js';
+import { PathLocks, pathKey } from './path-locks.js';
+import type { TextEdit } from '../fs/text-edit.js';
+import { writeFileIfUnchanged } from '../fs/cas-write.js';
 import { sweepMirrorTemps } from './mirror-sweep.js';
 import { openSource } from './source-roots.js';
 import { stagingStats } from './transfer-stage.js';
@@ -82,6 +88,10 @@ export class Hub {
   readonly drift: DriftMonitor;
   readonly files: HubFiles;
   readonly skills: HubSkills;
+  /** One writer at a time per mirror path: write, edit, a push's final rename, rm, mv. */
+  readonly locks = new PathLocks();
+  readonly fileOps: HubFileOps;
+  readonly search: HubSearch;
   private grpc: RunningGrpcServer | undefined;
   private authWatch: AuthWatch | undefined;
   /** Warnings a node can cause (bad frames, drift): a budget per node, so one node cannot flood the log. */
@@ -117,8 +127,20 @@ export class Hub {
       isChanging: (s, rel) => this.changing.has(`${s}\0${rel}`),
       mayLog: this.mayLog,
       afterMirrorScan: options.hooks?.afterMirrorScan,
+      isSettling: (node, s, rel) => this.fileOps.isSettling(node, s, rel),
     });
     this.files = new HubFiles({ membership: this.membership, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
+    this.search = new HubSearch({ files: this.files, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
+    this.fileOps = new HubFileOps({
+      store,
+      membership: this.membership,
+      registry: this.registry,
+      transfers: this.transfers,
+      log: this.log,
+      locks: this.locks,
+      mirrorRoot: (s) => this.mirrorRoot(s),
+      guard: (s, rel, fn) => this.skills.guardWrite(s, rel, fn),
+    });
     this.skills = new HubSkills({
       store,
       membership: this.membership,
@@ -163,6 +185,7 @@ export class Hub {
       // A write cut short by a crash left its temp file beside the target; nothing will commit it now.
       await sweepMirrorTemps(path.join(this.options.dataDir, 'sessions', dir), this.log);
     }
+    this.fileOps.load(snapshot.fileOps);
     await this.transfers.load(snapshot);
     await this.skills.restore(snapshot);
     this.log.info(
@@ -184,10 +207,12 @@ export class Hub {
             registry: this.registry,
             authority,
             log: this.log,
-            onSessionsReady: (link) => {
-              this.transfers.nodeReady(link.nodeId);
-              this.skills.nodeReady(link.nodeId);
-            },
+            onSessionsReady: (link) =>
+              // Queued rm/mv first: a delivery queued after them must not land before them.
+              this.fileOps.nodeReady(link.nodeId, () => {
+                this.transfers.nodeReady(link.nodeId);
+                this.skills.nodeReady(link.nodeId);
+              }),
             onSessionsLeft: (node, sessions) => this.transfers.dropNode(node, sessions),
             onManifest: (link, report) => void this.drift.onManifest(link.nodeId, report),
             onProgress: (link, progress) => this.transfers.onProgress(link.nodeId, progress),
@@ -241,7 +266,7 @@ export class Hub {
   }
 
   /** Durable write to the mirror, then delivery to every member on its own lane. */
-  async write(session: string, rel: string, data: Buffer, waitMs = WRITE_WAIT_MS): Promise<WriteResult> {
+  async write(session: string, rel: string, data: Buffer, waitMs = WRITE_WAIT_MS, options: { expectSha256?: string } = {}): Promise<WriteResult> {
     validateSessionName(session);
     const p = normalizeSessionPath(rel);
     if (data.length > MAX_WRITE_BYTES) {
@@ -249,15 +274,34 @@ export class Hub {
     }
     const root = await this.ensureSession(session);
     // Through the promotion gate: a write under a skill folder being promoted is refused, never lost.
-    const { id, sha256 } = await this.skills.guardWrite(session, p, () =>
-      this.whileChanging(session, p, async () => {
-        await writeFileInside(root, p, data);
-        return this.transfers.createFromBuffer('write', session, p, data, this.membership.membersOf(session));
-      }),
+    const { id, sha256 } = await this.locks.run([pathKey(session, p)], () =>
+      this.skills.guardWrite(session, p, () =>
+        this.whileChanging(session, p, async () => {
+          if (options.expectSha256 !== undefined) await writeFileIfUnchanged(root, p, data, options.expectSha256);
+          else await writeFileInside(root, p, data);
+          return this.transfers.createFromBuffer('write', session, p, data, this.membership.membersOf(session));
+        }),
+      ),
     );
     const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
     if (this.options.autoPromote) this.scheduleAutoPromote(session, p);
     return { session, path: p, sha256, size: data.length, outcomes };
+  }
+
+  /** Exact-text edits of a mirror file, delivered like `write` (hub-edit.ts). */
+  edit(session: string, rel: string, edits: readonly TextEdit[], dryRun = false): Promise<EditResult> {
+    validateSessionName(session);
+    return editFile(
+      {
+        mirrorRoot: (s) => this.mirrorRoot(s),
+        requireSession: (s) => this.membership.requireSession(s),
+        writeIfUnchanged: (s, p, data, expectSha256) => this.write(s, p, data, WRITE_WAIT_MS, { expectSha256 }),
+      },
+      session,
+      rel,
+      edits,
+      dryRun,
+    );
   }
 
   /**
@@ -346,7 +390,7 @@ export class Hub {
         await this.transfers.cancel(id);
         throw new MeshError('CANCELLED', `push of ${p} was cancelled; no partial file was left on any node`);
       }
-      await (await mirrored).commit();
+      await this.locks.run([pathKey(session, p)], async () => (await mirrored).commit());
       committed = true;
       return { session, path: p, transferId: id, sha256: transfer.sha256, size: transfer.size, chunks: transfer.chunks.length, outcomes };
     } finally {
