@@ -31,7 +31,7 @@ export function globSource(pattern: string): string {
     const c = pattern[i]!;
     const atSegmentStart = i === 0 || pattern[i - 1] === '/';
     if (c === '*' && pattern[i + 1] === '*' && atSegmentStart && (i + 2 === pattern.length || pattern[i + 2] === '/')) {
-      // "**/" matches any number of whole folders; a trailing "**" anything below.
+      // "**/" matches any number of whole folders; a trailing "**" anything below (not the folder itself).
       if (i + 2 === pattern.length) out += '.*';
       else out += '(?:[^/]*/)*';
       i += 2; // past "**" and the "/" after it (the loop's i++ skips it)
@@ -55,7 +55,7 @@ export function globSource(pattern: string): string {
       if (negate) body = body.slice(1);
       // Inside a class only "\\", "]" and "^" need escaping; "/" never matches (it separates segments).
       const cls = body.replace(/\//g, '').replace(/[\\\]^]/g, '\\$&');
-      out += negate ? `[^/${cls}]` : cls === '' ? '[^\s\S]' : `[${cls}]`;
+      out += negate ? `[^/${cls}]` : cls === '' ? '[^\\s\\S]' : `[${cls}]`;
       i = close;
     } else if (c === '{') {
       depth++;

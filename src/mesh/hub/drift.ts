@@ -39,7 +39,7 @@ export interface DriftDeps {
   /** Whether a line caused by this node may be logged now (per-node log budget). */
   mayLog(node: string): boolean;
   /** True while an rm or mv of this path is not yet confirmed by the node (a tombstone, hub-file-ops.ts): neither drift nor a repair. */
-  isSettling?(node: string, session: string, rel: string): boolean;
+  isSettling?(node: string, session: string, rel: string, manifestReceivedAt: number): boolean;
   /** Test hook: awaited after the mirror scan, to widen the window a race needs. */
   afterMirrorScan?: () => Promise<void>;
 }
@@ -106,7 +106,7 @@ export class DriftMonitor {
         at.pendingAtReceipt.has(rel) ||
         this.deps.transfers.touchedSince(node, session, rel, at.receivedAt) ||
         this.deps.isChanging(session, rel) ||
-        (this.deps.isSettling?.(node, session, rel) ?? false),
+        (this.deps.isSettling?.(node, session, rel, at.receivedAt) ?? false),
     };
     const repair = this.deps.mode === 'repair';
     const toRepair = [...diff.missing, ...diff.changed.map((c) => c.mirror)].filter((e) => !inFlight.has(e.path));

@@ -1,8 +1,8 @@
 // `edit` for the hub core: read the mirror's copy, apply exact-text edits
 // (fs/text-edit.ts), and write the result like `write` does, but only if
 // the file is still what was read (compare-and-swap on its SHA-256, under
-// the path's lock). A lost race is retried on the new content, so the second
-// of two concurrent edits sees the first's result, or fails with the reason.
+// the path's lock). Edits of one file queue on that lock, so the second of
+// two concurrent edits sees the first's result, or fails saying why.
 import { MeshError } from '../../errors.js';
 import { sha256Hex } from '../fs/hash.js';
 import { normalizeSessionPath } from '../fs/paths.js';
@@ -27,7 +27,9 @@ export interface EditResult extends Partial<WriteResult> {
 export interface EditDeps {
   mirrorRoot(session: string): string;
   requireSession(session: string): void;
-  /** `write` with a compare-and-swap: lands only if the mirror copy still hashes to `expectSha256`. */
+  /** Run `fn` holding the path's lock (the one `write` takes). */
+  withLock<T>(session: string, rel: string, fn: () => Promise<T>): Promise<T>;
+  /** `write` with a compare-and-swap, the lock already held: lands only if the mirror copy still hashes to `expectSha256`. */
   writeIfUnchanged(session: string, rel: string, data: Buffer, expectSha256: string): Promise<WriteResult>;
 }
 
@@ -57,16 +59,21 @@ export async function editFile(deps: EditDeps, session: string, rel: string, edi
   const p = normalizeSessionPath(rel);
   deps.requireSession(session);
   for (let attempt = 1; ; attempt++) {
-    const before = await readText(deps.mirrorRoot(session), p);
-    const after = applyEdits(before.text, edits);
-    const diff = unifiedDiff(before.text, after, p);
-    if (dryRun) return { session, path: p, diff, dryRun, baseSha256: before.sha256 };
     try {
-      const written = await deps.writeIfUnchanged(session, p, Buffer.from(after, 'utf8'), before.sha256);
-      return { ...written, diff, dryRun, baseSha256: before.sha256 };
+      // Read, apply and write under the path's lock: concurrent edits and writes queue behind one another, so
+      // each edit applies to the result of the one before it. The hash check inside the write catches anything
+      // that changed the file without the lock.
+      return await deps.withLock(session, p, async (): Promise<EditResult> => {
+        const before = await readText(deps.mirrorRoot(session), p);
+        const after = applyEdits(before.text, edits);
+        const diff = unifiedDiff(before.text, after, p);
+        if (dryRun) return { session, path: p, diff, dryRun, baseSha256: before.sha256 };
+        const written = await deps.writeIfUnchanged(session, p, Buffer.from(after, 'utf8'), before.sha256);
+        return { ...written, diff, dryRun, baseSha256: before.sha256 };
+      });
     } catch (err) {
       if (!(err instanceof MeshError) || err.code !== 'EDIT_CONFLICT' || attempt >= MAX_EDIT_ATTEMPTS) throw err;
-      // Someone else changed the file between our read and our write: start again from their result.
+      // Changed between our read and our write: start again from the new content.
     }
   }
 }

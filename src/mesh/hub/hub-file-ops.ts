@@ -20,6 +20,11 @@ import type { TransferManager } from './transfer-manager.js';
 /** How long rm/mv wait for an online member, ms; past it the change stays queued for that node. */
 const NODE_OP_TIMEOUT_MS = 15_000;
 
+/** How long a confirmed change still explains a node's manifest received before it, ms (as transfers remember theirs). */
+const SETTLED_MEMORY_MS = 10 * 60_000;
+/** Confirmed changes remembered at most (oldest dropped first). */
+const MAX_SETTLED = 10_000;
+
 /** Codes that mean "try again later" (the record stays); anything else is the node's final answer. */
 const RETRY_LATER = new Set(['NODE_OFFLINE', 'NODE_TIMEOUT', 'CANCELLED', 'DISK_FAILED', 'INTERNAL']);
 
@@ -52,6 +57,8 @@ export class HubFileOps {
   private readonly pending = new Map<string, FileOpRecord[]>();
   /** Nodes whose queue is being replayed now (one replay per node at a time). */
   private readonly replaying = new Map<string, Promise<void>>();
+  /** Recently confirmed changes and when: a manifest a node sent before it confirmed still shows the old state. */
+  private readonly settled: Array<{ record: FileOpRecord; at: number }> = [];
   private seq = Date.now();
 
   constructor(private readonly deps: FileOpsDeps) {}
@@ -64,10 +71,20 @@ export class HubFileOps {
   /**
    * Tombstone check for drift: true while a change of `session` that `node`
    * has not confirmed names `rel` (the removed or moved path, or anything
-   * below it, or a move's destination).
+   * below it, or a move's destination), or when it confirmed it only after
+   * `manifestReceivedAt` (the manifest shows the copy from before).
    */
-  isSettling(node: string, session: string, rel: string): boolean {
-    return (this.pending.get(node) ?? []).some((r) => r.session === session && (isAtOrBelow(rel, r.path) || (r.to !== undefined && isAtOrBelow(rel, r.to))));
+  isSettling(node: string, session: string, rel: string, manifestReceivedAt = Date.now()): boolean {
+    const names = (r: FileOpRecord) => r.node === node && r.session === session && (isAtOrBelow(rel, r.path) || (r.to !== undefined && isAtOrBelow(rel, r.to)));
+    this.pruneSettled();
+    return (this.pending.get(node) ?? []).some(names) || this.settled.some((s) => s.at >= manifestReceivedAt && names(s.record));
+  }
+
+  private pruneSettled(): void {
+    const cutoff = Date.now() - SETTLED_MEMORY_MS;
+    let drop = 0;
+    while (drop < this.settled.length && (this.settled[drop]!.at < cutoff || this.settled.length - drop > MAX_SETTLED)) drop++;
+    if (drop > 0) this.settled.splice(0, drop);
   }
 
   /** Records not yet confirmed, for tests and `status`. */
@@ -174,6 +191,8 @@ export class HubFileOps {
     const i = q?.indexOf(r) ?? -1;
     if (q && i >= 0) q.splice(i, 1);
     if (q?.length === 0) this.pending.delete(r.node);
+    this.settled.push({ record: r, at: Date.now() });
+    this.pruneSettled();
   }
 
   private async replay(node: string): Promise<void> {

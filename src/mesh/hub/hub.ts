@@ -127,7 +127,7 @@ export class Hub {
       isChanging: (s, rel) => this.changing.has(`${s}\0${rel}`),
       mayLog: this.mayLog,
       afterMirrorScan: options.hooks?.afterMirrorScan,
-      isSettling: (node, s, rel) => this.fileOps.isSettling(node, s, rel),
+      isSettling: (node, s, rel, receivedAt) => this.fileOps.isSettling(node, s, rel, receivedAt),
     });
     this.files = new HubFiles({ membership: this.membership, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
     this.search = new HubSearch({ files: this.files, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
@@ -266,23 +266,24 @@ export class Hub {
   }
 
   /** Durable write to the mirror, then delivery to every member on its own lane. */
-  async write(session: string, rel: string, data: Buffer, waitMs = WRITE_WAIT_MS, options: { expectSha256?: string } = {}): Promise<WriteResult> {
+  async write(session: string, rel: string, data: Buffer, waitMs = WRITE_WAIT_MS, options: { expectSha256?: string; lockHeld?: boolean } = {}): Promise<WriteResult> {
     validateSessionName(session);
     const p = normalizeSessionPath(rel);
     if (data.length > MAX_WRITE_BYTES) {
       throw new MeshError('TOO_LARGE', `write of ${data.length} bytes exceeds the ${MAX_WRITE_BYTES}-byte limit; use push for large files`);
     }
     const root = await this.ensureSession(session);
-    // Through the promotion gate: a write under a skill folder being promoted is refused, never lost.
-    const { id, sha256 } = await this.locks.run([pathKey(session, p)], () =>
+    const commit = () =>
+      // Through the promotion gate: a write under a skill folder being promoted is refused, never lost.
       this.skills.guardWrite(session, p, () =>
         this.whileChanging(session, p, async () => {
           if (options.expectSha256 !== undefined) await writeFileIfUnchanged(root, p, data, options.expectSha256);
           else await writeFileInside(root, p, data);
           return this.transfers.createFromBuffer('write', session, p, data, this.membership.membersOf(session));
         }),
-      ),
-    );
+      );
+    // An edit already holds the path's lock (it read the file under it); everyone else takes it here.
+    const { id, sha256 } = options.lockHeld ? await commit() : await this.locks.run([pathKey(session, p)], commit);
     const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
     if (this.options.autoPromote) this.scheduleAutoPromote(session, p);
     return { session, path: p, sha256, size: data.length, outcomes };
@@ -295,7 +296,8 @@ export class Hub {
       {
         mirrorRoot: (s) => this.mirrorRoot(s),
         requireSession: (s) => this.membership.requireSession(s),
-        writeIfUnchanged: (s, p, data, expectSha256) => this.write(s, p, data, WRITE_WAIT_MS, { expectSha256 }),
+        withLock: (s, p, fn) => this.locks.run([pathKey(s, p)], fn),
+        writeIfUnchanged: (s, p, data, expectSha256) => this.write(s, p, data, WRITE_WAIT_MS, { expectSha256, lockHeld: true }),
       },
       session,
       rel,
