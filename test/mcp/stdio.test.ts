@@ -39,10 +39,10 @@ afterAll(async () => {
 });
 
 describe('tools/list', () => {
-  it('lists the six tools with their required fields and annotations', async () => {
+  it('lists the tools with their required fields and annotations', async () => {
     const { tools } = await hub.client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    expect(Object.keys(byName).sort()).toEqual(['cat', 'ls', 'promote-skill', 'push', 'status', 'write']);
+    expect(Object.keys(byName).sort()).toEqual(['cat', 'edit', 'find', 'grep', 'ls', 'mv', 'promote-skill', 'push', 'rm', 'status', 'write']);
     const required = (name: string) => [...(byName[name]!.inputSchema.required ?? [])].sort();
     expect(required('ls')).toEqual(['session']);
     expect(required('cat')).toEqual(['path', 'session']);
@@ -50,8 +50,13 @@ describe('tools/list', () => {
     expect(required('push')).toEqual(['session', 'source']);
     expect(required('promote-skill')).toEqual(['session', 'skill']);
     expect(required('status')).toEqual([]);
-    for (const name of ['ls', 'cat', 'status']) expect(byName[name]!.annotations?.readOnlyHint, name).toBe(true);
-    for (const name of ['write', 'push', 'promote-skill']) {
+    expect(required('edit')).toEqual(['edits', 'path', 'session']);
+    expect(required('rm')).toEqual(['path', 'session']);
+    expect(required('mv')).toEqual(['from', 'session', 'to']);
+    expect(required('find')).toEqual(['pattern', 'session']);
+    expect(required('grep')).toEqual(['pattern', 'session']);
+    for (const name of ['ls', 'cat', 'status', 'find', 'grep']) expect(byName[name]!.annotations?.readOnlyHint, name).toBe(true);
+    for (const name of ['write', 'push', 'promote-skill', 'edit', 'rm', 'mv']) {
       expect(byName[name]!.annotations?.readOnlyHint, name).toBe(false);
       expect(byName[name]!.annotations?.destructiveHint, name).toBe(true);
       expect(byName[name]!.annotations?.openWorldHint, name).toBe(true);
