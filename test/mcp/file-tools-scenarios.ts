@@ -2,6 +2,7 @@
 // over each MCP transport (file-tools-stdio.test.ts, file-tools-http.test.ts):
 // the SDK client against a real hub process with two real node agents,
 // alpha and beta, in session "demo". What a node holds is read from its disk.
+import { randomBytes } from 'node:crypto';
 import { lstat, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -183,6 +184,66 @@ export function defineFileToolScenarios(harness: () => FileToolsHarness): void {
         ['beta', true, 0],
       ]);
       expect(Date.now() - started).toBeLessThan(5_000);
+    });
+  });
+
+  describe('cat and ls', () => {
+    it('binary files come back as image content (whole images), an embedded resource (other binary), or base64 when asked', async () => {
+      const h = harness();
+      const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(300), Buffer.alloc(4)]);
+      data(await h.call('write', { session: SESSION, path: 'img/pic.png', content: png.toString('base64'), encoding: 'base64' }));
+      expect((await readFile(onNode(h, 'beta', 'img/pic.png'))).equals(png)).toBe(true);
+      const image = await h.call('cat', { session: SESSION, path: 'img/pic.png' });
+      expect(data(image).results[0]).toMatchObject({ node: 'hub', ok: true, returnedAs: 'image', mediaType: 'image/png', size: png.length });
+      expect(image.content[1]).toEqual({ type: 'image', mimeType: 'image/png', data: png.toString('base64') });
+      const blob = Buffer.concat([Buffer.from('\u0000\u0001binary'), randomBytes(100)]);
+      data(await h.call('write', { session: SESSION, path: 'img/raw.bin', content: blob.toString('base64'), encoding: 'base64' }));
+      const resource = await h.call('cat', { session: SESSION, path: 'img/raw.bin', node: 'alpha' });
+      expect(data(resource).results[0]).toMatchObject({ node: 'alpha', returnedAs: 'resource', mediaType: 'application/octet-stream' });
+      expect(resource.content[1]).toEqual({ type: 'resource', resource: { uri: `mesh://alpha/${SESSION}/img/raw.bin`, mimeType: 'application/octet-stream', blob: blob.toString('base64') } });
+      const b64 = data(await h.call('cat', { session: SESSION, path: 'img/pic.png', node: 'alpha', encoding: 'base64' })).results[0];
+      expect(b64).toMatchObject({ encoding: 'base64', mediaType: 'image/png', size: png.length });
+      expect(Buffer.from(b64.content, 'base64').equals(png)).toBe(true);
+      // Across every node, one image block per node.
+      const every = await h.call('cat', { session: SESSION, path: 'img/pic.png', node: '*' });
+      expect(data(every).results.map((r: any) => [r.node, r.returnedAs])).toEqual([
+        ['alpha', 'image'],
+        ['beta', 'image'],
+      ]);
+      expect(every.content.slice(1).map((c) => c.type)).toEqual(['image', 'image']);
+    });
+
+    it('cat paths reads several files in one call, each with its own result or error; ls depth lists a tree', async () => {
+      const h = harness();
+      data(await h.call('write', { session: SESSION, path: 'multi/a.txt', content: 'A' }));
+      data(await h.call('write', { session: SESSION, path: 'multi/sub/b.txt', content: 'B' }));
+      const r = data(await h.call('cat', { session: SESSION, paths: ['multi/a.txt', 'multi/none.txt', 'multi/sub/b.txt', '../x'] }));
+      expect(r.results.map((x: any) => [x.path, x.ok, x.content ?? x.error.code])).toEqual([
+        ['multi/a.txt', true, 'A'],
+        ['multi/none.txt', false, 'NOT_FOUND'],
+        ['multi/sub/b.txt', true, 'B'],
+        ['../x', false, 'PATH_OUTSIDE_SESSION'],
+      ]);
+      const star = data(await h.call('cat', { session: SESSION, paths: ['multi/a.txt', 'multi/sub/b.txt'], node: '*' }));
+      expect(star.results.map((x: any) => [x.node, x.path, x.content])).toEqual([
+        ['alpha', 'multi/a.txt', 'A'],
+        ['beta', 'multi/a.txt', 'A'],
+        ['alpha', 'multi/sub/b.txt', 'B'],
+        ['beta', 'multi/sub/b.txt', 'B'],
+      ]);
+      expect(errorCode(await h.call('cat', { session: SESSION }))).toBe('INVALID_ARGUMENT');
+      expect(errorCode(await h.call('cat', { session: SESSION, path: 'multi/a.txt', paths: ['multi/a.txt'] }))).toBe('INVALID_ARGUMENT');
+
+      for (const node of [undefined, 'beta']) {
+        const tree = data(await h.call('ls', { session: SESSION, path: 'multi', depth: 2, ...(node ? { node } : {}) })).results[0];
+        expect(tree.entries.map((e: any) => [e.name, e.type, e.depth]), node).toEqual([
+          ['a.txt', 'file', 1],
+          ['sub', 'directory', 1],
+          ['sub/b.txt', 'file', 2],
+        ]);
+      }
+      const flat = data(await h.call('ls', { session: SESSION, path: 'multi', depth: 1 })).results[0];
+      expect(flat.entries.map((e: any) => e.name)).toEqual(['a.txt', 'sub']);
     });
   });
 

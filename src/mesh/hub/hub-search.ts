@@ -1,7 +1,7 @@
 // `find`, `grep` and `ls` with a depth for the hub core: run where the data
 // is (the mirror, one node, or each member at once for "*"), each node's
 // answer or failure reported beside the others'.
-import { findEntries } from '../fs/find-ops.js';
+import { findEntries, MAX_FIND_LIMIT } from '../fs/find-ops.js';
 import { grepFiles, DEFAULT_GREP_DEADLINE_MS, MAX_GREP_DEADLINE_MS } from '../fs/grep-ops.js';
 import { normalizeSessionPath } from '../fs/paths.js';
 import { compileGlob } from '../fs/glob.js';
@@ -38,6 +38,11 @@ export class HubSearch {
       () => findEntries(this.deps.mirrorRoot(session), p, query),
       (id) => this.link(id).request('find', request, { timeoutMs: 10_000 + NODE_SLACK_MS }),
     );
+  }
+
+  /** `ls` with a depth: every entry down to `depth` levels (1: the folder's own), as a find that matches all. */
+  tree(session: string, rel: string, depth: number, node?: string): Promise<Array<Answer<FindReply>>> {
+    return this.find(session, rel, { pattern: '', limit: MAX_FIND_LIMIT, maxDepth: depth }, node);
   }
 
   grep(session: string, rel: string, query: GrepQuery, node?: string): Promise<Array<Answer<GrepReply>>> {
