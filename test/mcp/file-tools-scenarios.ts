@@ -3,7 +3,7 @@
 // the SDK client against a real hub process with two real node agents,
 // alpha and beta, in session "demo". What a node holds is read from its disk.
 import { randomBytes } from 'node:crypto';
-import { lstat, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
@@ -244,6 +244,42 @@ export function defineFileToolScenarios(harness: () => FileToolsHarness): void {
       }
       const flat = data(await h.call('ls', { session: SESSION, path: 'multi', depth: 1 })).results[0];
       expect(flat.entries.map((e: any) => e.name)).toEqual(['a.txt', 'sub']);
+    });
+  });
+
+  describe('links that lead outside', () => {
+    it('find, grep, rm, mv and edit never reach through a link to outside, on the mirror or on a node; rm removes the link itself', async () => {
+      const h = harness();
+      const outside = path.join(h.dataDir, '..', 'outside-secret');
+      await mkdir(outside, { recursive: true });
+      await writeFile(path.join(outside, 'secret.txt'), 'SECRET value\n');
+      await writeEverywhere(h, 'lk/inside.txt', 'inside');
+      for (const root of [onMirror(h, ''), onNode(h, 'alpha', ''), onNode(h, 'beta', '')]) await symlink(outside, path.join(root, 'lk/out'));
+
+      const grepAll = data(await h.call('grep', { session: SESSION, pattern: 'SECRET', node: '*' }));
+      expect(grepAll.results.map((r: any) => [r.node, r.matches.length])).toEqual([
+        ['alpha', 0],
+        ['beta', 0],
+      ]);
+      expect(data(await h.call('grep', { session: SESSION, pattern: 'SECRET' })).results[0].matches).toEqual([]);
+      const through = data(await h.call('grep', { session: SESSION, pattern: 'SECRET', path: 'lk/out', node: '*' }));
+      expect(through.results.map((r: any) => r.error?.code)).toEqual(['PATH_OUTSIDE_SESSION', 'PATH_OUTSIDE_SESSION']);
+      expect(errorCode(await h.call('grep', { session: SESSION, pattern: 'SECRET', path: 'lk/out/secret.txt' }))).toBe('PATH_OUTSIDE_SESSION');
+      const listed = data(await h.call('find', { session: SESSION, pattern: '**', path: 'lk', node: 'alpha' })).results[0].entries;
+      expect(listed.map((e: any) => [e.path, e.type])).toEqual([
+        ['lk/inside.txt', 'file'],
+        ['lk/out', 'symlink'],
+      ]);
+      expect(errorCode(await h.call('rm', { session: SESSION, path: 'lk/out/secret.txt' }))).toBe('PATH_OUTSIDE_SESSION');
+      expect(errorCode(await h.call('mv', { session: SESSION, from: 'lk/out/secret.txt', to: 'stolen.txt' }))).toBe('PATH_OUTSIDE_SESSION');
+      expect(errorCode(await h.call('mv', { session: SESSION, from: 'lk/inside.txt', to: 'lk/out/planted.txt' }))).toBe('PATH_OUTSIDE_SESSION');
+      expect(errorCode(await h.call('edit', { session: SESSION, path: 'lk/out/secret.txt', edits: [{ oldText: 'SECRET', newText: 'x' }] }))).toBe('PATH_OUTSIDE_SESSION');
+      expect(await readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('SECRET value\n');
+      expect(await exists(path.join(outside, 'planted.txt'))).toBe(false);
+
+      expect(statuses(data(await h.call('rm', { session: SESSION, path: 'lk/out', recursive: true })))).toEqual({ alpha: 'ok', beta: 'ok' });
+      for (const root of [onMirror(h, ''), onNode(h, 'alpha', ''), onNode(h, 'beta', '')]) expect(await exists(path.join(root, 'lk/out'))).toBe(false);
+      expect(await readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('SECRET value\n');
     });
   });
 
