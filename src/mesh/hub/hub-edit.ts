@@ -29,8 +29,11 @@ export interface EditDeps {
   requireSession(session: string): void;
   /** Run `fn` holding the path's lock (the one `write` takes). */
   withLock<T>(session: string, rel: string, fn: () => Promise<T>): Promise<T>;
-  /** `write` with a compare-and-swap, the lock already held: lands only if the mirror copy still hashes to `expectSha256`. */
-  writeIfUnchanged(session: string, rel: string, data: Buffer, expectSha256: string): Promise<WriteResult>;
+  /**
+   * `write`'s mirror commit with a compare-and-swap, the lock already held: lands only if the mirror copy
+   * still hashes to `expectSha256`. Resolves to the wait for the nodes' outcomes, run once the lock is let go.
+   */
+  commitIfUnchanged(session: string, rel: string, data: Buffer, expectSha256: string): Promise<() => Promise<WriteResult>>;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -63,14 +66,16 @@ export async function editFile(deps: EditDeps, session: string, rel: string, edi
       // Read, apply and write under the path's lock: concurrent edits and writes queue behind one another, so
       // each edit applies to the result of the one before it. The hash check inside the write catches anything
       // that changed the file without the lock.
-      return await deps.withLock(session, p, async (): Promise<EditResult> => {
+      const step = await deps.withLock(session, p, async () => {
         const before = await readText(deps.mirrorRoot(session), p);
         const after = applyEdits(before.text, edits);
         const diff = unifiedDiff(before.text, after, p);
-        if (dryRun) return { session, path: p, diff, dryRun, baseSha256: before.sha256 };
-        const written = await deps.writeIfUnchanged(session, p, Buffer.from(after, 'utf8'), before.sha256);
-        return { ...written, diff, dryRun, baseSha256: before.sha256 };
+        const base = { session, path: p, diff, dryRun, baseSha256: before.sha256 };
+        if (dryRun) return { base };
+        return { base, finish: await deps.commitIfUnchanged(session, p, Buffer.from(after, 'utf8'), before.sha256) };
       });
+      // The nodes' outcomes are awaited without the lock: the next edit of this file need not wait for them.
+      return step.finish ? { ...(await step.finish()), ...step.base } : step.base;
     } catch (err) {
       if (!(err instanceof MeshError) || err.code !== 'EDIT_CONFLICT' || attempt >= MAX_EDIT_ATTEMPTS) throw err;
       // Changed between our read and our write: start again from the new content.

@@ -266,27 +266,39 @@ export class Hub {
   }
 
   /** Durable write to the mirror, then delivery to every member on its own lane. */
-  async write(session: string, rel: string, data: Buffer, waitMs = WRITE_WAIT_MS, options: { expectSha256?: string; lockHeld?: boolean } = {}): Promise<WriteResult> {
+  async write(session: string, rel: string, data: Buffer, waitMs = WRITE_WAIT_MS): Promise<WriteResult> {
+    validateSessionName(session);
+    const p = normalizeSessionPath(rel);
+    const finish = await this.locks.run([pathKey(session, p)], () => this.commitWrite(session, p, data));
+    return finish(waitMs);
+  }
+
+  /**
+   * The mirror write and the transfer that carries it to the members: the
+   * part of `write` that holds the path's lock (the caller takes it). The
+   * returned function waits for the nodes' outcomes, after the lock is let go.
+   * With `expectSha256`, the mirror copy is replaced only if it still hashes to it.
+   */
+  private async commitWrite(session: string, rel: string, data: Buffer, expectSha256?: string): Promise<(waitMs: number) => Promise<WriteResult>> {
     validateSessionName(session);
     const p = normalizeSessionPath(rel);
     if (data.length > MAX_WRITE_BYTES) {
       throw new MeshError('TOO_LARGE', `write of ${data.length} bytes exceeds the ${MAX_WRITE_BYTES}-byte limit; use push for large files`);
     }
     const root = await this.ensureSession(session);
-    const commit = () =>
-      // Through the promotion gate: a write under a skill folder being promoted is refused, never lost.
-      this.skills.guardWrite(session, p, () =>
-        this.whileChanging(session, p, async () => {
-          if (options.expectSha256 !== undefined) await writeFileIfUnchanged(root, p, data, options.expectSha256);
-          else await writeFileInside(root, p, data);
-          return this.transfers.createFromBuffer('write', session, p, data, this.membership.membersOf(session));
-        }),
-      );
-    // An edit already holds the path's lock (it read the file under it); everyone else takes it here.
-    const { id, sha256 } = options.lockHeld ? await commit() : await this.locks.run([pathKey(session, p)], commit);
-    const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
-    if (this.options.autoPromote) this.scheduleAutoPromote(session, p);
-    return { session, path: p, sha256, size: data.length, outcomes };
+    // Through the promotion gate: a write under a skill folder being promoted is refused, never lost.
+    const { id, sha256 } = await this.skills.guardWrite(session, p, () =>
+      this.whileChanging(session, p, async () => {
+        if (expectSha256 !== undefined) await writeFileIfUnchanged(root, p, data, expectSha256);
+        else await writeFileInside(root, p, data);
+        return this.transfers.createFromBuffer('write', session, p, data, this.membership.membersOf(session));
+      }),
+    );
+    return async (waitMs) => {
+      const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
+      if (this.options.autoPromote) this.scheduleAutoPromote(session, p);
+      return { session, path: p, sha256, size: data.length, outcomes };
+    };
   }
 
   /** Exact-text edits of a mirror file, delivered like `write` (hub-edit.ts). */
@@ -297,7 +309,10 @@ export class Hub {
         mirrorRoot: (s) => this.mirrorRoot(s),
         requireSession: (s) => this.membership.requireSession(s),
         withLock: (s, p, fn) => this.locks.run([pathKey(s, p)], fn),
-        writeIfUnchanged: (s, p, data, expectSha256) => this.write(s, p, data, WRITE_WAIT_MS, { expectSha256, lockHeld: true }),
+        commitIfUnchanged: async (s, p, data, expectSha256) => {
+          const finish = await this.commitWrite(s, p, data, expectSha256);
+          return () => finish(WRITE_WAIT_MS);
+        },
       },
       session,
       rel,
