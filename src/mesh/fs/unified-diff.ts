@@ -7,10 +7,16 @@ type Op = { kind: ' ' | '-' | '+'; line: string };
 
 /**
  * Edit-distance bound of the line diff (Myers' D). Past it the changed
- * middle is shown as one removal and one insertion: still a correct diff,
- * and the cost stays O((N+M) x bound) in time and O(bound^2) in memory.
+ * middle (what lies between the common first and last lines) is shown as
+ * one removal and one insertion: still a correct diff, and the cost stays
+ * O((N+M) x bound) in time and O(bound^2) in memory.
  */
-export const MAX_DIFF_DISTANCE = 2_000;
+export const MAX_DIFF_DISTANCE = 1_000;
+/**
+ * Changed-middle lines (both sides) past which no line matching is tried:
+ * the diff runs on the event loop, and this keeps one call to a few ms.
+ */
+export const MAX_DIFF_LINES = 20_000;
 const CONTEXT = 3;
 
 /** Split after every "\n"; the last piece may lack one. "" has no lines. */
@@ -82,7 +88,8 @@ function lineOps(a: readonly string[], b: readonly string[]): Op[] {
   while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
   const midA = a.slice(pre, a.length - suf);
   const midB = b.slice(pre, b.length - suf);
-  const middle = myers(midA, midB, MAX_DIFF_DISTANCE) ?? [...midA.map((line) => ({ kind: '-' as const, line })), ...midB.map((line) => ({ kind: '+' as const, line }))];
+  const matched = midA.length + midB.length <= MAX_DIFF_LINES ? myers(midA, midB, MAX_DIFF_DISTANCE) : undefined;
+  const middle = matched ?? [...midA.map((line) => ({ kind: '-' as const, line })), ...midB.map((line) => ({ kind: '+' as const, line }))];
   return [...a.slice(0, pre).map((line) => ({ kind: ' ' as const, line })), ...middle, ...a.slice(a.length - suf).map((line) => ({ kind: ' ' as const, line }))];
 }
 

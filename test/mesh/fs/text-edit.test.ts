@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MeshError } from '../../../src/errors.js';
 import { applyEdits, uniqueIndexOf } from '../../../src/mesh/fs/text-edit.js';
-import { MAX_DIFF_DISTANCE, splitLines, unifiedDiff } from '../../../src/mesh/fs/unified-diff.js';
+import { MAX_DIFF_DISTANCE, MAX_DIFF_LINES, splitLines, unifiedDiff } from '../../../src/mesh/fs/unified-diff.js';
 
 function codeOf(fn: () => unknown): { code: string; index: unknown } {
   try {
@@ -121,5 +121,14 @@ describe('unifiedDiff', () => {
     const before = Array.from({ length: MAX_DIFF_DISTANCE + 10 }, (_, i) => `old ${i}\n`).join('');
     const after = Array.from({ length: MAX_DIFF_DISTANCE + 10 }, (_, i) => `new ${i}\n`).join('');
     expect(patch(before, unifiedDiff(before, after, 'big'))).toBe(after);
+  });
+
+  it('stays correct and quick on a middle too long to match line by line', () => {
+    const before = Array.from({ length: MAX_DIFF_LINES }, (_, i) => `line ${i}\n`).join('');
+    const after = before.replace('line 0\n', 'first\n').replace(`line ${MAX_DIFF_LINES - 1}\n`, 'last\n').replace('line 5000\n', 'middle\n');
+    const started = performance.now();
+    const diff = unifiedDiff(before, after, 'long');
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(patch(before, diff)).toBe(after);
   });
 });
