@@ -20,6 +20,8 @@ import type { TransferManager } from './transfer-manager.js';
 /** How long rm/mv wait for an online member, ms; past it the change stays queued for that node. */
 const NODE_OP_TIMEOUT_MS = 15_000;
 
+/** An attached node whose change timed out (or failed on its disk) is asked again after this long, ms. */
+const RETRY_ATTACHED_MS = 5_000;
 /** How long a confirmed change still explains a node's manifest received before it, ms (as transfers remember theirs). */
 const SETTLED_MEMORY_MS = 10 * 60_000;
 /** Confirmed changes remembered at most (oldest dropped first). */
@@ -59,6 +61,8 @@ export class HubFileOps {
   private readonly replaying = new Map<string, Promise<void>>();
   /** Recently confirmed changes and when: a manifest a node sent before it confirmed still shows the old state. */
   private readonly settled: Array<{ record: FileOpRecord; at: number }> = [];
+  /** One pending retry per attached node (unref'd: never keeps the process alive). */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private seq = Date.now();
 
   constructor(private readonly deps: FileOpsDeps) {}
@@ -136,6 +140,22 @@ export class HubFileOps {
     this.replaying.set(node, next);
   }
 
+  private retryLater(node: string): void {
+    if (this.retries.has(node)) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(node);
+      if (this.deps.registry.isOnline(node)) this.nodeReady(node, () => {});
+    }, RETRY_ATTACHED_MS);
+    timer.unref();
+    this.retries.set(node, timer);
+  }
+
+  /** Clear pending retries (hub stop). */
+  stop(): void {
+    for (const t of this.retries.values()) clearTimeout(t);
+    this.retries.clear();
+  }
+
   private queue(node: string): FileOpRecord[] {
     let q = this.pending.get(node);
     if (!q) this.pending.set(node, (q = []));
@@ -176,7 +196,11 @@ export class HubFileOps {
       return { node: r.node, status: 'ok' };
     } catch (err) {
       const e = toMeshError(err);
-      if (RETRY_LATER.has(e.code)) return { node: r.node, status: e.code === 'NODE_OFFLINE' ? 'offline' : 'pending', error: { code: e.code, message: e.message } };
+      if (RETRY_LATER.has(e.code)) {
+        // Offline: replayed when it attaches. Attached but slow or failing: asked again shortly, in order.
+        if (e.code !== 'NODE_OFFLINE') this.retryLater(r.node);
+        return { node: r.node, status: e.code === 'NODE_OFFLINE' ? 'offline' : 'pending', error: { code: e.code, message: e.message } };
+      }
       // The node's final answer (its copy refused the change): reported, not retried at every attach.
       await this.confirm(r);
       this.deps.log.warn({ node: r.node, session: r.session, op: r.op, path: r.path, err: e.message }, `${r.op} failed on a node`);

@@ -452,6 +452,7 @@ export class Hub {
 
   async stop(): Promise<void> {
     for (const t of this.autoPromoteTimers.values()) clearTimeout(t);
+    this.fileOps.stop();
     this.loopDelay.disable();
     await this.authWatch?.stop();
     this.registry.closeAll();
