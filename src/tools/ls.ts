@@ -2,6 +2,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { runTool } from '../mcp/tool-result.js';
+import { MeshError } from '../errors.js';
 import type { Answer, Listing } from '../mesh/hub/hub-files.js';
 import { normalizeSessionPath } from '../mesh/fs/paths.js';
 import type { Entry } from '../mesh/protocol/frames.js';
@@ -39,8 +40,14 @@ async function tree(hub: ToolContext['hub'], session: string, path: string, dept
   const answers = await hub.search.tree(session, path, depth, node);
   const base = normalizeSessionPath(path);
   const below = (p: string) => (base === '.' ? p : p.slice(base.length + 1));
+  // A walk started on a file returns that file: for `ls` it is not a folder, as at depth 1.
+  const notDir = (a: Answer<unknown>) => a.ok && (a.value as { entries: Array<{ path: string }> }).entries.some((e) => e.path === base);
+  const error = new MeshError('NOT_A_DIRECTORY', `"${base}" is a file, not a folder`);
+  if (node !== '*' && answers.some(notDir)) throw error;
   return answers.map((a) =>
-    a.ok
+    notDir(a)
+      ? { node: a.node, ok: false, error: { code: error.code, message: error.message } }
+      : a.ok
       ? {
           node: a.node,
           ok: true,

@@ -242,6 +242,10 @@ export function defineFileToolScenarios(harness: () => FileToolsHarness): void {
           ['sub/b.txt', 'file', 2],
         ]);
       }
+      expect(errorCode(await h.call('ls', { session: SESSION, path: 'multi/a.txt', depth: 2 }))).toBe('NOT_A_DIRECTORY');
+      const onFile = data(await h.call('ls', { session: SESSION, path: 'multi/a.txt', depth: 2, node: '*' }));
+      expect(onFile.results.map((x: any) => x.error?.code)).toEqual(['NOT_A_DIRECTORY', 'NOT_A_DIRECTORY']);
+      expect(errorCode(await h.call('ls', { session: SESSION, path: '../up', depth: 2 }))).toBe('PATH_OUTSIDE_SESSION');
       const flat = data(await h.call('ls', { session: SESSION, path: 'multi', depth: 1 })).results[0];
       expect(flat.entries.map((e: any) => e.name)).toEqual(['a.txt', 'sub']);
     });
