@@ -3,9 +3,10 @@
 // handle of its folder, never through a path resolved beforehand; unlink and
 // rename act on the entry itself and never follow a link there. Each change
 // is durable when it returns (the folders involved are fsynced).
+import type { Dirent } from 'node:fs';
 import { lstat, rename, rmdir, unlink, readdir } from 'node:fs/promises';
 import { MeshError, toMeshError } from '../../errors.js';
-import { tempNameFor } from './durable.js';
+import { isTempName, tempNameFor } from './durable.js';
 import { normalizeSessionPath } from './paths.js';
 import { errnoOf, type ContainedDir } from './safe-open.js';
 import { openDirInside } from './safe-walk.js';
@@ -138,4 +139,33 @@ export async function moveInside(root: string, from: string, to: string, options
   } finally {
     await fromDir?.close();
   }
+}
+
+/**
+ * Finish removals a crash cut short below `root`: folders `removeInside` had
+ * hidden (`.<name>.rm-<hex>`) but not emptied. For start-up, while nothing
+ * else changes the copy. Returns their paths; links are never walked into.
+ */
+export async function finishRemovals(root: string): Promise<string[]> {
+  const done: string[] = [];
+  const walk = async (rel: string, depth: number): Promise<void> => {
+    if (depth > MAX_REMOVE_DEPTH) return;
+    const dir = await openDirInside(root, rel === '.' ? [] : rel.split('/')).catch(() => undefined);
+    if (!dir) return;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir.self, { withFileTypes: true }).catch(() => [] as Dirent[]);
+    } finally {
+      await dir.close();
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue; // Dirent types do not follow links
+      const child = rel === '.' ? e.name : `${rel}/${e.name}`;
+      if (isTempName(e.name, 'rm')) {
+        if (await removeInside(root, child, true).catch(() => false)) done.push(child);
+      } else await walk(child, depth + 1);
+    }
+  };
+  await walk('.', 0);
+  return done;
 }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MeshError } from '../../../src/errors.js';
-import { moveInside, removeInside } from '../../../src/mesh/fs/remove-move.js';
+import { finishRemovals, moveInside, removeInside } from '../../../src/mesh/fs/remove-move.js';
 
 let base: string;
 let root: string;
@@ -87,5 +87,19 @@ describe('moveInside', () => {
     expect(await codeOf(moveInside(root, 'gone.txt', 'x.txt', { overwrite: false }))).toBe('NOT_FOUND');
     await moveInside(root, 'gone.txt', 'x.txt', { overwrite: false, replay: true });
     expect(await exists(path.join(root, 'x.txt'))).toBe(false);
+  });
+});
+
+describe('finishRemovals', () => {
+  it('empties and removes the hidden folders an interrupted rm left, and nothing else', async () => {
+    await mkdir(path.join(root, '.gone.rm-0123456789ab', 'x'), { recursive: true });
+    await writeFile(path.join(root, '.gone.rm-0123456789ab', 'x', 'f.txt'), 'f');
+    await symlink(outside, path.join(root, '.gone.rm-0123456789ab', 'out'));
+    await mkdir(path.join(root, 'a', '.deep.rm-abcdefabcdef'), { recursive: true });
+    await mkdir(path.join(root, '.mine.rm-notours'), { recursive: true });
+    expect((await finishRemovals(root)).sort()).toEqual(['.gone.rm-0123456789ab', 'a/.deep.rm-abcdefabcdef']);
+    expect((await readdir(root)).sort()).toEqual(['.mine.rm-notours', 'a']);
+    expect(await readdir(path.join(root, 'a'))).not.toContain('.deep.rm-abcdefabcdef');
+    expect(await readFile(path.join(outside, 'precious.txt'), 'utf8')).toBe('keep');
   });
 });
