@@ -30,11 +30,15 @@ export function globSource(pattern: string): string {
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
     const atSegmentStart = i === 0 || pattern[i - 1] === '/';
-    if (c === '*' && pattern[i + 1] === '*' && atSegmentStart && (i + 2 === pattern.length || pattern[i + 2] === '/')) {
-      // "**/" matches any number of whole folders; a trailing "**" anything below (not the folder itself).
-      if (i + 2 === pattern.length) out += '.*';
+    let run = 0;
+    while (pattern[i + run] === '*') run++;
+    const segmentEnd = i + run === pattern.length || pattern[i + run] === '/';
+    if (run === 2 && atSegmentStart && segmentEnd) {
+      // A segment that is exactly "**": "**/" matches any number of whole folders; a trailing "**" anything
+      // below (not the folder itself). Three or more stars are one "*".
+      if (i + run === pattern.length) out += '.*';
       else out += '(?:[^/]*/)*';
-      i += 2; // past "**" and the "/" after it (the loop's i++ skips it)
+      i += run; // past the stars and the "/" after them (the loop's i++ skips it)
       continue;
     }
     if (c === '*') {
