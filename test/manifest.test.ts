@@ -75,7 +75,7 @@ describe('manifest.json', () => {
 
   it('lists exactly the tools the server offers', () => {
     const names = manifest.tools.map((t) => t.name).sort();
-    expect(names).toEqual(['cat', 'ls', 'promote-skill', 'push', 'status', 'write']);
+    expect(names).toEqual(['cat', 'edit', 'find', 'grep', 'ls', 'mv', 'promote-skill', 'push', 'rm', 'status', 'write']);
     for (const t of manifest.tools) expect(t.description?.length).toBeGreaterThan(10);
   });
 

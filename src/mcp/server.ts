@@ -7,6 +7,11 @@ import type { Hub } from '../mesh/hub/hub.js';
 import { observeToolCalls } from '../ops/tool-calls.js';
 import { AGENT_VERSION } from '../mesh/node/agent.js';
 import { registerCat } from '../tools/cat.js';
+import { registerEdit } from '../tools/edit.js';
+import { registerFind } from '../tools/find.js';
+import { registerGrep } from '../tools/grep.js';
+import { registerMv } from '../tools/mv.js';
+import { registerRm } from '../tools/rm.js';
 import { registerLs } from '../tools/ls.js';
 import { registerPromoteSkill } from '../tools/promote-skill.js';
 import { registerPush } from '../tools/push.js';
@@ -23,6 +28,7 @@ const INSTRUCTIONS = [
   'The hub keeps an authoritative mirror of each session; every member node keeps a copy.',
   'Start with `status` to learn the sessions and nodes. `ls` and `cat` read the mirror by default, one node with `node`, or every member with node "*".',
   '`write` stores a file on the mirror and every member; `push` sends a large file from the hub\'s source folders.',
+  '`edit` replaces exact text in a file, `rm` deletes, `mv` renames (mirror and every member); `find` matches names, `grep` searches contents.',
   '`promote-skill` moves a session skill (a folder with SKILL.md) into the shared library, readable as skill://<name>.',
   'Paths are relative to the session root. Failed calls say CODE: message, followed by what to do next.',
 ].join(' ');
@@ -35,6 +41,7 @@ export function createMcpServer(hub: Hub, log: Logger): McpServer {
   const clientLog = new ClientLog(server, log);
   watchToolCalls(server, hub, clientLog);
   for (const register of [registerStatus, registerLs, registerCat, registerWrite, registerPush, registerPromoteSkill]) register(server, context);
+  for (const register of [registerEdit, registerRm, registerMv, registerFind, registerGrep]) register(server, context);
   registerSkillResources(server, hub);
   const stopDrift = forwardDrift(hub, clientLog);
   const previous = server.server.onclose;

@@ -11,10 +11,12 @@ export const ERROR_META_KEY = 'mesh-assistant/error';
 export interface ToolOutput<T extends Record<string, unknown>> {
   structured: T;
   text: string;
+  /** Content blocks after the text (images, embedded resources). */
+  content?: CallToolResult['content'];
 }
 
-export function toolSuccess<T extends Record<string, unknown>>({ structured, text }: ToolOutput<T>): CallToolResult {
-  return { content: [{ type: 'text', text }], structuredContent: structured };
+export function toolSuccess<T extends Record<string, unknown>>({ structured, text, content = [] }: ToolOutput<T>): CallToolResult {
+  return { content: [{ type: 'text', text }, ...content], structuredContent: structured };
 }
 
 /**

@@ -39,19 +39,24 @@ afterAll(async () => {
 });
 
 describe('tools/list', () => {
-  it('lists the six tools with their required fields and annotations', async () => {
+  it('lists the tools with their required fields and annotations', async () => {
     const { tools } = await hub.client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    expect(Object.keys(byName).sort()).toEqual(['cat', 'ls', 'promote-skill', 'push', 'status', 'write']);
+    expect(Object.keys(byName).sort()).toEqual(['cat', 'edit', 'find', 'grep', 'ls', 'mv', 'promote-skill', 'push', 'rm', 'status', 'write']);
     const required = (name: string) => [...(byName[name]!.inputSchema.required ?? [])].sort();
     expect(required('ls')).toEqual(['session']);
-    expect(required('cat')).toEqual(['path', 'session']);
+    expect(required('cat')).toEqual(['session']);
     expect(required('write')).toEqual(['content', 'path', 'session']);
     expect(required('push')).toEqual(['session', 'source']);
     expect(required('promote-skill')).toEqual(['session', 'skill']);
     expect(required('status')).toEqual([]);
-    for (const name of ['ls', 'cat', 'status']) expect(byName[name]!.annotations?.readOnlyHint, name).toBe(true);
-    for (const name of ['write', 'push', 'promote-skill']) {
+    expect(required('edit')).toEqual(['edits', 'path', 'session']);
+    expect(required('rm')).toEqual(['path', 'session']);
+    expect(required('mv')).toEqual(['from', 'session', 'to']);
+    expect(required('find')).toEqual(['pattern', 'session']);
+    expect(required('grep')).toEqual(['pattern', 'session']);
+    for (const name of ['ls', 'cat', 'status', 'find', 'grep']) expect(byName[name]!.annotations?.readOnlyHint, name).toBe(true);
+    for (const name of ['write', 'push', 'promote-skill', 'edit', 'rm', 'mv']) {
       expect(byName[name]!.annotations?.readOnlyHint, name).toBe(false);
       expect(byName[name]!.annotations?.destructiveHint, name).toBe(true);
       expect(byName[name]!.annotations?.openWorldHint, name).toBe(true);
@@ -106,21 +111,6 @@ describe('happy paths', () => {
       offset = r.nextOffset;
     }
     expect(out).toBe(text);
-  });
-
-  it('binary files come back as base64 with a media type, and only when asked', async () => {
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(300), Buffer.alloc(4)]);
-    data(await hub.call('write', { session: 'demo', path: 'img/pic.png', content: png.toString('base64'), encoding: 'base64' }));
-    expect((await readFile(onNode('beta', 'img/pic.png'))).equals(png)).toBe(true);
-    const refused = await hub.call('cat', { session: 'demo', path: 'img/pic.png' });
-    expect(errorCode(refused)).toBe('BINARY_CONTENT');
-    expect(textOf(refused)).toMatch(/^BINARY_CONTENT: .*base64/);
-    const b64 = data(await hub.call('cat', { session: 'demo', path: 'img/pic.png', node: 'alpha', encoding: 'base64' })).results[0];
-    expect(b64).toMatchObject({ encoding: 'base64', mediaType: 'image/png', size: png.length });
-    expect(Buffer.from(b64.content, 'base64').equals(png)).toBe(true);
-    // Across every node, each binary answer is refused on its own.
-    const every = data(await hub.call('cat', { session: 'demo', path: 'img/pic.png', node: '*' }));
-    expect(every.results.map((r: any) => r.error?.code)).toEqual(['BINARY_CONTENT', 'BINARY_CONTENT']);
   });
 
   it('push sends a source file to every node byte for byte, with progress', async () => {

@@ -38,6 +38,8 @@ export interface DriftDeps {
   isChanging(session: string, rel: string): boolean;
   /** Whether a line caused by this node may be logged now (per-node log budget). */
   mayLog(node: string): boolean;
+  /** True while an rm or mv of this path is not yet confirmed by the node (a tombstone, hub-file-ops.ts): neither drift nor a repair. */
+  isSettling?(node: string, session: string, rel: string, manifestReceivedAt: number): boolean;
   /** Test hook: awaited after the mirror scan, to widen the window a race needs. */
   afterMirrorScan?: () => Promise<void>;
 }
@@ -111,7 +113,8 @@ export class DriftMonitor {
         pending.has(rel) ||
         at.pendingAtReceipt.has(rel) ||
         this.deps.transfers.touchedSince(node, session, rel, at.receivedAt) ||
-        this.deps.isChanging(session, rel),
+        this.deps.isChanging(session, rel) ||
+        (this.deps.isSettling?.(node, session, rel, at.receivedAt) ?? false),
     };
     const repair = this.deps.mode === 'repair';
     const toRepair = [...diff.missing, ...diff.changed.map((c) => c.mirror)].filter((e) => !inFlight.has(e.path));

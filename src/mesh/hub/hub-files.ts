@@ -73,7 +73,8 @@ export class HubFiles {
     if (!this.deps.registry.isOnline(node)) throw new MeshError('NODE_OFFLINE', `node "${node}" is not attached`, { node });
   }
 
-  private async ask<T>(session: string, node: string | undefined, fromMirror: () => Promise<T>, fromNode: (id: string) => Promise<T>): Promise<Array<Answer<T>>> {
+  /** Ask the mirror, one member, or every member ("*": each node's failure beside the others' answers). */
+  async ask<T>(session: string, node: string | undefined, fromMirror: () => Promise<T>, fromNode: (id: string) => Promise<T>): Promise<Array<Answer<T>>> {
     this.checkTarget(session, node);
     if (node === undefined || node === MIRROR) return [{ node: MIRROR, ok: true, value: await fromMirror() }];
     if (node !== '*') return [{ node, ok: true, value: await fromNode(node) }];

@@ -29,6 +29,12 @@ import { NODE_LOG_RATE, RateLimiter } from './rate-limit.js';
 import { handleFetch } from './transfer-serve.js';
 import { TransferManager, type NodeOutcome, type TransferProgress } from './transfer-manager.js';
 import { HubSkills } from './hub-skills.js';
+import { editFile, type EditResult } from './hub-edit.js';
+import { HubFileOps } from './hub-file-ops.js';
+import { HubSearch } from './hub-search.js';
+import { PathLocks, pathKey } from './path-locks.js';
+import type { TextEdit } from '../fs/text-edit.js';
+import { writeFileIfUnchanged } from '../fs/cas-write.js';
 import { sweepMirrorTemps } from './mirror-sweep.js';
 import { openSource } from './source-roots.js';
 import { stagingStats } from './transfer-stage.js';
@@ -88,6 +94,10 @@ export class Hub {
   readonly drift: DriftMonitor;
   readonly files: HubFiles;
   readonly skills: HubSkills;
+  /** One writer at a time per mirror path: write, edit, a push's final rename, rm, mv. */
+  readonly locks = new PathLocks();
+  readonly fileOps: HubFileOps;
+  readonly search: HubSearch;
   private grpc: RunningGrpcServer | undefined;
   private authWatch: AuthWatch | undefined;
   /** Warnings a node can cause (bad frames, drift): a budget per node, so one node cannot flood the log. */
@@ -123,12 +133,24 @@ export class Hub {
       isChanging: (s, rel) => this.changing.has(`${s}\0${rel}`),
       mayLog: this.mayLog,
       afterMirrorScan: options.hooks?.afterMirrorScan,
+      isSettling: (node, s, rel, receivedAt) => this.fileOps.isSettling(node, s, rel, receivedAt),
     });
     this.files = new HubFiles({
       membership: this.membership,
       registry: this.registry,
       mirrorRoot: (s) => this.mirrorRoot(s),
       libraryRoot: path.join(options.dataDir, 'skills'),
+    });
+    this.search = new HubSearch({ files: this.files, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
+    this.fileOps = new HubFileOps({
+      store,
+      membership: this.membership,
+      registry: this.registry,
+      transfers: this.transfers,
+      log: this.log,
+      locks: this.locks,
+      mirrorRoot: (s) => this.mirrorRoot(s),
+      guard: (s, rel, fn) => this.skills.guardWrite(s, rel, fn),
     });
     this.skills = new HubSkills({
       store,
@@ -174,6 +196,7 @@ export class Hub {
       // A write cut short by a crash left its temp file beside the target; nothing will commit it now.
       await sweepMirrorTemps(path.join(this.options.dataDir, 'sessions', dir), this.log);
     }
+    this.fileOps.load(snapshot.fileOps);
     await this.transfers.load(snapshot);
     await this.skills.restore(snapshot);
     this.log.info(
@@ -195,10 +218,12 @@ export class Hub {
             registry: this.registry,
             authority,
             log: this.log,
-            onSessionsReady: (link) => {
-              this.transfers.nodeReady(link.nodeId);
-              this.skills.nodeReady(link.nodeId);
-            },
+            onSessionsReady: (link) =>
+              // Queued rm/mv first: a delivery queued after them must not land before them.
+              this.fileOps.nodeReady(link.nodeId, () => {
+                this.transfers.nodeReady(link.nodeId);
+                this.skills.nodeReady(link.nodeId);
+              }),
             onSessionsLeft: (node, sessions) => this.transfers.dropNode(node, sessions),
             onManifest: (link, report) => void this.drift.onManifest(link.nodeId, report),
             onProgress: (link, progress) => this.transfers.onProgress(link.nodeId, progress),
@@ -259,6 +284,19 @@ export class Hub {
   async write(session: string, rel: string, data: Buffer, waitMs = WRITE_WAIT_MS): Promise<WriteResult> {
     validateSessionName(session);
     const p = normalizeSessionPath(rel);
+    const finish = await this.locks.run([pathKey(session, p)], () => this.commitWrite(session, p, data));
+    return finish(waitMs);
+  }
+
+  /**
+   * The mirror write and the transfer that carries it to the members: the
+   * part of `write` that holds the path's lock (the caller takes it). The
+   * returned function waits for the nodes' outcomes, after the lock is let go.
+   * With `expectSha256`, the mirror copy is replaced only if it still hashes to it.
+   */
+  private async commitWrite(session: string, rel: string, data: Buffer, expectSha256?: string): Promise<(waitMs: number) => Promise<WriteResult>> {
+    validateSessionName(session);
+    const p = normalizeSessionPath(rel);
     if (data.length > MAX_WRITE_BYTES) {
       throw new MeshError('TOO_LARGE', `write of ${data.length} bytes exceeds the ${MAX_WRITE_BYTES}-byte limit; use push for large files`);
     }
@@ -266,13 +304,36 @@ export class Hub {
     // Through the promotion gate: a write under a skill folder being promoted is refused, never lost.
     const { id, sha256 } = await this.skills.guardWrite(session, p, () =>
       this.whileChanging(session, p, async () => {
-        await writeFileInside(root, p, data);
+        if (expectSha256 !== undefined) await writeFileIfUnchanged(root, p, data, expectSha256);
+        else await writeFileInside(root, p, data);
         return this.transfers.createFromBuffer('write', session, p, data, this.membership.membersOf(session));
       }),
     );
-    const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
-    if (this.options.autoPromote) this.scheduleAutoPromote(session, p);
-    return { session, path: p, sha256, size: data.length, outcomes };
+    return async (waitMs) => {
+      const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
+      if (this.options.autoPromote) this.scheduleAutoPromote(session, p);
+      return { session, path: p, sha256, size: data.length, outcomes };
+    };
+  }
+
+  /** Exact-text edits of a mirror file, delivered like `write` (hub-edit.ts). */
+  edit(session: string, rel: string, edits: readonly TextEdit[], dryRun = false): Promise<EditResult> {
+    validateSessionName(session);
+    return editFile(
+      {
+        mirrorRoot: (s) => this.mirrorRoot(s),
+        requireSession: (s) => this.membership.requireSession(s),
+        withLock: (s, p, fn) => this.locks.run([pathKey(s, p)], fn),
+        commitIfUnchanged: async (s, p, data, expectSha256) => {
+          const finish = await this.commitWrite(s, p, data, expectSha256);
+          return () => finish(WRITE_WAIT_MS);
+        },
+      },
+      session,
+      rel,
+      edits,
+      dryRun,
+    );
   }
 
   /**
@@ -361,7 +422,7 @@ export class Hub {
         await this.transfers.cancel(id);
         throw new MeshError('CANCELLED', `push of ${p} was cancelled; no partial file was left on any node`);
       }
-      await (await mirrored).commit();
+      await this.locks.run([pathKey(session, p)], async () => (await mirrored).commit());
       committed = true;
       return { session, path: p, transferId: id, sha256: transfer.sha256, size: transfer.size, chunks: transfer.chunks.length, outcomes };
     } finally {
@@ -412,6 +473,7 @@ export class Hub {
 
   async stop(): Promise<void> {
     for (const t of this.autoPromoteTimers.values()) clearTimeout(t);
+    this.fileOps.stop();
     this.loopDelay.disable();
     await this.authWatch?.stop();
     this.registry.closeAll();

@@ -7,6 +7,7 @@ import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../log.js';
 import { isTempName } from '../fs/durable.js';
+import { removeInside } from '../fs/remove-move.js';
 
 /** Folders deeper than this are left alone: a bound on the walk, far past any real session layout. */
 const MAX_DEPTH = 64;
@@ -30,7 +31,13 @@ export async function sweepMirrorTemps(root: string, log?: Logger): Promise<stri
     for (const e of entries) {
       const full = path.join(dir, e.name);
       // Security: Dirent types come from lstat semantics, so a planted link to a folder elsewhere is never walked into.
-      if (e.isDirectory()) await walk(full, depth + 1);
+      if (e.isDirectory() && isTempName(e.name, 'rm')) {
+        // A folder `rm` had hidden (renamed) but not yet emptied when the hub stopped: finish the removal.
+        await removeInside(root, path.relative(root, full).split(path.sep).join('/'), true).then(
+          () => removed.push(path.relative(root, full)),
+          () => {},
+        );
+      } else if (e.isDirectory()) await walk(full, depth + 1);
       else if (e.isFile() && isTempName(e.name)) {
         // unlink removes the entry itself and never follows anything.
         await unlink(full).then(

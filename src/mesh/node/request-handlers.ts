@@ -4,7 +4,10 @@
 import type * as grpc from '@grpc/grpc-js';
 import { MeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { findEntries } from '../fs/find-ops.js';
+import { grepFiles } from '../fs/grep-ops.js';
 import { listDir, readRange } from '../fs/read-ops.js';
+import { moveInside, removeInside } from '../fs/remove-move.js';
 import type { NodeFrameOut, Reply, Request } from '../protocol/frames.js';
 import { installSkill } from '../skills/skill-install.js';
 import { cachedReadScope } from '../skills/skill-read-scope.js';
@@ -65,6 +68,28 @@ export class RequestHandlers {
           );
         }
         return { ok: {} };
+      }
+      // File tools: each acts through checked handles below the session copy (fs/remove-move.ts, fs/search-walk.ts).
+      case 'remove': {
+        const r = request.remove!;
+        await removeInside(this.workspace.sessionRoot(r.session), r.path, r.recursive); // already gone: done (a queued rm may run twice)
+        this.workspace.noteChanged(r.session);
+        return { ok: {} };
+      }
+      case 'move': {
+        const r = request.move!;
+        await moveInside(this.workspace.sessionRoot(r.session), r.from, r.to, { overwrite: r.overwrite, replay: true });
+        this.workspace.noteChanged(r.session);
+        return { ok: {} };
+      }
+      case 'find': {
+        const r = request.find!;
+        return { find: await findEntries(this.workspace.sessionRoot(r.session), r.path || '.', { pattern: r.pattern, limit: r.limit, maxDepth: r.maxDepth }) };
+      }
+      case 'grep': {
+        const r = request.grep!;
+        const options = { pattern: r.pattern, glob: r.glob, regex: r.regex, ignoreCase: r.ignoreCase, maxResults: r.maxResults, deadlineMs: r.deadlineMs };
+        return { grep: await grepFiles(this.workspace.sessionRoot(r.session), r.path || '.', options) };
       }
       default:
         throw new MeshError('INVALID_ARGUMENT', `unknown request ${String(request.op)}`);

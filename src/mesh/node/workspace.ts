@@ -6,6 +6,7 @@ import type { Logger } from '../../log.js';
 import { ensureDirDurable } from '../fs/durable.js';
 import { recoverPromotions } from '../skills/index.js';
 import { validateSessionName } from '../fs/paths.js';
+import { finishRemovals } from '../fs/remove-move.js';
 
 export class NodeWorkspace {
   /** Bumped whenever the mesh itself changes a session copy (a delivery landed). */
@@ -50,6 +51,11 @@ export class NodeWorkspace {
     const report = await recoverPromotions(this.skillsRoot(), sessions.map((s) => path.join(this.sessionsRoot(), s)));
     if (report.removedTemp.length || report.removedIncomplete.length || report.restored.length || report.sites.length) {
       log.warn({ recovery: report }, 'recovered an interrupted skill install');
+    }
+    // A folder `rm` hid but did not empty before the node stopped: finish it.
+    for (const session of sessions) {
+      const finished = await finishRemovals(path.join(this.sessionsRoot(), session));
+      if (finished.length > 0) log.info({ session, finished }, 'finished removals an earlier stop cut short');
     }
   }
 }

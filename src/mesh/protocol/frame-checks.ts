@@ -6,7 +6,8 @@ import { MeshError } from '../../errors.js';
 import { isSha256Hex } from '../fs/hash.js';
 import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
 import { DEFAULT_READ_BYTES, MAX_LIST_ENTRIES, MAX_READ_BYTES } from '../fs/read-ops.js';
-import type { DeliverReply, Entry, ListReply, ManifestReport, Progress, ReadReply, ReadRequest, ReplyResults, RequestOp, RequestOps } from './frames.js';
+import { REPLY_FIELD, type DeliverReply, type Entry, type FindReply, type FindRequest, type GrepReply, type GrepRequest, type ListReply, type ManifestReport, type Progress, type ReadReply, type ReadRequest, type ReplyResults, type RequestOp, type RequestOps } from './frames.js';
+import { checkFindReply, checkGrepReply } from './search-checks.js';
 
 /** Entries one manifest report may hold. */
 export const MAX_MANIFEST_ENTRIES = 100_000;
@@ -65,7 +66,7 @@ export function checkDeliverReply(reply: DeliverReply): DeliverReply {
 
 /** Check a reply's result against the request it answers; throws NODE_REPLY_INVALID. */
 export function checkReply<K extends RequestOp>(op: K, request: RequestOps[K], result: unknown): ReplyResults[K] {
-  if ((result === undefined || result === null) && op !== 'cancel' && op !== 'installSkill') throw invalid(`reply to ${op} carries no result`);
+  if ((result === undefined || result === null) && REPLY_FIELD[op] !== 'ok') throw invalid(`reply to ${op} carries no result`);
   switch (op) {
     case 'list':
       return checkListReply(result as ListReply) as ReplyResults[K];
@@ -73,6 +74,10 @@ export function checkReply<K extends RequestOp>(op: K, request: RequestOps[K], r
       return checkReadReply(request as ReadRequest, result as ReadReply) as ReplyResults[K];
     case 'deliver':
       return checkDeliverReply(result as DeliverReply) as ReplyResults[K];
+    case 'find':
+      return checkFindReply(request as FindRequest, result as FindReply) as ReplyResults[K];
+    case 'grep':
+      return checkGrepReply(request as GrepRequest, result as GrepReply) as ReplyResults[K];
     default:
       return {} as ReplyResults[K];
   }

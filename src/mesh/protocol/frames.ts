@@ -119,6 +119,58 @@ export interface Progress {
   bytes: number;
 }
 
+export interface RemoveRequest {
+  session: string;
+  path: string;
+  recursive: boolean;
+}
+export interface MoveRequest {
+  session: string;
+  from: string;
+  to: string;
+  overwrite: boolean;
+}
+export interface FindRequest {
+  session: string;
+  path: string;
+  pattern: string;
+  limit: number;
+  maxDepth: number;
+}
+export interface FoundEntry {
+  path: string;
+  type: Entry['type'];
+  size: number;
+  mtimeMs: number;
+}
+export interface FindReply {
+  entries: FoundEntry[];
+  truncated: boolean;
+}
+export interface GrepRequest {
+  session: string;
+  path: string;
+  pattern: string;
+  glob: string;
+  regex: boolean;
+  ignoreCase: boolean;
+  maxResults: number;
+  deadlineMs: number;
+}
+export interface GrepMatch {
+  path: string;
+  line: number;
+  text: string;
+}
+export interface GrepReply {
+  matches: GrepMatch[];
+  truncated: boolean;
+  filesScanned: number;
+  bytesScanned: number;
+  timedOut: boolean;
+  binarySkipped: number;
+}
+
 /** Requests the hub sends to a node, keyed by their oneof name. */
 export interface RequestOps {
   list: ListRequest;
@@ -126,6 +178,10 @@ export interface RequestOps {
   deliver: DeliverRequest;
   cancel: CancelRequest;
   installSkill: InstallSkillRequest;
+  remove: RemoveRequest;
+  move: MoveRequest;
+  find: FindRequest;
+  grep: GrepRequest;
 }
 /** The reply result each request expects. */
 export interface ReplyResults {
@@ -134,9 +190,13 @@ export interface ReplyResults {
   deliver: DeliverReply;
   cancel: Record<string, never>;
   installSkill: Record<string, never>;
+  remove: Record<string, never>;
+  move: Record<string, never>;
+  find: FindReply;
+  grep: GrepReply;
 }
 export type RequestOp = keyof RequestOps;
-export type ReplyKey = 'list' | 'read' | 'deliver' | 'ok';
+export type ReplyKey = 'list' | 'read' | 'deliver' | 'ok' | 'find' | 'grep';
 
 /** Which reply field carries the result of each request. */
 export const REPLY_FIELD: Record<RequestOp, ReplyKey> = {
@@ -145,6 +205,10 @@ export const REPLY_FIELD: Record<RequestOp, ReplyKey> = {
   deliver: 'deliver',
   cancel: 'ok',
   installSkill: 'ok',
+  remove: 'ok',
+  move: 'ok',
+  find: 'find',
+  grep: 'grep',
 };
 
 export type Request = { id: number; op?: RequestOp } & Partial<RequestOps>;
@@ -156,6 +220,8 @@ export type Reply = {
   read?: ReadReply;
   deliver?: DeliverReply;
   ok?: Record<string, never>;
+  find?: FindReply;
+  grep?: GrepReply;
 };
 
 export type NodeFrame =

@@ -7,6 +7,7 @@ import { MeshError } from '../../errors.js';
 import {
   keys,
   type DeliveryRecord,
+  type FileOpRecord,
   type IdentityRecord,
   type MembershipRecord,
   type SkillDeliveryRecord,
@@ -22,6 +23,7 @@ export interface StoreSnapshot {
   deliveries: DeliveryRecord[];
   skills: SkillRecord[];
   skillDeliveries: SkillDeliveryRecord[];
+  fileOps: FileOpRecord[];
 }
 
 export class MeshStore {
@@ -43,7 +45,7 @@ export class MeshStore {
   }
 
   async load(): Promise<StoreSnapshot> {
-    const snapshot: StoreSnapshot = { memberships: [], transfers: [], deliveries: [], skills: [], skillDeliveries: [] };
+    const snapshot: StoreSnapshot = { memberships: [], transfers: [], deliveries: [], skills: [], skillDeliveries: [], fileOps: [] };
     for await (const [key, value] of this.entries()) {
       const kind = key.split(':', 1)[0];
       if (kind === 'member') snapshot.memberships.push(value);
@@ -51,6 +53,7 @@ export class MeshStore {
       else if (kind === 'delivery') snapshot.deliveries.push(value);
       else if (kind === 'skill') snapshot.skills.push(value);
       else if (kind === 'skilldelivery') snapshot.skillDeliveries.push(value);
+      else if (kind === 'fileop') snapshot.fileOps.push(value);
     }
     return snapshot;
   }
@@ -142,6 +145,14 @@ export class MeshStore {
   /** Throws STORE_UNAVAILABLE unless a read reaches the store (readiness probes). */
   async ping(): Promise<void> {
     await this.read(keys.authEpoch());
+  }
+
+  async putFileOp(record: FileOpRecord): Promise<void> {
+    await this.set(keys.fileOp(record.id, record.node), record);
+  }
+
+  async deleteFileOp(id: string, node: string): Promise<void> {
+    await this.kv.delete(keys.fileOp(id, node));
   }
 
   async close(): Promise<void> {

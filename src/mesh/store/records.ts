@@ -95,6 +95,28 @@ export interface SkillDeliveryRecord {
   node: string;
 }
 
+/**
+ * A removal or move the hub made on its mirror that one member has not
+ * confirmed yet (offline, or the request failed on the way). While it is
+ * stored it is also a tombstone: drift leaves the paths it names alone on
+ * that node, so a deleted file is never reported or repaired back. Deleted
+ * once the node confirms.
+ */
+export interface FileOpRecord {
+  id: string;
+  node: string;
+  session: string;
+  /** Order of the hub's changes to this session; replayed in this order. */
+  seq: number;
+  op: 'remove' | 'move';
+  path: string;
+  recursive?: boolean;
+  /** For a move: the destination, and whether it may replace a file there. */
+  to?: string;
+  overwrite?: boolean;
+  createdAt: number;
+}
+
 export const keys = {
   membership: (session: string, node: string) => `member:${session}:${node}`,
   token: (hash: string) => `token:${hash}`,
@@ -105,4 +127,5 @@ export const keys = {
   delivery: (transferId: string, node: string) => `delivery:${transferId}:${node}`,
   skill: (name: string) => `skill:${name}`,
   skillDelivery: (name: string, node: string) => `skilldelivery:${name}:${node}`,
+  fileOp: (id: string, node: string) => `fileop:${id}:${node}`,
 };

@@ -27,11 +27,19 @@ it('a temp file left in the mirror by a crash is removed when the hub starts aga
     await writeFile(path.join(folder, '.notes.tmp-mine'), 'a user file that only looks similar', { mode: 0o600 });
     await writeFile(path.join(folder, 'report.tmp-0123456789ab'), 'no leading dot: not ours', { mode: 0o600 });
     await symlink('f2.txt', path.join(folder, '.link.tmp-abcdefabcdef'));
+    // A folder `rm` had hidden but not emptied (one link inside, to a folder outside that must stay whole).
+    const outside = path.join(tmp.dir, 'outside');
+    await mkdir(outside, { recursive: true });
+    await writeFile(path.join(outside, 'keep.txt'), 'keep');
+    await mkdir(path.join(folder, '.old.rm-0123456789ab', 'sub'), { recursive: true, mode: 0o700 });
+    await writeFile(path.join(folder, '.old.rm-0123456789ab', 'sub', 'x.txt'), 'x', { mode: 0o600 });
+    await symlink(outside, path.join(folder, '.old.rm-0123456789ab', 'out'));
 
     hub = await startHubDriver(args);
     expect((await readdir(folder)).sort()).toEqual(['.link.tmp-abcdefabcdef', '.notes.tmp-mine', 'f2.txt', 'report.tmp-0123456789ab']);
     expect(await readdir(path.join(data, 'sessions', 's', 'deep', 'er'))).toEqual([]);
     expect(await readlink(path.join(folder, '.link.tmp-abcdefabcdef'))).toBe('f2.txt');
+    expect(await readdir(outside)).toEqual(['keep.txt']);
     const [answer] = await hub.call({ op: 'cat', session: 's', path: 'shared/f2.txt' });
     expect(answer.value.data).toBe('acknowledged');
     await hub.kill('SIGTERM');
