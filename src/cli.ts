@@ -69,6 +69,7 @@ program
       const { auth, token } = httpAuth;
       const http = await serveHttp(hub, { address: httpAddress, auth, token: token?.token, allowedHosts: envList('MESH_HTTP_ALLOWED_HOSTS'), limits: httpLimits }, log);
       closers.push(http.close);
+      await hub.announceHttp(http.url);
       if (!opts.stdio) printQuickHelp({ grpc: hub.grpcAddress, http: http.url, token });
     }
     log.info({ grpc: hub.grpcAddress, http: httpAddress, stdio: Boolean(opts.stdio) }, 'hub ready');

@@ -52,6 +52,11 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.UNAVAILABLE,
     hint: 'The disk refused the write (I/O error, full, or read-only); it was not acknowledged and the previous file is intact. Free space or fix the disk, then write again.',
   },
+  HUB_ALREADY_RUNNING: {
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    hint: 'Another hub runs on this data folder (the message names its pid and addresses); use it, stop it, or start this one with another --data folder.',
+  },
+  ADDRESS_IN_USE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The listen address is taken by another process; the message names the port and the flag that changes it.' },
   STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The membership store cannot be reached; check --store / MESH_STORE_URL.' },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, hint: 'An unexpected error; the hub log on stderr has the details.' },
 } as const satisfies Record<string, { grpc: GrpcStatus; hint: string }>;
