@@ -12,6 +12,7 @@ import { runDisk } from './kind-disk.js';
 import { runNodeProcess } from './kind-node.js';
 import { runStore } from './kind-store.js';
 import { runAbuse } from './kind-abuse.js';
+import { runProcess } from './kind-process.js';
 import { summarize, type FaultResult } from './model.js';
 
 const { values } = parseArgs({
@@ -23,7 +24,7 @@ const { values } = parseArgs({
 });
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : (Date.now() ^ (process.pid << 8)) >>> 0;
 const quick = values.quick!;
-const only = new Set((values.only ?? 'crash,disk,node,store,abuse').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'crash,disk,node,store,process,abuse').split(',').map((s) => s.trim()));
 // The suite's own narration goes to stdout; the processes under test log to their own stderr.
 const log = (line: string) => process.stdout.write(line + '\n');
 
@@ -56,6 +57,7 @@ if (straceAvailable()) {
 }
 await kind('node', () => runNodeProcess({ seed, quick, log }));
 await kind('store', () => runStore({ seed, quick, log }));
+await kind('process', () => runProcess({ seed, quick, log }));
 await kind('abuse', () => runAbuse({ log }));
 
 for (const r of results.filter((x) => !x.survived)) {
