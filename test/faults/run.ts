@@ -13,6 +13,7 @@ import { runNodeProcess } from './kind-node.js';
 import { runStore } from './kind-store.js';
 import { runAbuse } from './kind-abuse.js';
 import { runProcess } from './kind-process.js';
+import { runNetwork } from './kind-network.js';
 import { summarize, type FaultResult } from './model.js';
 
 const { values } = parseArgs({
@@ -24,7 +25,7 @@ const { values } = parseArgs({
 });
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : (Date.now() ^ (process.pid << 8)) >>> 0;
 const quick = values.quick!;
-const only = new Set((values.only ?? 'crash,disk,node,store,process,abuse').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'crash,disk,node,store,process,network,abuse').split(',').map((s) => s.trim()));
 // The suite's own narration goes to stdout; the processes under test log to their own stderr.
 const log = (line: string) => process.stdout.write(line + '\n');
 
@@ -58,6 +59,7 @@ if (straceAvailable()) {
 await kind('node', () => runNodeProcess({ seed, quick, log }));
 await kind('store', () => runStore({ seed, quick, log }));
 await kind('process', () => runProcess({ seed, quick, log }));
+await kind('network', () => runNetwork({ seed, quick, log }));
 await kind('abuse', () => runAbuse({ log }));
 
 for (const r of results.filter((x) => !x.survived)) {
