@@ -1,7 +1,7 @@
 // Fault kind "network": real links misbehaving.
 // - blackhole: a node in its own network namespace (test/support/netns.ts)
 //   loses its link silently (iptables DROP inside the namespace: no RST, no
-//   ICMP) for 60 s (quick: 25 s) under writes, then the link heals. The other
+//   ICMP) for 60 s (quick: 10 s, which TCP rides out) under writes, then the link heals. The other
 //   nodes keep getting every write within seconds; both ends notice the dead
 //   link within the keepalive bound; after healing the node catches up on
 //   every acknowledged write.
@@ -17,7 +17,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KEEPALIVE_OPTIONS } from '../../src/mesh/protocol/load.js';
 import { CLI, eventually, startNodeProc, waitAttached, wrapChild, type Proc } from '../support/processes.js';
 import { startCutProxy, type CutProxy } from '../support/cut-proxy.js';
 import { createNetns, netnsUnavailable, type Netns } from '../support/netns.js';
@@ -37,12 +36,14 @@ const LOOP_NODE = 'n1';
 const NS_NODE = 'nb';
 const CUT_NODE = 'nc';
 /**
- * How long a silently dead link may go unnoticed: one keepalive period (a
- * ping is sent after this much idle time), the ping's timeout, and slack for
- * timer granularity and a loaded machine. 10 + 10 + 10 = 30 s.
+ * How long a silently dead link may go unnoticed, a promise to operators
+ * ("a dead peer is noticed within ~30 s", src/mesh/protocol/load.ts): hub and
+ * node both send a keepalive ping after 10 s (grpc.keepalive_time_ms) and
+ * give up 10 s later (grpc.keepalive_timeout_ms), plus 10 s of slack for
+ * timer granularity and a loaded machine. Stated here, not derived from
+ * those settings, so that loosening them fails this check.
  */
-export const DEAD_LINK_BOUND_MS =
-  Number(KEEPALIVE_OPTIONS['grpc.keepalive_time_ms']) + Number(KEEPALIVE_OPTIONS['grpc.keepalive_timeout_ms']) + 10_000;
+export const DEAD_LINK_BOUND_MS = 30_000;
 
 /** A node agent inside the namespace, dialling the hub through a forwarder on the namespace link's host side. */
 function startNodeInNs(mesh: Mesh, ns: Netns, forwarder: CutProxy): Proc {
@@ -216,7 +217,8 @@ export async function runNetwork(options: NetworkFaultOptions): Promise<FaultRes
       const nb = startNodeInNs(mesh, ns, forwarder);
       await waitAttached(nb, 1, 30_000);
       await writeWave(mesh, history, 'setup', SESSION, r, 2);
-      const hold = options.quick ? DEAD_LINK_BOUND_MS : 60_000;
+      // Quick: an outage shorter than the keepalive bound (TCP rides it out; nobody need notice); full: 60 s.
+      const hold = options.quick ? 10_000 : 60_000;
       push(await blackhole(mesh, ns, history, r, hold, true, `${NS_NODE}'s link blackholed ${hold / 1000} s under writes, then healed`));
       if (!options.quick) push(await blackhole(mesh, ns, history, r, DEAD_LINK_BOUND_MS, false, `half-open link to ${NS_NODE} (both ways dropped, no RST) noticed within ${DEAD_LINK_BOUND_MS / 1000} s`));
       push(await slowLink(mesh, ns, options.quick));

@@ -187,7 +187,7 @@ export async function runStore(options: StoreFaultOptions): Promise<FaultResult[
     const calls: Calls = { ops: [], seq: 0 };
     const results: FaultResult[] = [];
     const joins: Array<{ node: string; session: string; fault: string }> = [];
-    const rounds = options.quick ? 2 : 8;
+    const rounds = options.quick ? 1 : 8;
     for (let i = 0; i < rounds; i++) {
       const { result, joiner } = await oneFault(mesh, pg, i, calls, r, options.log);
       results.push(result);
