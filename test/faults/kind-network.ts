@@ -151,12 +151,12 @@ async function cuts(mesh: Mesh, proxy: CutProxy, r: ReturnType<typeof rng>, roun
   const cutsWanted = r.int(1, 3); // the first is made by hand, mid-transfer
   const points: number[] = [];
   let left = cutsWanted;
-  // New connections (the node reconnects after each cut) are cut somewhere in the first 5 chunks' worth; the
+  // New connections (the node reconnects after each cut) are cut somewhere in the first 3 chunks' worth; the
   // node's current connection is cut once the push is under way, so the first cut lands mid-transfer.
   proxy.setCutAfter(() => {
     if (left <= 0) return undefined;
     left--;
-    const at = r.int(2_000, 5 * CHUNK_SIZE);
+    const at = r.int(2_000, 3 * CHUNK_SIZE); // within the transfer, whatever its new connection carries first
     points.push(at);
     return at;
   });
@@ -184,7 +184,7 @@ async function cuts(mesh: Mesh, proxy: CutProxy, r: ReturnType<typeof rng>, roun
   // Each cut may cost the chunk in flight (and the one read ahead behind it).
   const allowed = size + cutsMade * 2 * CHUNK_SIZE + WIRE_SLACK(size);
   if (down > allowed) broken.push(`${down} bytes crossed the link for ${size} with ${cutsMade} cuts (allowed ${allowed})`);
-  return { kind: 'network', name: fault, survived: broken.length === 0, detail: [...broken, `${cutsMade} cuts at ${points.join(', ')} bytes; ${down} bytes down for ${size}`] };
+  return { kind: 'network', name: fault, survived: broken.length === 0, detail: [...broken, `${cutsMade} cuts made (one by hand mid-transfer, then scheduled at ${points.join(', ') || 'none'} bytes into new connections); ${down} bytes down for ${size}`] };
 }
 
 export async function runNetwork(options: NetworkFaultOptions): Promise<FaultResult[]> {
