@@ -170,7 +170,7 @@ async function cuts(mesh: Mesh, proxy: CutProxy, r: ReturnType<typeof rng>, roun
     points.push(at);
     return at;
   });
-  const fault = `network: ${CUT_NODE}'s connections cut at random byte counts (${cutsWanted}) during a push #${round}`;
+  const fault = `network: ${CUT_NODE}'s connections cut at random byte counts during a push #${round}`;
   const broken: string[] = [];
   const rel = `cut-${round}.bin`;
   await writeFile(path.join(mesh.sourceDir, rel), randomBytes(size));
