@@ -41,6 +41,14 @@ export interface DataLock {
   release(): Promise<void>;
 }
 
+/**
+ * Folders this process holds. A record naming this process's own pid is
+ * stale (an earlier process with the same pid: a container restarted, its
+ * hub pid 1 again) unless this process really holds the folder: an embedder
+ * starting a second Hub on it in the same process.
+ */
+const heldHere = new Set<string>();
+
 /** proper-lockfile's fs, with its lock folder created owner-only whatever the umask. */
 const privateLockFs = {
   ...fs,
@@ -63,8 +71,9 @@ export async function acquireDataLock(dataDir: string): Promise<DataLock> {
     // A hub killed while rewriting its record leaves the temp file beside it; nothing else writes these names.
     for (const name of await readdir(dataDir)) if (name.startsWith(`.${DATA_LOCK_FILE}.`) && isTempName(name)) await rm(path.join(dataDir, name), { force: true });
     const holder = await readRecord(file);
-    if (holder && (await holderAlive(holder))) throw alreadyRunning(dataDir, file, holder);
+    if (holder && (heldHere.has(file) || (await holderAlive(holder)))) throw alreadyRunning(dataDir, file, holder);
     await writeRecord(file, mine);
+    heldHere.add(file);
   } finally {
     await releaseGuard().catch(() => {});
   }
@@ -80,6 +89,7 @@ export async function acquireDataLock(dataDir: string): Promise<DataLock> {
     async release() {
       if (released) return;
       released = true;
+      heldHere.delete(file);
       const now = await readRecord(file).catch(() => undefined);
       if (now?.pid === mine.pid && now.since === mine.since) await rm(file, { force: true }).catch(() => {});
     },

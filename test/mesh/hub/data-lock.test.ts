@@ -171,3 +171,22 @@ describe('lock record rules', () => {
     expect(await holderAlive({ ...base, host: `${hostname()}-elsewhere`, pid: 1 })).toBe(true);
   });
 });
+
+describe('in one process', () => {
+  it('a second Hub on the folder of a running one in the same process is refused; after stop() the folder is free', async () => {
+    const { Hub } = await import('../../../src/mesh/hub/hub.js');
+    const { createLogger } = await import('../../../src/log.js');
+    const tmp = await tempDir('mesh-data-lock-');
+    const options = { dataDir: path.join(tmp.dir, 'hub'), grpcAddress: '127.0.0.1:0', nodeTokens: [], sourceRoots: [], driftMode: 'report' as const, autoPromote: false, log: createLogger('hub', 'silent') };
+    const first = await Hub.start(options);
+    try {
+      await expect(Hub.start(options)).rejects.toMatchObject({ code: 'HUB_ALREADY_RUNNING' });
+      expect(JSON.parse(await readFile(path.join(options.dataDir, DATA_LOCK_FILE), 'utf8')).grpc).toBe(first.grpcAddress);
+    } finally {
+      await first.stop();
+    }
+    const again = await Hub.start(options);
+    await again.stop();
+    await tmp.cleanup();
+  });
+});
