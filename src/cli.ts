@@ -86,6 +86,7 @@ program
       const http = await serveHttp(hub, { address: httpAddress, auth, token: token?.token, allowedHosts: envList('MESH_HTTP_ALLOWED_HOSTS'), limits: httpLimits, ops }, log);
       closers.push(http.close);
       httpUrl = http.url;
+      await hub.announceHttp(http.url);
       if (!opts.stdio) printQuickHelp({ grpc: hub.grpcAddress, http: http.url, token });
     }
     const admin = await startAdminEndpoints({ dataDir, ops, log, httpUrl, admin: opts.admin, envAdmin: env.MESH_ADMIN, envToken: env.MESH_HTTP_TOKEN || undefined });

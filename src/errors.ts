@@ -58,6 +58,11 @@ export const ERROR_CATALOGUE = {
   NOT_EMPTY: { grpc: GrpcStatus.FAILED_PRECONDITION, hint: 'The path is a folder; pass recursive: true to delete it with everything in it.' },
   ALREADY_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS, hint: 'The destination exists; pass overwrite: true to replace it, or pick another name.' },
   PATTERN_INVALID: { grpc: GrpcStatus.INVALID_ARGUMENT, hint: 'Fix the pattern as the message says (a plain string with regex: false is always accepted).' },
+  HUB_ALREADY_RUNNING: {
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    hint: 'Another hub runs on this data folder (the message names its pid and addresses); use it, stop it, or start this one with another --data folder.',
+  },
+  ADDRESS_IN_USE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The listen address is taken by another process; the message names the port and the flag that changes it.' },
   STORE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'The membership store cannot be reached; check --store / MESH_STORE_URL.' },
   HUB_UNREACHABLE: { grpc: GrpcStatus.UNAVAILABLE, hint: 'Start the hub, or point --data or --url (and --token) at the running one.' },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, hint: 'An unexpected error; the hub log on stderr has the details.' },

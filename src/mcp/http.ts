@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MeshError } from '../errors.js';
+import { addressInUse } from '../mesh/hub/address-in-use.js';
 import type { Logger } from '../log.js';
 import type { Hub } from '../mesh/hub/hub.js';
 import { splitHostPort } from '../mesh/protocol/address.js';
@@ -94,7 +95,7 @@ export async function serveHttp(hub: Hub, options: HttpOptions, log: Logger): Pr
     });
   } catch (err) {
     await endpoint.close();
-    throw err;
+    throw addressInUse(err, options.address, '--http (MESH_HTTP)') ?? err;
   }
   const actualPort = (server.address() as AddressInfo).port;
   allowed = allowedHostsFor(host, actualPort, options.allowedHosts);

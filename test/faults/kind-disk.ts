@@ -166,6 +166,9 @@ function hubOrder(ctx: Ctx): Promise<FaultResult> {
     const trace = await attachStrace(ctx.mesh.hub.child.pid!, file, ['-s', '2048', '-e', ORDER_TRACE]);
     try {
       await ctx.mesh.hub.call({ op: 'write', session: SESSION, path: rel, content: 'ordered' });
+      // The answer can reach us before strace has logged the write(2) that sent it (the tracee is stopped
+      // at that syscall's exit until strace resumes it): one more answer from the same thread proves it was.
+      await ctx.mesh.hub.call({ op: 'status' });
     } finally {
       await trace.detach();
     }

@@ -10,6 +10,10 @@ import { straceAvailable } from '../support/syscall-trace.js';
 import { runCrash } from './kind-crash.js';
 import { runDisk } from './kind-disk.js';
 import { runNodeProcess } from './kind-node.js';
+import { runStore } from './kind-store.js';
+import { runAbuse } from './kind-abuse.js';
+import { runProcess } from './kind-process.js';
+import { runNetwork } from './kind-network.js';
 import { summarize, type FaultResult } from './model.js';
 
 const { values } = parseArgs({
@@ -21,7 +25,7 @@ const { values } = parseArgs({
 });
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : (Date.now() ^ (process.pid << 8)) >>> 0;
 const quick = values.quick!;
-const only = new Set((values.only ?? 'crash,disk,node').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'crash,disk,node,store,process,network,abuse').split(',').map((s) => s.trim()));
 // The suite's own narration goes to stdout; the processes under test log to their own stderr.
 const log = (line: string) => process.stdout.write(line + '\n');
 
@@ -53,6 +57,10 @@ if (straceAvailable()) {
   else log(`!!! ${missing}; SKIPPED !!!`);
 }
 await kind('node', () => runNodeProcess({ seed, quick, log }));
+await kind('store', () => runStore({ seed, quick, log }));
+await kind('process', () => runProcess({ seed, quick, log }));
+await kind('network', () => runNetwork({ seed, quick, log }));
+await kind('abuse', () => runAbuse({ log }));
 
 for (const r of results.filter((x) => !x.survived)) {
   log(`LOST ${r.kind} / ${r.name}`);

@@ -50,6 +50,7 @@ const hub = await Hub.start({
 });
 const httpToken = values.http ? (await resolveHttpToken(values.data!, process.env.MESH_HTTP_TOKEN || undefined)).token : undefined;
 const http = values.http ? await serveHttp(hub, { address: values.http, auth: true, token: httpToken }, log) : undefined;
+if (http) await hub.announceHttp(http.url);
 
 const say = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
 say({ ready: true, grpc: hub.grpcAddress, http: http?.url, httpToken });

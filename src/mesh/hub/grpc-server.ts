@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFile } from 'node:fs/promises';
 import { MeshError, toMeshError } from '../../errors.js';
+import { addressInUse } from './address-in-use.js';
 import type { Logger } from '../../log.js';
 import { SERVER_OPTIONS, meshServiceDefinition } from '../protocol/load.js';
 import { isLoopbackHost, splitHostPort } from '../protocol/address.js';
@@ -64,7 +65,7 @@ export async function startGrpcServer(
   });
   const credentials = options.tls ? await serverTls(options.tls) : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(options.address, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(options.address, credentials, (err, p) => (err ? reject(addressInUse(err, options.address, '--grpc (MESH_GRPC)') ?? err) : resolve(p))),
   );
   return {
     port,

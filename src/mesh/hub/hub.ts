@@ -22,6 +22,7 @@ import { AUTO_PROMOTE_QUIET_MS, MAX_WRITE_BYTES, WRITE_WAIT_MS, type HubOptions 
 import { Membership } from './membership.js';
 import { Registry } from './registry.js';
 import { AuthWatch } from './auth-watch.js';
+import { acquireDataLock, type DataLock } from './data-lock.js';
 import { parseSharedToken, type SharedTokenSpec } from './grants.js';
 import { NodeAuthority } from './node-auth.js';
 import { OpenCalls } from './open-calls.js';
@@ -100,6 +101,8 @@ export class Hub {
   readonly search: HubSearch;
   private grpc: RunningGrpcServer | undefined;
   private authWatch: AuthWatch | undefined;
+  /** Held from start to stop: one hub per data folder. */
+  private dataLock: DataLock | undefined;
   /** Warnings a node can cause (bad frames, drift): a budget per node, so one node cannot flood the log. */
   private readonly nodeLog = new RateLimiter(NODE_LOG_RATE);
   private readonly mayLog = (node: string): boolean => this.nodeLog.take(node);
@@ -166,12 +169,22 @@ export class Hub {
   static async start(options: HubOptions): Promise<Hub> {
     const dataDir = path.resolve(options.dataDir);
     await ensurePrivateRoot(dataDir, options.log, 'data folder');
-    await ensureDirDurable(path.join(dataDir, 'sessions'));
-    const store = await MeshStore.open(options.storeUrl, dataDir);
+    // Before the store, the mirrors or a port: a second hub on this folder must touch nothing.
+    const dataLock = await acquireDataLock(dataDir);
+    let store: MeshStore;
+    try {
+      await ensureDirDurable(path.join(dataDir, 'sessions'));
+      store = await MeshStore.open(options.storeUrl, dataDir);
+    } catch (err) {
+      await dataLock.release();
+      throw err;
+    }
     const hub = new Hub({ ...options, dataDir }, store);
+    hub.dataLock = dataLock;
     try {
       await hub.restore();
       await hub.listen();
+      await dataLock.announce({ grpc: hub.grpcAddress });
     } catch (err) {
       await hub.stop();
       throw err;
@@ -479,5 +492,11 @@ export class Hub {
     this.registry.closeAll();
     await this.grpc?.close();
     await this.store.close().catch(() => {});
+    await this.dataLock?.release();
+  }
+
+  /** Name the MCP HTTP address in the data folder's lock, so a second hub's refusal can point at it. */
+  async announceHttp(url: string): Promise<void> {
+    await this.dataLock?.announce({ http: url });
   }
 }

@@ -63,7 +63,7 @@ export class MeshStore {
   }
 
   async deleteMembership(session: string, node: string): Promise<void> {
-    await this.kv.delete(keys.membership(session, node));
+    await this.remove(keys.membership(session, node));
   }
 
   async getToken(hash: string): Promise<TokenRecord | undefined> {
@@ -80,7 +80,7 @@ export class MeshStore {
   }
 
   async deleteToken(hash: string): Promise<void> {
-    await this.kv.delete(keys.token(hash));
+    await this.remove(keys.token(hash));
   }
 
   async listTokens(): Promise<Array<{ hash: string; record: TokenRecord }>> {
@@ -100,7 +100,7 @@ export class MeshStore {
   }
 
   async deleteIdentity(node: string): Promise<void> {
-    await this.kv.delete(keys.identity(node));
+    await this.remove(keys.identity(node));
   }
 
   /** An opaque value that changes with every token or identity change. */
@@ -119,7 +119,7 @@ export class MeshStore {
   }
 
   async deleteTransfer(id: string): Promise<void> {
-    await this.kv.delete(keys.transfer(id));
+    await this.remove(keys.transfer(id));
   }
 
   async putDelivery(record: DeliveryRecord): Promise<void> {
@@ -127,7 +127,7 @@ export class MeshStore {
   }
 
   async deleteDelivery(transferId: string, node: string): Promise<void> {
-    await this.kv.delete(keys.delivery(transferId, node));
+    await this.remove(keys.delivery(transferId, node));
   }
 
   async putSkill(record: SkillRecord): Promise<void> {
@@ -139,7 +139,7 @@ export class MeshStore {
   }
 
   async deleteSkillDelivery(name: string, node: string): Promise<void> {
-    await this.kv.delete(keys.skillDelivery(name, node));
+    await this.remove(keys.skillDelivery(name, node));
   }
 
   /** Throws STORE_UNAVAILABLE unless a read reaches the store (readiness probes). */
@@ -161,7 +161,17 @@ export class MeshStore {
 
   private async *entries(): AsyncGenerator<[string, any]> {
     if (!this.kv.iterator) throw new MeshError('STORE_UNAVAILABLE', 'the store adapter cannot list its keys');
-    for await (const [key, value] of this.kv.iterator(this.kv.namespace)) yield [String(key), value];
+    const it = this.kv.iterator(this.kv.namespace);
+    for (;;) {
+      let next: IteratorResult<[unknown, any]>;
+      try {
+        next = await it.next();
+      } catch (err) {
+        throw new MeshError('STORE_UNAVAILABLE', `store scan failed: ${(err as Error).message}`);
+      }
+      if (next.done) return;
+      yield [String(next.value[0]), next.value[1]];
+    }
   }
 
   private async read<T>(key: string): Promise<T | undefined> {
@@ -170,6 +180,14 @@ export class MeshStore {
     } catch (err) {
       this.errors++;
       throw new MeshError('STORE_UNAVAILABLE', `store read of ${key} failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async remove(key: string): Promise<void> {
+    try {
+      await this.kv.delete(key);
+    } catch (err) {
+      throw new MeshError('STORE_UNAVAILABLE', `store delete of ${key} failed: ${(err as Error).message}`);
     }
   }
 

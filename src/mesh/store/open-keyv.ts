@@ -3,12 +3,12 @@
 // hub must not forget (memberships, tokens, transfers, deliveries, skills)
 // lives here; memory only caches it.
 import Keyv from 'keyv';
-import KeyvPostgres from '@keyv/postgres';
 import KeyvSqlite from '@keyv/sqlite';
 import { chmod, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError } from '../../errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs/private-mode.js';
+import { ResilientKeyvPostgres } from './postgres-adapter.js';
 
 export interface OpenedStore {
   keyv: Keyv;
@@ -62,7 +62,7 @@ async function openPostgres(url: string): Promise<OpenedStore> {
     throw new MeshError('INVALID_ARGUMENT', `store table must be a lowercase SQL identifier (got "${table}")`);
   }
   parsed.searchParams.delete('table');
-  const adapter = new KeyvPostgres({ uri: parsed.toString(), table, iterationLimit: ITERATION_BATCH });
+  const adapter = new ResilientKeyvPostgres({ uri: parsed.toString(), table, iterationLimit: ITERATION_BATCH });
   const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
   keyv.on('error', () => {});
   try {

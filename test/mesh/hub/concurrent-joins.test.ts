@@ -52,7 +52,7 @@ describe.each([
     // The store, read independently, holds every edge.
     const store = await MeshStore.open(storeUrl, dataDir);
     const { memberships } = await store.load();
-    if (!pg) await store.close(); // the PostgreSQL pool is shared with the hub; it closes with it
+    await store.close(); // its own connection pool: each store owns one (src/mesh/store/postgres-adapter.ts)
     expect(memberships.filter((m) => m.session === 'crowd').map((m) => m.node).sort()).toEqual(agents.map((a) => a.nodeId).sort());
 
     // And a runtime join is acknowledged only once stored.
