@@ -1,7 +1,11 @@
 // Pure rules for cutting a file into chunks and deciding how to store each.
+import { CONTENT_BLOCK_SIZE } from './content-hash.js';
 
-/** 4 MiB: large enough to amortise per-message cost, small enough to bound memory per node lane. */
-export const CHUNK_SIZE = 4 * 1024 * 1024;
+/**
+ * A transfer's chunk is the content hash's block (4 MiB), so the file hash
+ * follows from the chunk hashes and no byte is hashed twice.
+ */
+export const CHUNK_SIZE = CONTENT_BLOCK_SIZE;
 
 export interface ChunkSpan {
   index: number;

@@ -5,7 +5,7 @@
 // folder fsynced: fsync(file) < rename < fsync(folder) < success. A link at
 // the target is refused, never followed or replaced.
 import { constants } from 'node:fs';
-import { copyFile, lstat, open, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, link, lstat, open, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { MeshError, toMeshError } from '../../errors.js';
 import { tempNameFor } from './durable.js';
 import { isInside, linkError, normalizeSessionPath, relativeSegments, specialError } from './paths.js';
@@ -158,6 +158,37 @@ export async function copyToTempInside(root: string, rel: string, source: string
     commit: () => settle(() => commitAt(dir, temp, name, rel)),
     discard: () => settle(() => removeAt(dir, temp)),
   };
+}
+
+/**
+ * Put `source`, a file the mesh owns and never changes again (a push's
+ * staged data), at `rel` below `root` durably without copying its bytes: a
+ * hard link under a temp name (created exclusively, never through a planted
+ * link), fsync, rename over the target, fsync of the folder. Across file
+ * systems, a kernel copy instead of the link.
+ */
+export async function linkIntoPlace(root: string, rel: string, source: string): Promise<void> {
+  const { dir, name } = await openParentForWrite(root, rel);
+  const temp = tempNameFor(name);
+  try {
+    await checkWriteTarget(dir, name, rel);
+    await link(source, dir.at(temp)).catch(async (err: unknown) => {
+      if (errnoOf(err) !== 'EXDEV') throw err;
+      await copyFile(source, dir.at(temp), constants.COPYFILE_EXCL);
+    });
+    const handle = await open(dir.at(temp), O_RDONLY | O_NOFOLLOW);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await commitAt(dir, temp, name, rel);
+  } catch (err) {
+    await removeAt(dir, temp).catch(() => {});
+    throw toMeshError(err);
+  } finally {
+    await dir.close();
+  }
 }
 
 /**

@@ -1,14 +1,10 @@
-// Encoded chunk messages shared by every node's Fetch stream. Nodes pulling
-// the same transfer at about the same pace read and encode each chunk once
-// between them, instead of once each: fewer 4 MiB allocations, so less
-// garbage collection on the hub's loop. Bounded by bytes; least recently
-// used first out. A slow node far behind simply reads its chunk again.
-import { readFile } from 'node:fs/promises';
-import { encodeChunk } from '../protocol/load.js';
-import type { ChunkInfo } from '../store/records.js';
-import { chunkFile } from './transfer-stage.js';
+// Encoded chunk messages shared by every node's Fetch stream. Staging puts
+// each chunk's encoded reply here as it stages it, so nodes keeping up with
+// staging are served from the very buffer the source was read into: no
+// second read, no per-node copy. Bounded by bytes; least recently used first
+// out. A node far behind reads its chunk from the data file again.
 
-/** Default bound of the cache, bytes. */
+/** Default bound of the cache, bytes: a few chunks of the transfers running now. */
 export const CHUNK_CACHE_BYTES = 32 * 1024 * 1024;
 
 export class ChunkCache {
@@ -19,8 +15,16 @@ export class ChunkCache {
 
   constructor(private readonly maxBytes = CHUNK_CACHE_BYTES) {}
 
-  /** The encoded Fetch reply for chunk `index` of a transfer staged in `dir`. */
-  get(transferId: string, dir: string, index: number, info: ChunkInfo): Promise<Buffer> {
+  /** Keep an encoded reply that was just made (staging). */
+  put(transferId: string, index: number, message: Buffer): void {
+    const key = `${transferId}:${index}`;
+    this.drop(key);
+    this.entries.set(key, Promise.resolve(message));
+    this.account(key, message.length);
+  }
+
+  /** The encoded reply for chunk `index`, from the cache or from `load` (whose result is kept). */
+  get(transferId: string, index: number, load: () => Promise<Buffer>): Promise<Buffer> {
     const key = `${transferId}:${index}`;
     const hit = this.entries.get(key);
     if (hit) {
@@ -28,18 +32,15 @@ export class ChunkCache {
       this.entries.set(key, hit);
       return hit;
     }
-    const loading = readFile(chunkFile(dir, index)).then((data) =>
-      encodeChunk({ index, data, compressed: info.compressed, sha256: info.sha256, rawSize: info.size }),
-    );
+    const loading = load();
     this.entries.set(key, loading);
     loading.then(
       (encoded) => {
-        if (this.entries.get(key) !== loading) return; // dropped meanwhile
-        this.sizes.set(key, encoded.length);
-        this.bytes += encoded.length;
-        this.evict();
+        if (this.entries.get(key) === loading) this.account(key, encoded.length); // else dropped meanwhile
       },
-      () => this.drop(key),
+      () => {
+        if (this.entries.get(key) === loading) this.drop(key);
+      },
     );
     return loading;
   }
@@ -53,10 +54,12 @@ export class ChunkCache {
     return this.bytes;
   }
 
-  private evict(): void {
-    for (const key of this.entries.keys()) {
+  private account(key: string, size: number): void {
+    this.sizes.set(key, size);
+    this.bytes += size;
+    for (const k of this.entries.keys()) {
       if (this.bytes <= this.maxBytes) return;
-      if (this.sizes.has(key)) this.drop(key);
+      if (this.sizes.has(k)) this.drop(k);
     }
   }
 
