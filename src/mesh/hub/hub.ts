@@ -65,6 +65,17 @@ export interface StatusReport {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
 }
 
+/** `work`, or the error of `onAbort` once `signal` aborts, whichever comes first. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => Error): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
 /** Sampling period of the event-loop delay histogram, ms (Node.js default). */
 const LOOP_DELAY_RESOLUTION_MS = 10;
 
@@ -349,27 +360,32 @@ export class Hub {
     const transfer = await this.transfers.startPush(session, p, source, targets);
     const id = transfer.id;
     const ticker = options.onProgress && setInterval(() => options.onProgress!(this.pushProgress(id)), 250);
+    const cancelled = () => new MeshError('CANCELLED', `push of ${p} was cancelled; no partial file was left on any node or in the mirror`);
     try {
-      const result = await this.untilStopping(
-        (async () => {
-          const staged = await this.transfers.whenStaged(id);
-          const outcomes = await this.transfers.outcomes(id, { timeoutMs: 24 * 3600_000, signal: options.signal });
-          return { staged, outcomes };
-        })(),
+      const { staged, outcomes } = await this.untilStopping(
+        abortable(
+          (async () => {
+            const staged = await this.transfers.whenStaged(id);
+            const outcomes = await this.transfers.outcomes(id, { timeoutMs: 24 * 3600_000, signal: options.signal });
+            return { staged, outcomes };
+          })(),
+          options.signal,
+          cancelled,
+        ),
         id,
         'push',
       );
-      if (options.signal?.aborted && !this.stopping.signal.aborted) {
-        await this.transfers.cancel(id);
-        throw new MeshError('CANCELLED', `push of ${p} was cancelled; no partial file was left on any node or in the mirror`);
-      }
+      if (options.signal?.aborted) throw cancelled();
       await this.untilStopping(this.transfers.whenMirrored(id), id, 'push');
-      const { staged, outcomes } = result;
       return { session, path: p, transferId: id, sha256: staged.sha256, size: staged.size, chunks: staged.chunks.length, outcomes };
     } catch (err) {
-      // Cancelled while staging: the transfer goes everywhere (cancel is a no-op for a finished one).
-      if (options.signal?.aborted && !this.stopping.signal.aborted) await this.transfers.cancel(id);
-      throw err;
+      if (!options.signal?.aborted || this.stopping.signal.aborted) throw err;
+      // Cancelled: the transfer goes everywhere, unless it already reached its end (the mirror copy under way or made).
+      if (await this.transfers.cancel(id)) throw cancelled();
+      await this.transfers.whenMirrored(id);
+      const staged = await this.transfers.whenStaged(id);
+      const outcomes = await this.transfers.outcomes(id, { timeoutMs: 0 });
+      return { session, path: p, transferId: id, sha256: staged.sha256, size: staged.size, chunks: staged.chunks.length, outcomes };
     } finally {
       if (ticker) clearInterval(ticker);
     }

@@ -436,10 +436,16 @@ export class TransferManager {
     return Promise.all(live.record.targets.map((node) => waitOutcome(live, node, this.deps.registry.isOnline(node), options)));
   }
 
-  /** Stop a transfer everywhere: running deliveries are cancelled and their part files removed. */
-  async cancel(transferId: string): Promise<void> {
+  /**
+   * Stop a transfer everywhere: running deliveries are cancelled and their
+   * part files removed. False when it is too late: the push's mirror copy
+   * is under way or made (its deliveries had all settled).
+   */
+  async cancel(transferId: string): Promise<boolean> {
     const live = this.live.get(transferId);
-    if (!live || this.suspended) return;
+    if (!live) return !this.finished.has(transferId) || this.finished.get(transferId)!.record.mirror !== 'done';
+    if (this.suspended) return false;
+    if (live.mirroring || live.record.mirror === 'done') return false;
     live.abort.abort();
     const { session, path: p } = live.record;
     await Promise.all(
@@ -457,6 +463,7 @@ export class TransferManager {
     live.mirrored.reject(cancelled);
     this.retire(live);
     await this.forget(live.record, [...live.deliveries.values()]);
+    return true;
   }
 
   running(): TransferProgress[] {
@@ -566,8 +573,9 @@ export class TransferManager {
       this.maybeCommitMirror(live); // which finishes the transfer once the mirror has it
       return;
     }
-    this.retire(live);
+    // Staging and records go first: a transfer gone from status has left nothing behind.
     await this.forget(live.record, [...live.deliveries.values()]);
+    this.retire(live);
     this.deps.log.info({ transfer: live.record.id, outcomes: [...live.deliveries.values()].map((d) => [d.node, d.state]) }, 'transfer finished');
   }
 

@@ -9,7 +9,9 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MeshError } from '../../errors.js';
+import { faultValue } from '../faults.js';
 import { planChunks, type ChunkSpan } from '../fs/chunk-plan.js';
 import { contentHashFromBlockHashes } from '../fs/content-hash.js';
 import { sha256HexOffLoop } from '../fs/hash.js';
@@ -59,9 +61,12 @@ export function readerOfBuffer(data: Buffer): SpanReader {
   };
 }
 
+const slowSourceMs = Number(faultValue('slow-source') ?? 0);
+
 /** A reader of an open file; a file shorter than expected is a source that changed. */
 export function readerOfHandle(handle: FileHandle, what: string): SpanReader {
   return async (span, into) => {
+    if (slowSourceMs > 0) await sleep(slowSourceMs);
     let done = 0;
     while (done < span.length) {
       const { bytesRead } = await handle.read(into, done, span.length - done, span.offset + done);

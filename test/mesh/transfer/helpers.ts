@@ -210,3 +210,22 @@ export async function runningTransferId(hub: HubDriver, session: string, timeout
   }, timeoutMs);
   return id!;
 }
+
+/** Leftovers of an unfinished write under `root`: temp and part files, and empty folders below it. */
+export async function leftovers(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<number> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if ((await walk(full)) === 0) found.push(`${path.relative(root, full)}/ (empty)`);
+      } else if (/\.(tmp|part)-[0-9a-f]+$/.test(e.name)) {
+        found.push(path.relative(root, full));
+      }
+    }
+    return entries.length;
+  };
+  await walk(root);
+  return found;
+}
