@@ -257,7 +257,7 @@ export class TransferManager {
         },
         onDurable: (chunks, complete) => this.noteStaged(live, chunks, complete),
       });
-      this.deps.log.info({ transfer: record.id, chunks: record.chunks.length, sha256: record.sha256 }, 'staging finished');
+      this.deps.log.info({ transfer: record.id, path: record.path, chunks: record.chunks.length, sha256: record.sha256 }, 'staging finished');
       this.maybeCommitMirror(live);
     } catch (err) {
       if (this.suspended || live.abort.signal.aborted) return; // kept for the restart, or cancelled (cancel() cleans up)

@@ -14,6 +14,7 @@ import type { TransferRecord } from '../store/records.js';
 import { isTransferId } from '../protocol/frame-checks.js';
 import { grantsSession } from './grants.js';
 import type { OpenCall } from './open-calls.js';
+import { sealFrame } from '../protocol/shared-frames.js';
 import { chunkCount } from './transfer-stage.js';
 
 export interface FetchDeps {
@@ -111,12 +112,13 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, open:
     let message = await deps.chunkMessage(current, index);
     if (corruptIndex !== undefined && Number(corruptIndex) === index && !corrupted.has(`${transferId}:${node}`)) {
       corrupted.add(`${transferId}:${node}`);
-      message = Buffer.from(message); // a private copy: the shared one stays intact for other nodes
+      message = Buffer.from(message); // a private copy: the shared frame stays intact for other nodes
       const at = message.length - (current.chunks[index]!.size >> 1) - 1;
       message[at] = message[at]! ^ 0xff;
+      sealFrame(message);
     }
-    // `message` is the encoded Chunk, shared with other nodes' streams; the
-    // service definition passes it through unchanged (see load.ts).
+    // `message` is the sealed gRPC frame of the Chunk, shared with other
+    // nodes' streams and sent as is (shared-frames.ts, load.ts).
     const written = new Promise<void>((resolve) => call.write(message as unknown as Chunk, () => resolve()));
     deps.countSent(transferId, node, current.chunks[index]!.size);
     inFlight.push(written);

@@ -24,6 +24,12 @@ import type { ChunkInfo, SourceIdentity, TransferRecord } from '../store/records
 export const INLINE_MAX_BYTES = 256 * 1024;
 /** Chunks read ahead of the oldest one not yet durable: bounds staging memory to a few chunks. */
 const MAX_UNSYNCED_CHUNKS = 4;
+/**
+ * Chunks being read, hashed and written at once: reading chunk k+1 overlaps
+ * hashing and writing chunk k (each step runs on the libuv pool), which
+ * keeps both cores busy while the loop only moves buffers along.
+ */
+const STAGING_WINDOW = 3;
 
 /** Figures of staging since the hub started, for status and benchmarks. */
 export const stagingStats = { chunksStaged: 0, bytesStaged: 0, hashMs: 0 };
@@ -62,11 +68,17 @@ export function readerOfBuffer(data: Buffer): SpanReader {
 }
 
 const slowSourceMs = Number(faultValue('slow-source') ?? 0);
+/** Under the slow-source fault, reads of one source wait one after another, as on a slow disk. */
+let slowReads: Promise<unknown> = Promise.resolve();
 
 /** A reader of an open file; a file shorter than expected is a source that changed. */
 export function readerOfHandle(handle: FileHandle, what: string): SpanReader {
   return async (span, into) => {
-    if (slowSourceMs > 0) await sleep(slowSourceMs);
+    if (slowSourceMs > 0) {
+      const turn = slowReads.then(() => sleep(slowSourceMs));
+      slowReads = turn;
+      await turn;
+    }
     let done = 0;
     while (done < span.length) {
       const { bytesRead } = await handle.read(into, done, span.length - done, span.offset + done);
@@ -111,24 +123,38 @@ export async function stageChunks(options: StageOptions): Promise<void> {
     if (complete) await options.beforeComplete?.();
     await options.onDurable(batch, complete);
   };
+  // One chunk: read into its frame, hashed, written to the data file.
+  const prepare = async (span: ChunkSpan): Promise<{ info: ChunkInfo; frame: Buffer }> => {
+    const header = { index: span.index, rawSize: span.length, dataLength: span.length, compressed: false };
+    const { frame, data } = allocChunkMessage(header);
+    await options.read(span, data);
+    const started = performance.now();
+    const sha256 = await sha256HexOffLoop(data);
+    stagingStats.hashMs += performance.now() - started;
+    writeChunkHeader(frame, header, sha256);
+    await writeAll(handle, data, span.offset);
+    return { info: { sha256, size: span.length }, frame };
+  };
+  const jobs = new Map<number, Promise<{ info: ChunkInfo; frame: Buffer }>>();
+  let next = record.chunks.length;
+  const fill = () => {
+    while (next < spans.length && jobs.size < STAGING_WINDOW && !signal?.aborted) {
+      const job = prepare(spans[next]!);
+      job.catch(() => {}); // awaited in order below
+      jobs.set(next++, job);
+    }
+  };
   try {
     for (let k = record.chunks.length; k < spans.length; k++) {
       if (signal?.aborted) throw new MeshError('CANCELLED', 'staging was stopped');
-      const span = spans[k]!;
-      const header = { index: k, rawSize: span.length, dataLength: span.length, compressed: false };
-      const { message, data } = allocChunkMessage(header);
-      await options.read(span, data);
-      const started = performance.now();
-      const sha256 = await sha256HexOffLoop(data);
-      stagingStats.hashMs += performance.now() - started;
-      writeChunkHeader(message, header, sha256);
-      await writeAll(handle, data, span.offset);
-      options.onMessage?.(k, message);
-      unsynced.push({ sha256, size: span.length });
+      fill();
+      const { info, frame } = await jobs.get(k)!;
+      jobs.delete(k);
+      options.onMessage?.(k, frame);
+      unsynced.push(info);
       stagingStats.chunksStaged++;
-      stagingStats.bytesStaged += span.length;
-      const last = k === spans.length - 1;
-      if (last) break;
+      stagingStats.bytesStaged += info.size;
+      if (k === spans.length - 1) break;
       // One commit in flight; the next batch is whatever was written meanwhile.
       if (committing && unsynced.length >= MAX_UNSYNCED_CHUNKS) await committing;
       committing ??= commit(false).finally(() => (committing = undefined));
@@ -136,7 +162,7 @@ export async function stageChunks(options: StageOptions): Promise<void> {
     await committing;
     await commit(true);
   } finally {
-    await committing?.catch(() => {});
+    await Promise.allSettled([...jobs.values(), committing]);
     await handle.close();
   }
 }
@@ -163,7 +189,7 @@ export async function readChunkMessage(stagingDir: string, record: TransferRecor
   const info = record.chunks[index];
   if (!info) throw new MeshError('INTERNAL', `chunk ${index} of transfer ${record.id} is not staged`);
   const header = { index, rawSize: info.size, dataLength: info.size, compressed: false };
-  const { message, data } = allocChunkMessage(header);
+  const { frame: message, data } = allocChunkMessage(header);
   const handle = await open(dataFile(stagingDir), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     await readerOfHandle(handle, `staged data of transfer ${record.id}`)({ index, offset: index * record.chunkSize, length: info.size }, data);

@@ -5,7 +5,10 @@
 // protobufjs would copy the 4 MiB payload into a fresh buffer per chunk.
 //
 // Field order in the wire form is free in protobuf; `data` goes last so the
-// header (every other field) has a size known before the data is read.
+// header (every other field) has a size known before the data is read. The
+// buffer starts with the 5-byte gRPC frame prefix, so that the frame itself
+// is shared by every stream (shared-frames.ts).
+import { GRPC_FRAME_PREFIX, sealFrame } from './shared-frames.js';
 
 /** Wire tags: (field number << 3) | wire type (0 varint, 2 length-delimited). */
 const TAG_INDEX = (1 << 3) | 0;
@@ -54,16 +57,20 @@ export function chunkHeaderLength(h: ChunkHeader): number {
   );
 }
 
-/** A message buffer of the right size; the payload goes into `data` (a view of its tail). */
-export function allocChunkMessage(h: ChunkHeader): { message: Buffer; data: Buffer } {
+/**
+ * A gRPC frame of the right size for one chunk message; the payload goes
+ * into `data` (a view of its tail).
+ */
+export function allocChunkMessage(h: ChunkHeader): { frame: Buffer; data: Buffer } {
   const headerLength = chunkHeaderLength(h);
-  const message = Buffer.allocUnsafe(headerLength + h.dataLength);
-  return { message, data: message.subarray(headerLength) };
+  const frame = Buffer.allocUnsafe(GRPC_FRAME_PREFIX + headerLength + h.dataLength);
+  return { frame, data: frame.subarray(GRPC_FRAME_PREFIX + headerLength) };
 }
 
-/** Fill in the header of a message from `allocChunkMessage` once the payload's hash is known. */
-export function writeChunkHeader(message: Buffer, h: ChunkHeader, sha256: string): void {
+/** Fill in the frame prefix and message header of a frame from `allocChunkMessage` once the payload's hash is known. */
+export function writeChunkHeader(frame: Buffer, h: ChunkHeader, sha256: string): void {
   if (sha256.length !== SHA256_HEX_BYTES) throw new RangeError('sha256 must be 64 hex digits');
+  const message = frame.subarray(GRPC_FRAME_PREFIX);
   let at = 0;
   message[at++] = TAG_INDEX;
   at = writeVarint(message, at, h.index);
@@ -79,13 +86,19 @@ export function writeChunkHeader(message: Buffer, h: ChunkHeader, sha256: string
   message[at++] = TAG_DATA;
   at = writeVarint(message, at, h.dataLength);
   if (at !== message.length - h.dataLength) throw new RangeError('chunk header does not fit its message');
+  sealFrame(frame);
 }
 
-/** A whole encoded message from a payload already in memory (one copy of it). */
-export function encodeChunkMessage(h: Omit<ChunkHeader, 'dataLength'>, data: Uint8Array, sha256: string): Buffer {
+/** The protobuf message inside a frame (no copy). */
+export function messageOfFrame(frame: Buffer): Buffer {
+  return frame.subarray(GRPC_FRAME_PREFIX);
+}
+
+/** A whole frame from a payload already in memory (one copy of it). */
+export function encodeChunkFrame(h: Omit<ChunkHeader, 'dataLength'>, data: Uint8Array, sha256: string): Buffer {
   const header = { ...h, dataLength: data.length };
-  const { message, data: tail } = allocChunkMessage(header);
+  const { frame, data: tail } = allocChunkMessage(header);
   tail.set(data);
-  writeChunkHeader(message, header, sha256);
-  return message;
+  writeChunkHeader(frame, header, sha256);
+  return frame;
 }
