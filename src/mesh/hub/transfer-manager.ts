@@ -249,7 +249,7 @@ export class TransferManager {
         stagingDir: this.stagingDir(record.id),
         read: readerOfHandle(source.file, what),
         signal: AbortSignal.any([this.stopStaging.signal, live.abort.signal]),
-        onMessage: (index, message) => this.chunkCache.put(record.id, index, message),
+        onMessage: (index, frame) => this.chunkCache.put(record.id, index, frame, pendingCount(live)),
         // The last chunk becomes fetchable only once the source is shown unchanged since the push began:
         // a file written meanwhile may be a mix of old and new chunks, and no node may complete it.
         beforeComplete: async () => {
@@ -321,7 +321,8 @@ export class TransferManager {
 
   /** The encoded Fetch reply of a staged chunk: from the cache, else read from the data file. */
   chunkMessage(record: TransferRecord, index: number): Promise<Buffer> {
-    return this.chunkCache.get(record.id, index, () => readChunkMessage(this.stagingDir(record.id), record, index));
+    const live = this.live.get(record.id);
+    return this.chunkCache.get(record.id, index, live ? pendingCount(live) : 1, () => readChunkMessage(this.stagingDir(record.id), record, index));
   }
 
   /** For Fetch: resolves once chunk `index` of a running transfer is staged. */
@@ -649,6 +650,13 @@ export class TransferManager {
 
 function newTransferId(): string {
   return randomBytes(8).toString('hex');
+}
+
+/** Nodes still to receive a transfer: the readers a staged chunk is kept in memory for. */
+function pendingCount(live: LiveTransfer): number {
+  let n = 0;
+  for (const d of live.deliveries.values()) if (d.state === 'pending') n++;
+  return n;
 }
 
 function newRecord(kind: TransferRecord['kind'], session: string, destPath: string, size: number, targets: string[]): TransferRecord {

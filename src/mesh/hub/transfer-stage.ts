@@ -79,14 +79,21 @@ export function readerOfHandle(handle: FileHandle, what: string): SpanReader {
       slowReads = turn;
       await turn;
     }
-    let done = 0;
-    while (done < span.length) {
-      const { bytesRead } = await handle.read(into, done, span.length - done, span.offset + done);
-      if (bytesRead === 0) throw sourceChanged(what);
-      done += bytesRead;
-    }
+    await readExactly(handle, into, span.offset, () => sourceChanged(what));
   };
 }
+
+/** Fill `into` from `position`; `short()` is thrown when the file ends first. */
+async function readExactly(handle: FileHandle, into: Buffer, position: number, short: () => Error): Promise<void> {
+  let done = 0;
+  while (done < into.length) {
+    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw short();
+    done += bytesRead;
+  }
+}
+
+const stagedDataShort = (id: string) => () => new MeshError('INTERNAL', `the staged data of transfer ${id} is shorter than its record`);
 
 export interface StageOptions {
   record: TransferRecord;
@@ -189,15 +196,15 @@ export async function readChunkMessage(stagingDir: string, record: TransferRecor
   const info = record.chunks[index];
   if (!info) throw new MeshError('INTERNAL', `chunk ${index} of transfer ${record.id} is not staged`);
   const header = { index, rawSize: info.size, dataLength: info.size, compressed: false };
-  const { frame: message, data } = allocChunkMessage(header);
+  const { frame, data } = allocChunkMessage(header);
   const handle = await open(dataFile(stagingDir), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    await readerOfHandle(handle, `staged data of transfer ${record.id}`)({ index, offset: index * record.chunkSize, length: info.size }, data);
+    await readExactly(handle, data, index * record.chunkSize, stagedDataShort(record.id));
   } finally {
     await handle.close();
   }
-  writeChunkHeader(message, header, info.sha256);
-  return message;
+  writeChunkHeader(frame, header, info.sha256);
+  return frame;
 }
 
 /** The deliver request for a transfer; small files carry their bytes inline (only once fully staged). */
@@ -217,7 +224,7 @@ export async function deliverRequest(record: TransferRecord, stagingDir: string)
   if (record.size > 0) {
     const handle = await open(dataFile(stagingDir), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
-      await readerOfHandle(handle, `staged data of transfer ${record.id}`)({ index: 0, offset: 0, length: record.size }, data);
+      await readExactly(handle, data, 0, stagedDataShort(record.id));
     } finally {
       await handle.close();
     }
