@@ -109,57 +109,6 @@ export async function writeFileInside(root: string, rel: string, data: Uint8Arra
   }
 }
 
-/** A fsynced copy waiting beside its target under a temp name. Holds its folder open until settled. */
-export interface PendingFile {
-  /** Rename the copy over its target and fsync the folder. */
-  commit(): Promise<void>;
-  /** Remove the copy; the target is untouched. Safe to call after commit. */
-  discard(): Promise<void>;
-}
-
-/**
- * Copy `source` (a file the caller vouches for, e.g. resolved under a hub
- * source root) beside `rel` below `root`, fsynced and 0600, for a later
- * commit. Refuses early what a commit would refuse at the target.
- */
-export async function copyToTempInside(root: string, rel: string, source: string | FileHandle): Promise<PendingFile> {
-  const { dir, name } = await openParentForWrite(root, rel);
-  const temp = tempNameFor(name);
-  try {
-    await checkWriteTarget(dir, name, rel);
-    // COPYFILE_EXCL creates the temp entry exclusively (never through a link); the kernel copies the bytes.
-    await copyFile(typeof source === 'string' ? source : handlePath(source), dir.at(temp), constants.COPYFILE_EXCL);
-    const handle = await open(dir.at(temp), O_RDONLY | O_NOFOLLOW);
-    try {
-      await handle.chmod(PRIVATE_FILE_MODE); // the copy took the source's mode
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    await removeAt(dir, temp).catch(() => {});
-    await dir.close();
-    throw toMeshError(err);
-  }
-  let settled = false;
-  const settle = async (fn: () => Promise<void>) => {
-    if (settled) return;
-    settled = true;
-    try {
-      await fn();
-    } catch (err) {
-      await removeAt(dir, temp).catch(() => {});
-      throw err;
-    } finally {
-      await dir.close();
-    }
-  };
-  return {
-    commit: () => settle(() => commitAt(dir, temp, name, rel)),
-    discard: () => settle(() => removeAt(dir, temp)),
-  };
-}
-
 /**
  * Put `source`, a file the mesh owns and never changes again (a push's
  * staged data), at `rel` below `root` durably without copying its bytes: a
@@ -232,7 +181,3 @@ export async function openOwnedFile(dir: ContainedDir, name: string): Promise<Fi
   return handle;
 }
 
-/** A path that opens exactly the file behind `handle` (not whatever its old path names now). */
-function handlePath(handle: FileHandle): string {
-  return process.platform === 'linux' ? `/proc/self/fd/${handle.fd}` : `/dev/fd/${handle.fd}`;
-}

@@ -347,9 +347,15 @@ export class TransferManager {
     return this.suspended;
   }
 
-  /** A node attached (or joined a session): run everything pending for it. */
+  /**
+   * A node attached (or joined a session): it removes the part files of
+   * transfers that ended while it was away, then everything pending for it
+   * runs.
+   */
   nodeReady(node: string): void {
     const pending = [...this.live.values()].filter((t) => t.deliveries.get(node)?.state === 'pending').sort((a, b) => a.record.createdAt - b.record.createdAt);
+    const keep = pending.map((t) => t.record.id);
+    this.deps.registry.get(node)?.request('sweepParts', { keep }, { timeoutMs: 60_000 }).catch(() => {}); // an older node does not know it
     for (const t of pending) this.lane(node).enqueue(t.record.id, laneKey(t.record));
   }
 

@@ -90,6 +90,11 @@ export class Deliverer {
     await removeEmptyFolders(root, segments.slice(0, -1));
   }
 
+  /** Whether a delivery of `transferId` is running here now (its part file is in use). */
+  isRunning(transferId: string): boolean {
+    return this.running.has(transferId);
+  }
+
   abortAll(): void {
     for (const r of this.running.values()) r.abort.abort();
   }

@@ -119,6 +119,11 @@ export interface Progress {
   bytes: number;
 }
 
+/** Transfer ids whose part files a node keeps; every other part file goes. */
+export interface SweepPartsRequest {
+  keep: string[];
+}
+
 /** Requests the hub sends to a node, keyed by their oneof name. */
 export interface RequestOps {
   list: ListRequest;
@@ -126,6 +131,7 @@ export interface RequestOps {
   deliver: DeliverRequest;
   cancel: CancelRequest;
   installSkill: InstallSkillRequest;
+  sweepParts: SweepPartsRequest;
 }
 /** The reply result each request expects. */
 export interface ReplyResults {
@@ -134,6 +140,7 @@ export interface ReplyResults {
   deliver: DeliverReply;
   cancel: Record<string, never>;
   installSkill: Record<string, never>;
+  sweepParts: Record<string, never>;
 }
 export type RequestOp = keyof RequestOps;
 export type ReplyKey = 'list' | 'read' | 'deliver' | 'ok';
@@ -145,6 +152,7 @@ export const REPLY_FIELD: Record<RequestOp, ReplyKey> = {
   deliver: 'deliver',
   cancel: 'ok',
   installSkill: 'ok',
+  sweepParts: 'ok',
 };
 
 export type Request = { id: number; op?: RequestOp } & Partial<RequestOps>;

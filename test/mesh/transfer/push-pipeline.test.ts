@@ -74,6 +74,31 @@ describe('push pipeline', () => {
     }
   }, 90_000);
 
+  it('a node away while its push was cancelled removes the part file when it attaches again', async () => {
+    const mesh = await startMesh({ hubEnv: { MESH_FAULTS: 'slow-source=300' } });
+    try {
+      await makeTestFile(path.join(mesh.sourceDir, 'big.bin'), SIZE, 8);
+      await Promise.all(['n1', 'n2'].map((id) => mesh.startNode({ id, sessions: ['s'] })));
+      const away = mesh.nodeFile('n2', 's', 'big.bin');
+      const push = mesh.hub.send({ op: 'push', session: 's', source: 'big.bin' });
+      const answer = push.then(
+        (result) => ({ result }),
+        (error) => ({ error }),
+      );
+      await runningTransferId(mesh.hub, 's');
+      await eventually(async () => (await partSize(away)) >= CHUNK_SIZE, 30_000, 20);
+      await mesh.nodes.get('n2')!.kill('SIGKILL');
+      await mesh.hub.call({ op: 'cancel', pushId: 1 });
+      expect(((await answer) as { error?: { code: string } }).error?.code).toBe('CANCELLED');
+      expect(await partSize(away)).toBeGreaterThan(0); // n2 never heard the cancel
+      await mesh.startNode({ id: 'n2', sessions: ['s'] });
+      await eventually(async () => (await partSize(away)) === 0, 20_000);
+      expect(await leftovers(path.join(mesh.workspace('n2'), 'sessions', 's'))).toEqual([]);
+    } finally {
+      await mesh.close();
+    }
+  }, 90_000);
+
   it('a source written while it is pushed fails the push with SOURCE_CHANGED; no node keeps a mix', async () => {
     const mesh = await startMesh({ hubEnv: { MESH_FAULTS: 'slow-source=300' } });
     try {
