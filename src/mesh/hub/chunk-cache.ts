@@ -9,7 +9,7 @@
 // ahead of every node; the first node to get there reads it again once).
 
 /** Default bound of the cache, bytes: a few chunks of the transfers running now. */
-export const CHUNK_CACHE_BYTES = 48 * 1024 * 1024;
+export const CHUNK_CACHE_BYTES = 32 * 1024 * 1024;
 
 interface Entry {
   frame: Promise<Buffer>;
