@@ -1,9 +1,10 @@
 // Stage once: the work the hub spends reading and hashing a file must not grow
 // with the number of nodes it goes to. The same file is pushed to 1 node,
-// then to 8; compared are the hub's own staging figures (status().staging:
-// chunks staged, and time spent hashing, which runs on the libuv pool) and
-// the hub process's total CPU time (which also pays for serving every node
-// its stream).
+// then to 8; compared are the chunks the hub staged (status().staging: each
+// read and hashed once), and, as information, the wall time hashing took (it
+// runs on the libuv pool, so it also counts waiting for a pool thread while
+// the pool serves eight streams) and the hub process's total CPU time (which
+// also pays for serving every node its stream).
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { makeTestFile } from '../lib/data.js';
@@ -17,8 +18,8 @@ export const describe = 'hub staging work (chunks staged, hashing time) for one 
 
 const MiB = 1024 * 1024;
 const WIDE = 8;
-/** Target: staging hash time for 8 nodes at most this factor of that for 1. */
-const TARGET = 1.1;
+/** Target: chunks staged for 8 nodes at most this factor of those for 1 (1.0: each chunk once). */
+const TARGET = 1.0;
 
 interface Staging {
   hashMs: number;
@@ -62,17 +63,19 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     const one = await measure('one', 'one.bin', 1);
     const wide = await measure('wide', 'wide.bin', WIDE);
     const hashRatio = ratio(wide.hashMs, one.hashMs);
+    const stagedRatio = ratio(wide.chunksStaged, one.chunksStaged);
     const cpuRatio = ratio(wide.hubCpuMs, one.hubCpuMs);
 
     printTable(`hub CPU for ${fileBytes / MiB} MiB (half text, half random), 1 vs ${WIDE} nodes (${ws.tmpfs ? 'tmpfs' : 'disk'})`, [
       { nodes: one.nodes, 'chunks staged': one.chunksStaged, 'hashing s (staging clock)': one.hashMs / 1000, 'hub process CPU s': one.hubCpuMs / 1000 },
       { nodes: wide.nodes, 'chunks staged': wide.chunksStaged, 'hashing s (staging clock)': wide.hashMs / 1000, 'hub process CPU s': wide.hubCpuMs / 1000 },
     ]);
-    printTable(`ratios, ${WIDE} nodes / 1 node (target for hashing <= ${TARGET}x)`, [
-      { figure: 'hashing (staging clock)', ratio: `${hashRatio.toFixed(2)}x`, target: hashRatio <= TARGET ? 'met' : 'MISSED' },
+    printTable(`ratios, ${WIDE} nodes / 1 node (target for chunks staged <= ${TARGET}x)`, [
+      { figure: 'chunks staged', ratio: `${stagedRatio.toFixed(2)}x`, target: stagedRatio <= TARGET ? 'met' : 'MISSED' },
+      { figure: 'hashing wall time (pool, includes waiting)', ratio: `${hashRatio.toFixed(2)}x`, target: '-' },
       { figure: 'hub process CPU (includes serving 8 streams)', ratio: `${cpuRatio.toFixed(2)}x`, target: '-' },
     ]);
-    const file = await writeResult(name, { quick, tmpfs: ws.tmpfs, fileBytes, target: TARGET, one, wide, hashRatio, cpuRatio });
+    const file = await writeResult(name, { quick, tmpfs: ws.tmpfs, fileBytes, target: TARGET, one, wide, stagedRatio, hashRatio, cpuRatio });
     await writeBarChartSvg(path.join(RESULTS_DIR, `${name}.svg`), {
       title: `Hub CPU seconds, ${fileBytes / MiB} MiB to 1 vs ${WIDE} nodes`,
       unit: 's',
