@@ -27,6 +27,8 @@ import { runDemo } from './demo/demo.js';
 
 const env = process.env;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** A hub asked to stop exits within this long, ms, whatever is still running (it all continues after the restart). */
+const SHUTDOWN_LIMIT_MS = 9_000;
 
 const program = new Command()
   .name('mesh-assistant')
@@ -94,6 +96,11 @@ program
     log.info({ grpc: hub.grpcAddress, http: httpAddress, stdio: Boolean(opts.stdio), admin: admin.url }, 'hub ready');
     const shutdown = async (signal: string) => {
       log.info({ signal }, 'shutting down');
+      // Bounded: a stop that hangs (a stuck disk) must not keep the process past its supervisor's patience.
+      setTimeout(() => process.exit(1), SHUTDOWN_LIMIT_MS).unref();
+      // Pending push and write calls are answered (their transfer continues after the restart) before the MCP servers close.
+      hub.stopAccepting();
+      await new Promise((resolve) => setImmediate(resolve));
       for (const close of closers) await close().catch(() => {});
       await hub.stop();
       process.exit(0);

@@ -39,6 +39,14 @@ export const ERROR_CATALOGUE = {
   TRANSFER_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, hint: 'The transfer finished or was cancelled.' },
   TRANSFER_FAILED: { grpc: GrpcStatus.ABORTED, hint: 'The delivery failed on this node; see the reason, and try again.' },
   CANCELLED: { grpc: GrpcStatus.CANCELLED, hint: 'The operation was cancelled; nothing partial was left behind.' },
+  SOURCE_CHANGED: {
+    grpc: GrpcStatus.ABORTED,
+    hint: 'The source file was written while it was being pushed; no node kept a mix of old and new bytes. Push it again once it is complete.',
+  },
+  HUB_STOPPING: {
+    grpc: GrpcStatus.UNAVAILABLE,
+    hint: 'The hub is restarting. An accepted push or write continues when it is back: follow it with `status` (the message names the transfer).',
+  },
   SKILL_INVALID: { grpc: GrpcStatus.INVALID_ARGUMENT, hint: 'Fix SKILL.md as the message says: front matter with `name` (equal to the folder name) and `description`.' },
   SKILL_EXISTS: { grpc: GrpcStatus.ALREADY_EXISTS, hint: 'A different skill with this name is in the library; pass replace: true to add a new version.' },
   SKILL_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, hint: 'List the library with the skill:// resources.' },

@@ -18,6 +18,8 @@ export interface RsyncOptions {
   clients?: number;
   /** Holds the daemon config and the clients' folders; they are removed afterwards. */
   workspace: string;
+  /** Clients fsync every file they write (`--fsync`), as the mesh does: the durable comparison. */
+  fsync?: boolean;
 }
 
 export type RsyncResult =
@@ -87,7 +89,7 @@ export async function runRsyncPeer(opts: RsyncOptions): Promise<RsyncResult> {
     const perClientSeconds = await Promise.all(
       dests.map(async (d) => {
         // -a keeps metadata like a real copy; no -z: the data crosses loopback, compressing would only cost CPU.
-        const client = startProcess('rsync', ['-a', '--whole-file', url, `${d}/`], { name: 'rsync' });
+        const client = startProcess('rsync', ['-a', '--whole-file', ...(opts.fsync ? ['--fsync'] : []), url, `${d}/`], { name: 'rsync' });
         const { code } = await client.exited;
         if (code !== 0) throw new MeshError('TRANSFER_FAILED', `rsync client exited with ${code}: ${client.lines.slice(-5).join(' | ')}`);
         return (performance.now() - started) / 1000;

@@ -1,6 +1,7 @@
 // Test files for transfer benchmarks: half text that compresses well, half
 // random bytes that do not, so both paths of "compress once" are exercised.
-import { createHash, randomFill } from 'node:crypto';
+import { randomFill } from 'node:crypto';
+import { hashFile } from '../../src/mesh/fs/hash.js';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -50,7 +51,7 @@ function textBlock(bytes: number, seed: number): Buffer {
 export interface TestFile {
   path: string;
   bytes: number;
-  /** SHA-256 of the whole file, hex. */
+  /** The mesh's content hash of the file (src/mesh/fs/content-hash.ts), hex. */
   sha256: string;
 }
 
@@ -64,7 +65,6 @@ export async function makeTestFile(file: string, bytes: number, seed = 1): Promi
   // One text block, rotated differently for each piece so no two pieces are equal.
   const text = textBlock(piece, seed);
   const random = Buffer.allocUnsafe(piece);
-  const hash = createHash('sha256');
   await mkdir(path.dirname(file), { recursive: true });
   const handle = await open(file, 'w');
   try {
@@ -78,12 +78,11 @@ export async function makeTestFile(file: string, bytes: number, seed = 1): Promi
       } else {
         buf = (await randomFillAsync(random)).subarray(0, n);
       }
-      hash.update(buf);
       await handle.write(buf, 0, n);
       written += n;
     }
   } finally {
     await handle.close();
   }
-  return { path: file, bytes, sha256: hash.digest('hex') };
+  return { path: file, bytes, sha256: await hashFile(file) };
 }

@@ -1,7 +1,9 @@
 // Aggregate goodput of one push to 1, 4 and 8 real node agents, from the push
 // call to every outcome ok (staging included), against raw grpc-js fan-out
-// of the same bytes to the same number of receivers.
-import { rm } from 'node:fs/promises';
+// of the same bytes to the same number of receivers. Also: when the first
+// byte reached a node (its part file, seen on disk) after the push began, and
+// the CPU time the node agents spent per GiB delivered.
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { runRawGrpcFanOut } from '../baselines/raw-grpc.js';
 import { makeTestFile } from '../lib/data.js';
@@ -15,6 +17,23 @@ export const describe = 'push of 1 GiB (half text, half random) to 1, 4, 8 nodes
 
 const MiB = 1024 * 1024;
 const COUNTS = [1, 4, 8];
+const GiB = 1024 * MiB;
+
+/**
+ * Resolves with the time (performance.now) at which a `.<name>.part-*` file
+ * with at least one byte first appears in `dir`; polls every 2 ms, so the
+ * figure is that coarse. Stops when `stop` is set.
+ */
+async function firstByteAt(dir: string, name: string, stop: { done: boolean }): Promise<number | undefined> {
+  const prefix = `.${name}.part-`;
+  while (!stop.done) {
+    const part = (await readdir(dir).catch(() => [] as string[])).find((n) => n.startsWith(prefix));
+    if (part && ((await stat(path.join(dir, part)).catch(() => undefined))?.size ?? 0) > 0) return performance.now();
+    if ((await readdir(dir).catch(() => [] as string[])).includes(name)) return undefined; // finished between two looks
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return undefined;
+}
 /** Target: at least this share of raw grpc-js goodput at every N. */
 const TARGET = 0.8;
 
@@ -44,12 +63,20 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     for (const n of COUNTS) {
       const dest = `fan-${n}.bin`;
       const cpuBefore = await cpuTimeMs(hub.pid);
+      const nodeCpuBefore = await Promise.all(nodes.slice(0, n).map((node) => cpuTimeMs(node.pid)));
+      const stop = { done: false };
+      const firstByte = firstByteAt(path.join(ws.dir, 'n0', 'sessions', `s${n}`), dest, stop);
       const started = performance.now();
-      const staged = hub.proc.waitForLine(new RegExp(`"path":"${dest.replace('.', '\\.')}".*"msg":"transfer created"`), 600_000).then(() => performance.now());
+      const staged = hub.proc.waitForLine(new RegExp(`"path":"${dest.replace('.', '\\.')}".*"msg":"staging finished"`), 600_000).then(() => performance.now());
       const result = await hub.call<{ outcomes: PushOutcome[] }>({ op: 'push', session: `s${n}`, source: 'payload.bin', dest });
       const seconds = (performance.now() - started) / 1000;
+      stop.done = true;
       const stagingSeconds = ((await staged) - started) / 1000;
+      const firstByteAtMs = await firstByte;
+      const firstByteSeconds = firstByteAtMs === undefined ? Number.NaN : (firstByteAtMs - started) / 1000;
       const hubCpuMs = (await cpuTimeMs(hub.pid)) - cpuBefore;
+      const nodeCpuMs = (await Promise.all(nodes.slice(0, n).map((node) => cpuTimeMs(node.pid)))).reduce((a, ms, i) => a + ms - nodeCpuBefore[i]!, 0);
+      const nodeCpuSecondsPerGiB = nodeCpuMs / 1000 / ((fileBytes * n) / GiB);
       expectAllOk(result.outcomes, `push to ${n}`);
       // Free tmpfs before the next width: the node copies and the mirror copy.
       await Promise.all([
@@ -62,7 +89,9 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
         nodes: n,
         seconds,
         stagingSeconds,
+        firstByteSeconds,
         hubCpuSeconds: hubCpuMs / 1000,
+        nodeCpuSecondsPerGiB,
         goodputMiBs: mibPerSecond(ours),
         rawSeconds: raw.seconds,
         rawGoodputMiBs: mibPerSecond(raw.aggregateGoodputBytesPerSec),
@@ -73,8 +102,10 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     printTable(`push ${fileBytes / MiB} MiB to N nodes vs raw grpc-js (${ws.tmpfs ? 'tmpfs' : 'disk'}; target >= ${TARGET}x of raw)`, rows.map((r) => ({
       nodes: r.nodes,
       'push s': r.seconds,
-      'of which staging s': r.stagingSeconds,
+      'staging done at s': r.stagingSeconds,
+      'first byte at a node s': r.firstByteSeconds,
       'hub CPU s': r.hubCpuSeconds,
+      'node CPU s/GiB': r.nodeCpuSecondsPerGiB,
       'push MiB/s': r.goodputMiBs,
       'raw s': r.rawSeconds,
       'raw MiB/s': r.rawGoodputMiBs,

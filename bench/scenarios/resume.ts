@@ -60,12 +60,9 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     const partBytes = partName ? (await stat(path.join(sessionDir, partName))).size : 0;
     const keptChunks = Math.floor(partBytes / CHUNK);
 
-    // Wire bytes of the kept chunks (as staged, compressed or not): what
-    // crossed the link beyond them before the kill was lost in flight.
-    const stagingRoot = path.join(ws.dir, 'hub', 'staging');
-    const [transferDir] = await readdir(stagingRoot);
-    let keptWireBytes = 0;
-    for (let i = 0; i < keptChunks; i++) keptWireBytes += (await stat(path.join(stagingRoot, transferDir!, `${i}.chunk`))).size;
+    // Wire bytes of the kept chunks (chunks travel raw): what crossed the
+    // link beyond them before the kill was lost in flight.
+    const keptWireBytes = keptChunks * CHUNK;
     const lostInFlight = Math.max(0, linkBytesBeforeKill - keptWireBytes);
 
     proxy.setRate(Infinity);

@@ -23,6 +23,8 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
   try {
     const source = await makeTestFile(path.join(ws.dir, 'source', 'payload.bin'), fileBytes);
     const rsync = await runRsyncPeer({ file: source.path, bytes: source.bytes, clients: NODES, workspace: ws.dir });
+    // Durable like the mesh (which fsyncs staging, every node's file and its folder).
+    const rsyncFsync = await runRsyncPeer({ file: source.path, bytes: source.bytes, clients: NODES, workspace: ws.dir, fsync: true });
 
     hub = await startBenchHub({ dataDir: path.join(ws.dir, 'hub'), sourceRoots: [path.dirname(source.path)] });
     for (let i = 0; i < NODES; i++) {
@@ -43,8 +45,12 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
       rows.push({ tool: `rsync daemon + ${NODES} clients (${rsync.rsyncVersion})`, seconds: rsync.seconds, 'aggregate MiB/s': mibPerSecond(rsync.aggregateGoodputBytesPerSec), 'vs rsync': '1.00x' });
       rows[0]!['vs rsync'] = `${ratio(ours, rsync.aggregateGoodputBytesPerSec).toFixed(2)}x goodput`;
     }
+    if (!rsyncFsync.skipped) {
+      rows.push({ tool: `rsync --fsync daemon + ${NODES} clients`, seconds: rsyncFsync.seconds, 'aggregate MiB/s': mibPerSecond(rsyncFsync.aggregateGoodputBytesPerSec), 'vs rsync': `${ratio(rsyncFsync.aggregateGoodputBytesPerSec, rsync.skipped ? rsyncFsync.aggregateGoodputBytesPerSec : rsync.aggregateGoodputBytesPerSec).toFixed(2)}x goodput` });
+      rows[0]!['vs rsync --fsync'] = `${ratio(ours, rsyncFsync.aggregateGoodputBytesPerSec).toFixed(2)}x goodput`;
+    }
     printTable(`${fileBytes / MiB} MiB to ${NODES} receivers (${ws.tmpfs ? 'tmpfs' : 'disk'}; ours includes staging, hashing, fsync)`, rows);
-    const file = await writeResult(name, { quick, tmpfs: ws.tmpfs, fileBytes, nodes: NODES, seconds, goodputBytesPerSec: ours, rsync });
+    const file = await writeResult(name, { quick, tmpfs: ws.tmpfs, fileBytes, nodes: NODES, seconds, goodputBytesPerSec: ours, rsync, rsyncFsync });
     await writeBarChartSvg(path.join(RESULTS_DIR, `${name}.svg`), {
       title: `Aggregate goodput, ${fileBytes / MiB} MiB to ${NODES} receivers`,
       unit: 'MiB/s',

@@ -3,11 +3,12 @@
 // a write lands on every node, a push shows its progress while a node on a
 // slow link delays nobody, a skill is promoted into the library. Everything
 // it started is stopped and its folder removed, whatever happens.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { MeshError } from '../errors.js';
+import { contentHashOf } from '../mesh/fs/content-hash.js';
 import { progressBar, shortBytes } from '../ops/tables.js';
 import { startDemoMesh, until, type DemoMesh } from './demo-mesh.js';
 
@@ -160,11 +161,11 @@ async function pushWithProgress(
   if (slowBytesWhenFastDone !== undefined) {
     say(`      the fast nodes were done while ${SLOW} had verified ${shortBytes(slowBytesWhenFastDone)} of ${shortBytes(size)}: a slow node delays nobody else`);
   }
-  const sha256 = createHash('sha256').update(data).digest('hex');
+  const sha256 = contentHashOf(data);
   if (result.sha256 !== sha256) throw new MeshError('INTERNAL', 'demo: the pushed file hash differs from the source');
   for (const id of NODES) {
     const st = await stat(path.join(mesh.workspace(id), 'sessions', 'demo', 'big.bin'));
     if (st.size !== size) throw new MeshError('INTERNAL', `demo: ${id} holds ${st.size} bytes of big.bin, not ${size}`);
   }
-  say(`      ok: all ${NODES.length} nodes hold big.bin (sha256 ${sha256.slice(0, 16)}...)`);
+  say(`      ok: all ${NODES.length} nodes hold big.bin (file hash ${sha256.slice(0, 16)}...)`);
 }

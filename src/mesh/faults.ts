@@ -2,6 +2,8 @@
 // fault names the place it acts; production code asks, never assumes.
 //   corrupt-chunk=<index>   the hub flips one byte of that chunk the first
 //                           time it is served for each transfer
+//   slow-source=<ms>        staging waits this long before reading each
+//                           chunk of a source file (a slow disk or share)
 const spec = new Map<string, string>(
   (process.env.MESH_FAULTS ?? '')
     .split(',')

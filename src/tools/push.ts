@@ -23,7 +23,7 @@ export function registerPush(server: McpServer, { hub, log }: ToolContext): void
         session: z.string(),
         path: z.string().describe('where the file landed, relative to the session root'),
         transferId: z.string(),
-        sha256: z.string(),
+        sha256: z.string().describe('file hash, hex: SHA-256 over the SHA-256 of each 4 MiB block (README, File hash)'),
         size: z.number().describe('bytes'),
         chunks: z.number(),
         outcomes: z.array(outcomeShape),

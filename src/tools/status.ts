@@ -19,6 +19,8 @@ const outputSchema = {
       session: z.string(),
       path: z.string(),
       size: z.number(),
+      stagedChunks: z.number().describe('chunks staged on the hub so far; nodes fetch each one as soon as it is staged'),
+      chunks: z.number(),
       nodes: z.array(z.object({ node: z.string(), state: z.enum(['pending', 'done', 'failed']), bytes: z.number(), sentBytes: z.number() })),
     }),
   ),
@@ -32,7 +34,7 @@ const outputSchema = {
       action: z.enum(['repairing', 'reported']),
     }),
   ),
-  staging: z.object({ compressMs: z.number(), compressedBytesIn: z.number(), chunksStaged: z.number() }),
+  staging: z.object({ chunksStaged: z.number(), bytesStaged: z.number(), hashMs: z.number() }),
   eventLoopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional().describe('hub responsiveness since start, ms'),
 };
 
@@ -50,7 +52,7 @@ export function registerStatus(server: McpServer, { hub, log }: ToolContext): vo
       runTool('status', log, async () => {
         const s = hub.status();
         const sessions = s.sessions.map((x) => `${x.name}: ${x.members.map((m) => `${m.node}${m.online ? '' : ' (offline)'}`).join(', ') || 'no members'}`);
-        const transfers = s.transfers.map((t) => `${t.kind} ${t.session}:${t.path} ${humanBytes(t.size)} -> ${t.nodes.map((n) => `${n.node} ${n.state} ${humanBytes(n.bytes)}`).join(', ')}`);
+        const transfers = s.transfers.map((t) => `${t.kind} ${t.transferId} ${t.session}:${t.path} ${humanBytes(t.size)} (staged ${t.stagedChunks}/${t.chunks} chunks) -> ${t.nodes.map((n) => `${n.node} ${n.state} ${humanBytes(n.bytes)}`).join(', ')}`);
         const text = [
           `Hub ${s.hubId}, nodes attach at ${s.grpc}. Online: ${s.online.join(', ') || 'none'}.`,
           `Sessions (${s.sessions.length}):${sessions.map((l) => `\n  ${l}`).join('')}`,
@@ -72,10 +74,12 @@ export function registerStatus(server: McpServer, { hub, log }: ToolContext): vo
             session: t.session,
             path: t.path,
             size: t.size,
+            stagedChunks: t.stagedChunks,
+            chunks: t.chunks,
             nodes: t.nodes.map((n) => ({ node: n.node, state: n.state, bytes: n.bytes, sentBytes: n.sentBytes })),
           })),
           drift: s.drift.map((d) => ({ at: d.at, node: d.node, session: d.session, path: d.path, kind: d.kind, action: d.action })),
-          staging: { compressMs: s.staging.compressMs, compressedBytesIn: s.staging.compressedBytesIn, chunksStaged: s.staging.chunksStaged },
+          staging: { chunksStaged: s.staging.chunksStaged, bytesStaged: s.staging.bytesStaged, hashMs: s.staging.hashMs },
           ...(s.eventLoopDelayMs ? { eventLoopDelayMs: { p50: s.eventLoopDelayMs.p50, p99: s.eventLoopDelayMs.p99, max: s.eventLoopDelayMs.max } } : {}),
         };
         return { structured, text };

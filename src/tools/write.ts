@@ -21,7 +21,7 @@ export function registerWrite(server: McpServer, { hub, log }: ToolContext): voi
       outputSchema: {
         session: z.string(),
         path: z.string(),
-        sha256: z.string().describe('SHA-256 of the bytes written, hex'),
+        sha256: z.string().describe('file hash of the bytes written, hex: SHA-256 over the SHA-256 of each 4 MiB block (README, File hash)'),
         size: z.number().describe('bytes'),
         outcomes: z.array(outcomeShape).describe('one per member node'),
       },

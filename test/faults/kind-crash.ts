@@ -3,7 +3,8 @@
 // and check the set: every acknowledged op is on the mirror and on every node
 // that was a member when it was acknowledged, whole; nothing lands on a
 // non-member; no temp or part file is left once deliveries are done.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { contentHashOf } from '../../src/mesh/fs/content-hash.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eventually } from '../support/processes.js';
@@ -19,7 +20,8 @@ export interface CrashOptions {
 }
 
 const SESSIONS = ['s0', 's1'];
-const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+/** The mesh's file hash (content hash) of what a file should hold. */
+const sha = (data: Buffer | string): string => contentHashOf(data);
 
 /** Node i belongs to s(i mod 2); node 0 to both, so one node carries two sessions through every crash. */
 function sessionsOf(i: number): string[] {

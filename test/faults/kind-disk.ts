@@ -5,7 +5,8 @@
 // as success, nothing temporary is left, and the mesh completes once the
 // disk behaves again. Also the order fsync(file) < rename < fsync(folder) <
 // acknowledgement, read from an strace log of a hub write and a node delivery.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { contentHashOf } from '../../src/mesh/fs/content-hash.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eventually } from '../support/processes.js';
@@ -20,7 +21,8 @@ export interface DiskOptions {
   log: (line: string) => void;
 }
 
-const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+/** The mesh's file hash (content hash) of what a file should hold. */
+const sha = (data: string | Buffer): string => contentHashOf(data);
 const SESSION = 's';
 
 interface Ctx {

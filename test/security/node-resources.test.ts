@@ -60,6 +60,11 @@ it('lets one node hold only a few Fetch streams; 200 stalled ones cost the hub a
   await writeFile(path.join(mesh.sourceDir, 'big.bin'), randomBytes(48 * MiB));
   mesh.hub.send({ op: 'push', session: 's', source: 'big.bin' }).catch(() => {});
   const transferId = await runningTransferId(mesh.hub, 's');
+  // Staged first (a push is fetchable while staged): what is measured is the streams' cost alone.
+  await eventually(async () => {
+    const t = (await mesh.hub.call({ op: 'status' })).transfers.find((x: { transferId: string }) => x.transferId === transferId);
+    return t !== undefined && t.stagedChunks === t.chunks;
+  }, 30_000);
   const refused: string[] = [];
   const growth = await peakGrowth(mesh, async () => {
     // Its own credential, issued at enrolment, is what a node fetches with.

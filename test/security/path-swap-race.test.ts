@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, lstat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contentHashOf } from '../../src/mesh/fs/content-hash.js';
 import fc from 'fast-check';
 import { afterAll, expect, it } from 'vitest';
 import { makeTestFile } from '../../bench/lib/data.js';
@@ -86,7 +87,7 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
     await mesh.startNode({ id: 'n1', sessions: ['s'], rate: 6 * MiB });
     const hub = mesh.hub;
     for (const file of FILES.slice(0, 2)) await hub.call({ op: 'write', session: 's', path: file, content: `inside ${file}` });
-    await waitForFile(mesh.nodeFile('n1', 's', 'd/sub/deep.txt'), createHash('sha256').update('inside d/sub/deep.txt').digest('hex'));
+    await waitForFile(mesh.nodeFile('n1', 's', 'd/sub/deep.txt'), contentHashOf('inside d/sub/deep.txt'));
     const big = await readFile((await makeTestFile(path.join(mesh.sourceDir, 'base.bin'), 9 * MiB, 5)).path);
 
     const outside = { hub: path.join(mesh.root, 'outside-hub'), node: path.join(mesh.root, 'outside-node') };
@@ -246,7 +247,7 @@ it('a folder flipped to a link to outside never leaks a byte, in or out', async 
     expect(resumes, 'a push under the flipping folder was resumed').toBeGreaterThan(0);
     // The session is still usable once the flipping stopped.
     await hub.call({ op: 'write', session: 's', path: 'd/after.txt', content: 'inside after' });
-    expect(await sha256File(path.join(mesh.dataDir, 'sessions', 's', 'd', 'after.txt'))).toBe(createHash('sha256').update('inside after').digest('hex'));
+    expect(await sha256File(path.join(mesh.dataDir, 'sessions', 's', 'd', 'after.txt'))).toBe(contentHashOf('inside after'));
   } finally {
     if (flipper && flipper.exitCode === null) flipper.kill('SIGKILL');
     await mesh.close();

@@ -127,6 +127,17 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     (err) => say({ id: cmd.id, error: toMeshError(err).toJSON() }),
   );
 });
+// SIGTERM as the CLI handles it: pending push and write calls are answered
+// (HUB_STOPPING, their transfer continues after a restart), then the hub stops.
+process.once('SIGTERM', () => {
+  void (async () => {
+    hub.stopAccepting();
+    await new Promise((resolve) => setImmediate(resolve));
+    await http?.close().catch(() => {});
+    await hub.stop();
+    process.exit(0);
+  })();
+});
 process.stdin.on('end', () => {
   void (async () => {
     await http?.close().catch(() => {});

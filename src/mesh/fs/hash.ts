@@ -1,11 +1,13 @@
-// SHA-256 of files and buffers, streamed so that hashing a large file never
-// holds it in memory nor blocks the event loop.
-import { createHash } from 'node:crypto';
+// The mesh's file hash (the content hash of content-hash.ts: SHA-256 over the
+// SHA-256 of each 4 MiB block) and plain SHA-256 of chunks and buffers. Files
+// are read one block at a time, so hashing a large file never holds it in
+// memory; each block's digest runs on the libuv thread pool (WebCrypto), so
+// hashing never blocks the event loop either.
+import { createHash, webcrypto } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { MeshError } from '../../errors.js';
-
-const CHUNK = 64 * 1024;
+import { CONTENT_BLOCK_SIZE, contentHashFromBlockHashes } from './content-hash.js';
 
 /** True for a SHA-256 digest as the mesh writes it: 64 lowercase hex digits. */
 export function isSha256Hex(value: unknown): value is string {
@@ -13,9 +15,9 @@ export function isSha256Hex(value: unknown): value is string {
 }
 
 /**
- * Hex SHA-256 of a regular file's content, read in 64 KiB chunks. A link or
- * anything but a regular file there is refused (PATH_SPECIAL_FILE): the open
- * does not follow a link and does not block on a FIFO swapped in.
+ * Content hash of a regular file. A link or anything but a regular file
+ * there is refused (PATH_SPECIAL_FILE): the open does not follow a link and
+ * does not block on a FIFO swapped in.
  */
 export async function hashFile(file: string): Promise<string> {
   const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -27,20 +29,42 @@ export async function hashFile(file: string): Promise<string> {
   }
 }
 
-/** Hex SHA-256 of everything an open file holds, from its first byte. */
+/** Content hash of everything an open file holds, from its first byte. */
 export async function hashHandle(handle: FileHandle): Promise<string> {
-  const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(CHUNK);
+  const blocks: string[] = [];
+  const buffer = Buffer.allocUnsafe(CONTENT_BLOCK_SIZE);
   for (let position = 0; ; ) {
-    const { bytesRead } = await handle.read(buffer, 0, CHUNK, position);
-    if (bytesRead === 0) break;
-    hash.update(buffer.subarray(0, bytesRead));
-    position += bytesRead;
+    const filled = await readBlock(handle, buffer, position);
+    if (filled === 0) break;
+    blocks.push(await sha256HexOffLoop(buffer.subarray(0, filled)));
+    position += filled;
+    if (filled < CONTENT_BLOCK_SIZE) break;
   }
-  return hash.digest('hex');
+  return contentHashFromBlockHashes(blocks);
 }
 
-/** Hex SHA-256 of bytes or a UTF-8 string. */
+/** Fill `buffer` from `position` as far as the file goes; the bytes read. */
+async function readBlock(handle: FileHandle, buffer: Buffer, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
+
+/** Hex SHA-256 of bytes or a UTF-8 string, on the calling thread (small inputs). */
 export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Hex SHA-256 of bytes, computed on the libuv thread pool: a 4 MiB chunk
+ * takes ~10 ms of CPU, which on the loop would stall every other call.
+ * `data` must not change until the promise settles.
+ */
+export async function sha256HexOffLoop(data: Uint8Array): Promise<string> {
+  const digest = await webcrypto.subtle.digest('SHA-256', data);
+  return Buffer.from(digest).toString('hex');
 }

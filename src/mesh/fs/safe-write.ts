@@ -5,7 +5,7 @@
 // folder fsynced: fsync(file) < rename < fsync(folder) < success. A link at
 // the target is refused, never followed or replaced.
 import { constants } from 'node:fs';
-import { copyFile, lstat, open, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, link, lstat, open, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { MeshError, toMeshError } from '../../errors.js';
 import { tempNameFor } from './durable.js';
 import { isInside, linkError, normalizeSessionPath, relativeSegments, specialError } from './paths.js';
@@ -109,55 +109,35 @@ export async function writeFileInside(root: string, rel: string, data: Uint8Arra
   }
 }
 
-/** A fsynced copy waiting beside its target under a temp name. Holds its folder open until settled. */
-export interface PendingFile {
-  /** Rename the copy over its target and fsync the folder. */
-  commit(): Promise<void>;
-  /** Remove the copy; the target is untouched. Safe to call after commit. */
-  discard(): Promise<void>;
-}
-
 /**
- * Copy `source` (a file the caller vouches for, e.g. resolved under a hub
- * source root) beside `rel` below `root`, fsynced and 0600, for a later
- * commit. Refuses early what a commit would refuse at the target.
+ * Put `source`, a file the mesh owns and never changes again (a push's
+ * staged data), at `rel` below `root` durably without copying its bytes: a
+ * hard link under a temp name (created exclusively, never through a planted
+ * link), fsync, rename over the target, fsync of the folder. Across file
+ * systems, a kernel copy instead of the link.
  */
-export async function copyToTempInside(root: string, rel: string, source: string | FileHandle): Promise<PendingFile> {
+export async function linkIntoPlace(root: string, rel: string, source: string): Promise<void> {
   const { dir, name } = await openParentForWrite(root, rel);
   const temp = tempNameFor(name);
   try {
     await checkWriteTarget(dir, name, rel);
-    // COPYFILE_EXCL creates the temp entry exclusively (never through a link); the kernel copies the bytes.
-    await copyFile(typeof source === 'string' ? source : handlePath(source), dir.at(temp), constants.COPYFILE_EXCL);
+    await link(source, dir.at(temp)).catch(async (err: unknown) => {
+      if (errnoOf(err) !== 'EXDEV') throw err;
+      await copyFile(source, dir.at(temp), constants.COPYFILE_EXCL);
+    });
     const handle = await open(dir.at(temp), O_RDONLY | O_NOFOLLOW);
     try {
-      await handle.chmod(PRIVATE_FILE_MODE); // the copy took the source's mode
       await handle.sync();
     } finally {
       await handle.close();
     }
+    await commitAt(dir, temp, name, rel);
   } catch (err) {
     await removeAt(dir, temp).catch(() => {});
-    await dir.close();
     throw toMeshError(err);
+  } finally {
+    await dir.close();
   }
-  let settled = false;
-  const settle = async (fn: () => Promise<void>) => {
-    if (settled) return;
-    settled = true;
-    try {
-      await fn();
-    } catch (err) {
-      await removeAt(dir, temp).catch(() => {});
-      throw err;
-    } finally {
-      await dir.close();
-    }
-  };
-  return {
-    commit: () => settle(() => commitAt(dir, temp, name, rel)),
-    discard: () => settle(() => removeAt(dir, temp)),
-  };
 }
 
 /**
@@ -201,7 +181,3 @@ export async function openOwnedFile(dir: ContainedDir, name: string): Promise<Fi
   return handle;
 }
 
-/** A path that opens exactly the file behind `handle` (not whatever its old path names now). */
-function handlePath(handle: FileHandle): string {
-  return process.platform === 'linux' ? `/proc/self/fd/${handle.fd}` : `/dev/fd/${handle.fd}`;
-}

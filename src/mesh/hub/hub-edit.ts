@@ -4,7 +4,7 @@
 // the path's lock). Edits of one file queue on that lock, so the second of
 // two concurrent edits sees the first's result, or fails saying why.
 import { MeshError } from '../../errors.js';
-import { sha256Hex } from '../fs/hash.js';
+import { contentHashOf } from '../fs/content-hash.js';
 import { normalizeSessionPath } from '../fs/paths.js';
 import { openExistingInside } from '../fs/safe-walk.js';
 import { applyEdits, type TextEdit } from '../fs/text-edit.js';
@@ -52,7 +52,7 @@ async function readText(root: string, rel: string): Promise<{ text: string; sha2
       text = '\0';
     }
     if (text.includes('\0')) throw new MeshError('BINARY_CONTENT', `"${rel}" is binary (NUL bytes or invalid UTF-8); edit works on text`);
-    return { text, sha256: sha256Hex(data) };
+    return { text, sha256: contentHashOf(data) };
   } finally {
     await opened.close();
   }

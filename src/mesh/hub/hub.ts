@@ -3,7 +3,6 @@
 // The tool layer and the gRPC layer both talk to this object only.
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { MeshError } from '../../errors.js';
@@ -12,7 +11,7 @@ import { ensureDirDurable } from '../fs/durable.js';
 import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
 import { ensurePrivateRoot } from '../fs/private-mode.js';
 import { resolveForWrite } from '../fs/resolve.js';
-import { copyToTempInside, writeFileInside } from '../fs/safe-write.js';
+import { linkIntoPlace, writeFileInside } from '../fs/safe-write.js';
 import { MeshStore } from '../store/mesh-store.js';
 import { handleAttach, JOIN_RATE } from './attach.js';
 import { DriftMonitor } from './drift.js';
@@ -28,7 +27,7 @@ import { NodeAuthority } from './node-auth.js';
 import { OpenCalls } from './open-calls.js';
 import { NODE_LOG_RATE, RateLimiter } from './rate-limit.js';
 import { handleFetch } from './transfer-serve.js';
-import { TransferManager, type NodeOutcome, type TransferProgress } from './transfer-manager.js';
+import { stoppingError, TransferManager, type NodeOutcome, type PushSource, type TransferProgress } from './transfer-manager.js';
 import { HubSkills } from './hub-skills.js';
 import { editFile, type EditResult } from './hub-edit.js';
 import { HubFileOps } from './hub-file-ops.js';
@@ -79,6 +78,17 @@ export interface StatusReport {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
 }
 
+/** `work`, or the error of `onAbort` once `signal` aborts, whichever comes first. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => Error): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
 /** Sampling period of the event-loop delay histogram, ms (Node.js default). */
 const LOOP_DELAY_RESOLUTION_MS = 10;
 
@@ -111,6 +121,8 @@ export class Hub {
   /** Mirror paths being written right now ("session\0path" -> writers). */
   private readonly changing = new Map<string, number>();
   private readonly log: Logger;
+  /** Set once the hub stops taking work; pending push and write calls are told their transfer continues after the restart. */
+  private readonly stopping = new AbortController();
   /** "Never block the loop" made observable: status and the responsiveness benchmark read it. */
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
@@ -127,6 +139,12 @@ export class Hub {
       log: this.log,
       stagingRoot: path.join(options.dataDir, 'staging'),
       isMember: (session, node) => this.membership.has(session, node),
+      openSource: (name) => this.openPushSource(name),
+      commitMirror: async (session, rel, stagedData) => {
+        const root = await this.ensureSession(session);
+        // Under the path's lock, like every other mirror change: an edit's compare-and-swap must not interleave with it.
+        await this.locks.run([pathKey(session, rel)], () => this.whileChanging(session, rel, () => linkIntoPlace(root, rel, stagedData)));
+      },
     });
     this.drift = new DriftMonitor({
       mode: options.driftMode,
@@ -247,8 +265,8 @@ export class Hub {
           handleFetch(call as never, open, {
             log: this.log,
             transferFor: (id, node) => this.transfers.transferFor(id, node),
-            stagingDir: (id) => this.transfers.stagingDir(id),
-            cache: this.transfers.chunkCache,
+            whenStaged: (id, index, timeoutMs) => this.transfers.whenChunkStaged(id, index, timeoutMs),
+            chunkMessage: (record, index) => this.transfers.chunkMessage(record, index),
             countSent: (id, node, bytes) => {
               this.transfers.countSent(id, node, bytes);
               this.options.observer?.bytesSent(node, bytes);
@@ -296,6 +314,7 @@ export class Hub {
   /** Durable write to the mirror, then delivery to every member on its own lane. */
   async write(session: string, rel: string, data: Buffer, waitMs = WRITE_WAIT_MS): Promise<WriteResult> {
     validateSessionName(session);
+    if (this.stopping.signal.aborted) throw stoppingError();
     const p = normalizeSessionPath(rel);
     const finish = await this.locks.run([pathKey(session, p)], () => this.commitWrite(session, p, data));
     return finish(waitMs);
@@ -309,6 +328,8 @@ export class Hub {
    */
   private async commitWrite(session: string, rel: string, data: Buffer, expectSha256?: string): Promise<(waitMs: number) => Promise<WriteResult>> {
     validateSessionName(session);
+    // Checked again under the lock: an edit reaches here without passing `write`.
+    if (this.stopping.signal.aborted) throw stoppingError();
     const p = normalizeSessionPath(rel);
     if (data.length > MAX_WRITE_BYTES) {
       throw new MeshError('TOO_LARGE', `write of ${data.length} bytes exceeds the ${MAX_WRITE_BYTES}-byte limit; use push for large files`);
@@ -323,7 +344,7 @@ export class Hub {
       }),
     );
     return async (waitMs) => {
-      const outcomes = await this.transfers.outcomes(id, { timeoutMs: waitMs });
+      const outcomes = await this.untilStopping(this.transfers.outcomes(id, { timeoutMs: waitMs }), id, 'write');
       if (this.options.autoPromote) this.scheduleAutoPromote(session, p);
       return { session, path: p, sha256, size: data.length, outcomes };
     };
@@ -396,53 +417,80 @@ export class Hub {
     options: { signal?: AbortSignal; onProgress?: (p: PushProgress) => void } = {},
   ): Promise<PushResult> {
     validateSessionName(session);
+    if (this.stopping.signal.aborted) throw stoppingError();
     this.membership.requireSession(session);
-    const opened = await openSource(this.options.sourceRoots, source);
+    const opened = await this.openPushSource(source);
+    let handedOver = false;
     try {
-      const p = normalizeSessionPath(dest ?? opened.name);
+      const p = normalizeSessionPath(dest ?? opened.baseName);
       const root = await this.ensureSession(session);
       // Through the promotion gate, from resolving the mirror path to the final rename.
       return await this.skills.guardWrite(session, p, async () => {
         await resolveForWrite(root, p); // refuse early, before anything is staged
-        return this.whileChanging(session, p, () => this.pushInto(session, p, opened.file, root, options));
+        handedOver = true;
+        return this.whileChanging(session, p, () => this.pushInto(session, p, opened, options));
       });
     } finally {
-      await opened.close();
+      if (!handedOver) await opened.close();
     }
+  }
+
+  /** A push source, checked under the source roots; `name` is kept to open it again after a restart. */
+  private async openPushSource(source: string): Promise<PushSource & { baseName: string }> {
+    const opened = await openSource(this.options.sourceRoots, source);
+    return { file: opened.file, name: source, baseName: opened.name, close: opened.close };
   }
 
   private async pushInto(
     session: string,
     p: string,
-    file: FileHandle,
-    root: string,
+    source: PushSource,
     options: { signal?: AbortSignal; onProgress?: (p: PushProgress) => void },
   ): Promise<PushResult> {
     const targets = this.membership.membersOf(session);
-    const transfer = await this.transfers.createFromFile('push', session, p, file, targets, options.signal);
+    // From here the transfer owns the source: stored, delivered while staged, and put in the mirror once its deliveries settle.
+    const transfer = await this.transfers.startPush(session, p, source, targets);
     const id = transfer.id;
-    // The mirror gets the file too (it is the authoritative copy): a kernel
-    // copy into a temp name and fsync now, the durable rename only once the
-    // push was not cancelled. A cancelled push left in the mirror would be
-    // "repaired" onto the nodes by drift detection at their next attach.
-    const mirrored = copyToTempInside(root, p, file);
-    mirrored.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const ticker = options.onProgress && setInterval(() => options.onProgress!(this.pushProgress(id)), 250);
-    let committed = false;
+    const cancelled = () => new MeshError('CANCELLED', `push of ${p} was cancelled; no partial file was left on any node or in the mirror`);
     try {
-      const outcomes = await this.transfers.outcomes(id, { timeoutMs: 24 * 3600_000, signal: options.signal });
-      if (options.signal?.aborted) {
-        await this.transfers.cancel(id);
-        throw new MeshError('CANCELLED', `push of ${p} was cancelled; no partial file was left on any node`);
-      }
-      await this.locks.run([pathKey(session, p)], async () => (await mirrored).commit());
-      committed = true;
-      return { session, path: p, transferId: id, sha256: transfer.sha256, size: transfer.size, chunks: transfer.chunks.length, outcomes };
+      const { staged, outcomes } = await this.untilStopping(
+        abortable(
+          (async () => {
+            const staged = await this.transfers.whenStaged(id);
+            const outcomes = await this.transfers.outcomes(id, { timeoutMs: 24 * 3600_000, signal: options.signal });
+            return { staged, outcomes };
+          })(),
+          options.signal,
+          cancelled,
+        ),
+        id,
+        'push',
+      );
+      if (options.signal?.aborted) throw cancelled();
+      await this.untilStopping(this.transfers.whenMirrored(id), id, 'push');
+      return { session, path: p, transferId: id, sha256: staged.sha256, size: staged.size, chunks: staged.chunks.length, outcomes };
+    } catch (err) {
+      if (!options.signal?.aborted || this.stopping.signal.aborted) throw err;
+      // Cancelled: the transfer goes everywhere, unless it already reached its end (the mirror copy under way or made).
+      if (await this.transfers.cancel(id)) throw cancelled();
+      await this.transfers.whenMirrored(id);
+      const staged = await this.transfers.whenStaged(id);
+      const outcomes = await this.transfers.outcomes(id, { timeoutMs: 0 });
+      return { session, path: p, transferId: id, sha256: staged.sha256, size: staged.size, chunks: staged.chunks.length, outcomes };
     } finally {
       if (ticker) clearInterval(ticker);
-      const pending = await mirrored.catch((err) => void this.log.error({ err: (err as Error).message }, 'mirror copy failed'));
-      if (pending && !committed) await pending.discard();
     }
+  }
+
+  /** `work`, unless the hub stops first: then the caller learns that transfer `id` continues after the restart. */
+  private untilStopping<T>(work: Promise<T>, id: string, what: 'push' | 'write'): Promise<T> {
+    if (this.stopping.signal.aborted) return Promise.reject(stoppingError(id, what));
+    return new Promise<T>((resolve, reject) => {
+      const onStop = () => reject(stoppingError(id, what));
+      this.stopping.signal.addEventListener('abort', onStop, { once: true });
+      work.then(resolve, reject).finally(() => this.stopping.signal.removeEventListener('abort', onStop));
+    });
   }
 
   private pushProgress(id: string): PushProgress {
@@ -484,7 +532,23 @@ export class Hub {
     this.loopDelay.reset();
   }
 
+  /**
+   * Take no new push or write, and tell every pending push and write call
+   * that its transfer continues after the restart. Call before closing the
+   * MCP servers, so those calls get that answer rather than a closed stream.
+   */
+  stopAccepting(): void {
+    if (!this.stopping.signal.aborted) this.stopping.abort();
+  }
+
+  /**
+   * Stop: no new work, running pushes kept as they are (their records and
+   * staging stay; nodes keep their part files) and continued after the
+   * restart; streams closed.
+   */
   async stop(): Promise<void> {
+    this.stopAccepting();
+    await this.transfers.suspend();
     for (const t of this.autoPromoteTimers.values()) clearTimeout(t);
     this.fileOps.stop();
     this.loopDelay.disable();

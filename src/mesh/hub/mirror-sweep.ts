@@ -1,7 +1,8 @@
 // At hub start, before anything is served: remove the temp files a crash left
 // in the session mirrors. A durable write creates `.<name>.tmp-<hex12>` beside
 // its target and renames it over the target; a hub killed between the two
-// leaves the temp file behind, and nothing alive will ever commit it.
+// leaves the temp file behind, and nothing alive will ever commit it (a push
+// whose mirror step was cut short makes it again from its staged data).
 import type { Dirent } from 'node:fs';
 import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';

@@ -2,6 +2,7 @@
 // delivery, the callers waiting for outcomes) and the rules that read it.
 // Guarded by the transfer manager: only it mutates a LiveTransfer.
 import type { DeliveryRecord, TransferRecord } from '../store/records.js';
+import type { StagingGate } from './staging-gate.js';
 
 export type OutcomeStatus = 'ok' | 'offline' | 'failed' | 'pending' | 'cancelled';
 
@@ -20,6 +21,9 @@ export interface TransferProgress {
   session: string;
   path: string;
   size: number;
+  /** Chunks staged so far, of `chunks` (a push is fetched while it is staged). */
+  stagedChunks: number;
+  chunks: number;
   nodes: Array<{ node: string; state: DeliveryRecord['state']; bytes: number; sentBytes: number }>;
 }
 
@@ -33,6 +37,29 @@ export interface LiveTransfer {
   /** Failed attempts per node since the hub started. */
   failures: Map<string, number>;
   abort: AbortController;
+  /** How far staging has come; Fetch streams and deliveries wait on it. */
+  staging: StagingGate;
+  /** Settles when a push is in the hub mirror (or will never be). */
+  mirrored: Deferred;
+  /** The mirror step, once started. */
+  mirroring?: Promise<void>;
+}
+
+export interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // nobody may be waiting; whoever waits sees the rejection
+  return { promise, resolve, reject };
 }
 
 export interface WaitOptions {
@@ -76,7 +103,7 @@ export function settle(live: LiveTransfer, outcome: NodeOutcome): void {
   for (const w of [...(live.waiters.get(outcome.node) ?? [])]) w(outcome);
 }
 
-export function newLive(record: TransferRecord, deliveries: DeliveryRecord[]): LiveTransfer {
+export function newLive(record: TransferRecord, deliveries: DeliveryRecord[], staging: StagingGate): LiveTransfer {
   return {
     record,
     deliveries: new Map(deliveries.map((d) => [d.node, d])),
@@ -86,6 +113,8 @@ export function newLive(record: TransferRecord, deliveries: DeliveryRecord[]): L
     persistedAt: new Map(),
     failures: new Map(),
     abort: new AbortController(),
+    staging,
+    mirrored: deferred(),
   };
 }
 

@@ -1,21 +1,43 @@
-// Transfers from the hub to the members of a session: staged once, recorded
-// in the store with one pending delivery per target before anything is sent,
-// then delivered on each node's own lane. A node that is offline, or a hub
-// that restarts, leaves the delivery pending in the store; it resumes when
-// the node attaches. Callers get each node's outcome as data.
+// Transfers from the hub to the members of a session: recorded in the store
+// with one pending delivery per target before anything is sent, staged once,
+// and delivered on each node's own lane. A push is delivered while it is
+// staged: its record is stored as soon as it is accepted, and nodes fetch
+// each chunk once it is staged. A push's copy in the hub mirror is a step of
+// the transfer, made once its deliveries settled. A node that is offline, or
+// a hub that restarts, leaves the delivery pending in the store; it resumes
+// when the node attaches, and a push cut short by a restart continues staging
+// from its source. Callers get each node's outcome as data.
 import { randomBytes } from 'node:crypto';
 import { readdir, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { CHUNK_SIZE } from '../fs/chunk-plan.js';
+import { ensureDirDurable } from '../fs/durable.js';
 import type { Progress } from '../protocol/frames.js';
 import type { MeshStore, StoreSnapshot } from '../store/mesh-store.js';
-import type { DeliveryRecord, TransferRecord } from '../store/records.js';
+import { TRANSFER_FORMAT, type ChunkInfo, type DeliveryRecord, type TransferRecord } from '../store/records.js';
 import { ChunkCache } from './chunk-cache.js';
 import { DeliveryLane } from './delivery-lane.js';
 import type { Registry } from './registry.js';
+import { StagingGate } from './staging-gate.js';
 import { laneKey, newLive, settle, waitOutcome, type LiveTransfer, type NodeOutcome, type OutcomeStatus, type TransferProgress } from './transfer-live.js';
-import { deliverRequest, stageBuffer, stageFile, type Staged } from './transfer-stage.js';
+import {
+  INLINE_MAX_BYTES,
+  chunkCount,
+  dataFile,
+  deliverRequest,
+  fileHashOf,
+  readChunkMessage,
+  readerOfBuffer,
+  readerOfHandle,
+  sameSource,
+  sourceChanged,
+  sourceIdentity,
+  stageChunks,
+  verifyStagedPrefix,
+  type SpanReader,
+} from './transfer-stage.js';
 
 export type { NodeOutcome, OutcomeStatus, TransferProgress } from './transfer-live.js';
 
@@ -33,6 +55,16 @@ const STALL_TIMEOUT_MS = 120_000;
 const MAX_DELIVERY_ATTEMPTS = 3;
 /** Delay before the next attempt, times the attempt number, ms. */
 const RETRY_DELAY_MS = 2_000;
+/** How long a delivery waits for the rest of its file to be staged, ms (only bounds a stuck source read). */
+const STAGING_WAIT_MS = 3600_000;
+
+/** A push source open for reading; the transfer manager closes it when staging ends. */
+export interface PushSource {
+  file: FileHandle;
+  /** The source as the caller named it (reopened by this name after a restart). */
+  name: string;
+  close(): Promise<void>;
+}
 
 export interface TransferDeps {
   store: MeshStore;
@@ -41,6 +73,10 @@ export interface TransferDeps {
   stagingRoot: string;
   /** Whether `node` is a member of `session` right now (checked again before every delivery). */
   isMember(session: string, node: string): boolean;
+  /** Open a push source again by the name it was pushed with (after a restart). */
+  openSource(name: string): Promise<PushSource>;
+  /** Put a push's staged data file at its path in the session mirror, durably. */
+  commitMirror(session: string, rel: string, stagedData: string): Promise<void>;
 }
 
 export class TransferManager {
@@ -56,76 +92,270 @@ export class TransferManager {
   private readonly touched = new Map<string, number>();
   /** Recently finished transfers, so a caller that asks late still gets the outcomes. */
   private readonly finished = new Map<string, LiveTransfer>();
+  /** The hub is stopping: staging stops where it is, and nothing is failed, cancelled or removed for it. */
+  private suspended = false;
+  /** Stops every staging run (not the transfers) when the hub stops. */
+  private readonly stopStaging = new AbortController();
+  private readonly stagingRuns = new Set<Promise<void>>();
 
   constructor(private readonly deps: TransferDeps) {
-    deps.registry.on('detached', (link) => this.settleWaiters(link.nodeId, 'offline'));
+    deps.registry.on('detached', (link) => {
+      this.settleWaiters(link.nodeId, 'offline');
+      if (!this.suspended) for (const live of this.live.values()) this.maybeCommitMirror(live);
+    });
   }
 
   stagingDir(id: string): string {
     return path.join(this.deps.stagingRoot, id);
   }
 
-  /** Rebuild from the store after a restart; drop what finished and staging left by a crash. */
+  /** Rebuild from the store after a restart; drop what finished and staging left by a crash; continue staging cut short. */
   async load(snapshot: StoreSnapshot): Promise<void> {
     const byTransfer = new Map<string, DeliveryRecord[]>();
     for (const d of snapshot.deliveries) byTransfer.set(d.transferId, [...(byTransfer.get(d.transferId) ?? []), d]);
     for (const record of snapshot.transfers) {
       const deliveries = byTransfer.get(record.id) ?? [];
-      if (!deliveries.some((d) => d.state === 'pending')) {
+      if (record.format !== TRANSFER_FORMAT) {
+        // Staged by an older hub in another layout: nothing here can serve it.
+        if (deliveries.some((d) => d.state === 'pending')) this.deps.log.warn({ transfer: record.id, path: record.path }, 'transfer from an older hub version dropped; push it again');
         await this.forget(record, deliveries);
         continue;
       }
-      this.live.set(record.id, newLive(record, deliveries));
+      const mirrorDue = record.kind === 'push' && record.mirror === 'pending';
+      if (!deliveries.some((d) => d.state === 'pending') && !mirrorDue) {
+        await this.forget(record, deliveries);
+        continue;
+      }
+      const total = chunkCount(record);
+      this.live.set(record.id, newLive(record, deliveries, new StagingGate(total, record.staged ? total : record.chunks.length)));
     }
     const dirs = await readdir(this.deps.stagingRoot).catch(() => [] as string[]);
     for (const dir of dirs) if (!this.live.has(dir)) await rm(this.stagingDir(dir), { recursive: true, force: true });
+    for (const live of [...this.live.values()]) {
+      if (!live.staging.complete) this.track(this.resumeStaging(live));
+      else this.maybeCommitMirror(live);
+    }
   }
 
-  async createFromBuffer(kind: TransferRecord['kind'], session: string, destPath: string, data: Buffer, targets: string[]): Promise<TransferRecord> {
-    const id = newTransferId();
-    const staged = await stageBuffer(data, this.stagingDir(id));
-    return this.create(id, kind, session, destPath, staged, targets);
-  }
-
-  async createFromFile(
-    kind: TransferRecord['kind'],
-    session: string,
-    destPath: string,
-    /** A path, or a file already open and checked (the caller closes it). */
-    file: string | FileHandle,
-    targets: string[],
-    signal?: AbortSignal,
-  ): Promise<TransferRecord> {
-    const id = newTransferId();
+  /** Continue staging a push from its source after a restart, once the source is shown unchanged. */
+  private async resumeStaging(live: LiveTransfer): Promise<void> {
+    const { record } = live;
+    if (!record.source) return this.failTransfer(live, new MeshError('INTERNAL', `transfer ${record.id} has no source to continue staging from`));
+    const what = `source "${record.source.path}"`;
+    let source: PushSource;
     try {
-      const staged = await stageFile(file, this.stagingDir(id), signal);
-      return await this.create(id, kind, session, destPath, staged, targets);
+      source = await this.deps.openSource(record.source.path);
     } catch (err) {
-      await rm(this.stagingDir(id), { recursive: true, force: true });
+      return this.failTransfer(live, sourceChanged(`${what} (${toMeshError(err).message})`));
+    }
+    try {
+      if (!sameSource(await sourceIdentity(source.file), record.source.identity)) throw sourceChanged(what);
+      await verifyStagedPrefix(record, readerOfHandle(source.file, what));
+      this.deps.log.info({ transfer: record.id, stagedChunks: record.chunks.length, chunks: chunkCount(record) }, 'staging continues after a restart');
+    } catch (err) {
+      await source.close();
+      return this.failTransfer(live, toMeshError(err));
+    }
+    await this.runStaging(live, source);
+  }
+
+  /** A transfer of bytes held in memory (a write): staged completely before it is recorded. */
+  async createFromBuffer(kind: TransferRecord['kind'], session: string, destPath: string, data: Buffer, targets: string[]): Promise<TransferRecord> {
+    return this.createStaged(kind, session, destPath, data.length, readerOfBuffer(data), targets);
+  }
+
+  /** A transfer of an open file (a drift repair from the mirror): staged completely before it is recorded. */
+  async createFromFile(kind: TransferRecord['kind'], session: string, destPath: string, file: FileHandle, targets: string[]): Promise<TransferRecord> {
+    const { size } = await file.stat();
+    return this.createStaged(kind, session, destPath, size, readerOfHandle(file, destPath), targets);
+  }
+
+  private async createStaged(kind: TransferRecord['kind'], session: string, destPath: string, size: number, read: SpanReader, targets: string[]): Promise<TransferRecord> {
+    if (this.suspended) throw stoppingError();
+    const record = newRecord(kind, session, destPath, size, targets);
+    const dir = this.stagingDir(record.id);
+    try {
+      await ensureDirDurable(dir);
+      await stageChunks({ record, stagingDir: dir, read, onDurable: async (chunks) => void record.chunks.push(...chunks) });
+      record.sha256 = fileHashOf(record.chunks);
+      record.staged = true;
+      const total = chunkCount(record);
+      await this.create(record, new StagingGate(total, total));
+      return record;
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
       throw err;
     }
   }
 
-  private async create(id: string, kind: TransferRecord['kind'], session: string, destPath: string, staged: Staged, targets: string[]): Promise<TransferRecord> {
-    const record: TransferRecord = { id, kind, session, path: destPath, ...staged, createdAt: Date.now(), targets: [...new Set(targets)].sort() };
+  /**
+   * Accept a push: the record and a pending delivery per target are stored,
+   * deliveries start at once, and staging runs on while nodes fetch what is
+   * staged. Takes over `source` (closed when staging ends). Resolves with the
+   * record once accepted; its file hash is known once `whenStaged` resolves.
+   */
+  async startPush(session: string, destPath: string, source: PushSource, targets: string[]): Promise<TransferRecord> {
+    let record: TransferRecord;
+    try {
+      if (this.suspended) throw stoppingError();
+      const identity = await sourceIdentity(source.file);
+      record = { ...newRecord('push', session, destPath, identity.size, targets), source: { path: source.name, identity }, mirror: 'pending' };
+      await ensureDirDurable(this.stagingDir(record.id));
+    } catch (err) {
+      await source.close();
+      throw err;
+    }
+    let live: LiveTransfer;
+    try {
+      live = await this.create(record, new StagingGate(chunkCount(record), 0));
+    } catch (err) {
+      await source.close();
+      await rm(this.stagingDir(record.id), { recursive: true, force: true });
+      throw err;
+    }
+    this.track(this.runStaging(live, source));
+    return record;
+  }
+
+  /** Resolves once every chunk of the transfer is staged; rejects with the reason staging failed. */
+  async whenStaged(transferId: string): Promise<TransferRecord> {
+    const live = this.live.get(transferId) ?? this.finished.get(transferId);
+    if (!live) throw new MeshError('TRANSFER_NOT_FOUND', `transfer ${transferId} is not running`);
+    await live.staging.whenComplete(STAGING_WAIT_MS);
+    return live.record;
+  }
+
+  /** Resolves once a push is in the hub mirror; rejects when that failed or the transfer ended without it. */
+  whenMirrored(transferId: string): Promise<void> {
+    const live = this.live.get(transferId) ?? this.finished.get(transferId);
+    if (!live) return Promise.reject(new MeshError('TRANSFER_NOT_FOUND', `transfer ${transferId} is not running`));
+    return live.mirrored.promise;
+  }
+
+  private track(run: Promise<void>): void {
+    const tracked: Promise<void> = run
+      .catch((err) => this.deps.log.error({ err: toMeshError(err).message }, 'staging run failed'))
+      .finally(() => this.stagingRuns.delete(tracked));
+    this.stagingRuns.add(tracked);
+  }
+
+  /** Stage a push's remaining chunks from `source`; a failure fails the push everywhere, a hub stop leaves it to continue after the restart. */
+  private async runStaging(live: LiveTransfer, source: PushSource): Promise<void> {
+    const { record } = live;
+    const what = `source "${record.source?.path ?? record.path}"`;
+    try {
+      await stageChunks({
+        record,
+        stagingDir: this.stagingDir(record.id),
+        read: readerOfHandle(source.file, what),
+        signal: AbortSignal.any([this.stopStaging.signal, live.abort.signal]),
+        onMessage: (index, frame) => this.chunkCache.put(record.id, index, frame, pendingCount(live)),
+        // The last chunk becomes fetchable only once the source is shown unchanged since the push began:
+        // a file written meanwhile may be a mix of old and new chunks, and no node may complete it.
+        beforeComplete: async () => {
+          if (!record.source || !sameSource(await sourceIdentity(source.file), record.source.identity)) throw sourceChanged(what);
+        },
+        onDurable: (chunks, complete) => this.noteStaged(live, chunks, complete),
+      });
+      this.deps.log.info({ transfer: record.id, path: record.path, chunks: record.chunks.length, sha256: record.sha256 }, 'staging finished');
+      this.maybeCommitMirror(live);
+    } catch (err) {
+      if (this.suspended || live.abort.signal.aborted) return; // kept for the restart, or cancelled (cancel() cleans up)
+      await this.failTransfer(live, toMeshError(err));
+    } finally {
+      await source.close();
+    }
+  }
+
+  /** Chunks durable in the data file: stored with the record, then fetchable. */
+  private async noteStaged(live: LiveTransfer, chunks: ChunkInfo[], complete: boolean): Promise<void> {
+    const { record } = live;
+    const next: TransferRecord = { ...record, chunks: [...record.chunks, ...chunks] };
+    if (complete) {
+      next.sha256 = fileHashOf(next.chunks);
+      next.staged = true;
+    }
+    await this.deps.store.putTransfer(next);
+    record.chunks = next.chunks;
+    record.sha256 = next.sha256;
+    record.staged = next.staged;
+    if (complete) live.staging.finish();
+    else live.staging.advance(record.chunks.length);
+  }
+
+  /** Staging failed (the source changed, a disk error): every target's delivery fails, part files go, nothing reaches the mirror. */
+  private async failTransfer(live: LiveTransfer, err: MeshError): Promise<void> {
+    const { record } = live;
+    this.deps.log.warn({ transfer: record.id, path: record.path, code: err.code, err: err.message }, 'transfer failed while staging');
+    live.staging.fail(err);
+    live.mirrored.reject(err);
+    live.abort.abort();
+    const error = { code: err.code, message: err.message };
+    await Promise.all(
+      record.targets.map(async (node) => {
+        if (live.deliveries.get(node)?.state !== 'pending') return;
+        await this.deps.registry.get(node)?.request('cancel', { transferId: record.id, session: record.session, path: record.path }, { timeoutMs: 15_000 }).catch(() => {});
+        settle(live, { node, status: 'failed', error });
+      }),
+    );
+    this.retire(live);
+    await this.forget(record, [...live.deliveries.values()]);
+  }
+
+  private async create(record: TransferRecord, gate: StagingGate): Promise<LiveTransfer> {
+    const { id } = record;
     // No broadcast orphans: the transfer and every pending delivery are
     // stored before the first byte goes out.
     await this.deps.store.putTransfer(record);
     const deliveries = record.targets.map((node): DeliveryRecord => ({ transferId: id, node, state: 'pending', verifiedChunks: 0, bytes: 0, updatedAt: Date.now() }));
     await Promise.all(deliveries.map((d) => this.deps.store.putDelivery(d)));
-    const live = newLive(record, deliveries);
+    const live = newLive(record, deliveries, gate);
     this.live.set(id, live);
     for (const node of record.targets) this.touch(record, node);
     await this.supersedeOlder(record);
     if (record.targets.length === 0) await this.finishIfDone(live);
     for (const node of record.targets) if (this.deps.registry.isOnline(node)) this.lane(node).enqueue(id, laneKey(record));
-    this.deps.log.info({ transfer: id, kind, session, path: destPath, size: staged.size, chunks: staged.chunks.length, targets: record.targets }, 'transfer created');
-    return record;
+    this.deps.log.info({ transfer: id, kind: record.kind, session: record.session, path: record.path, size: record.size, chunks: chunkCount(record), targets: record.targets }, 'transfer created');
+    return live;
   }
 
-  /** A node attached (or joined a session): run everything pending for it. */
+  /** The encoded Fetch reply of a staged chunk: from the cache, else read from the data file. */
+  chunkMessage(record: TransferRecord, index: number): Promise<Buffer> {
+    const live = this.live.get(record.id);
+    return this.chunkCache.get(record.id, index, live ? pendingCount(live) : 1, () => readChunkMessage(this.stagingDir(record.id), record, index));
+  }
+
+  /** For Fetch: resolves once chunk `index` of a running transfer is staged. */
+  whenChunkStaged(transferId: string, index: number, timeoutMs: number): Promise<void> {
+    const live = this.live.get(transferId);
+    if (!live) return Promise.reject(new MeshError('TRANSFER_NOT_FOUND', `transfer ${transferId} is not running`));
+    return live.staging.whenStaged(index, timeoutMs);
+  }
+
+  /**
+   * The hub is stopping: staging stops where it is (what is durable stays,
+   * with the record) and no delivery is failed or cancelled for it, so every
+   * accepted push continues after the restart.
+   */
+  async suspend(): Promise<void> {
+    this.suspended = true;
+    this.stopStaging.abort();
+    await Promise.all([...this.stagingRuns]);
+  }
+
+  get isSuspended(): boolean {
+    return this.suspended;
+  }
+
+  /**
+   * A node attached (or joined a session): it removes the part files of
+   * transfers that ended while it was away, then everything pending for it
+   * runs.
+   */
   nodeReady(node: string): void {
     const pending = [...this.live.values()].filter((t) => t.deliveries.get(node)?.state === 'pending').sort((a, b) => a.record.createdAt - b.record.createdAt);
+    const keep = pending.map((t) => t.record.id);
+    this.deps.registry.get(node)?.request('sweepParts', { keep }, { timeoutMs: 60_000 }).catch(() => {}); // an older node does not know it
     for (const t of pending) this.lane(node).enqueue(t.record.id, laneKey(t.record));
   }
 
@@ -213,10 +443,16 @@ export class TransferManager {
     return Promise.all(live.record.targets.map((node) => waitOutcome(live, node, this.deps.registry.isOnline(node), options)));
   }
 
-  /** Stop a transfer everywhere: running deliveries are cancelled and their part files removed. */
-  async cancel(transferId: string): Promise<void> {
+  /**
+   * Stop a transfer everywhere: running deliveries are cancelled and their
+   * part files removed. False when it is too late: the push's mirror copy
+   * is under way or made (its deliveries had all settled).
+   */
+  async cancel(transferId: string): Promise<boolean> {
     const live = this.live.get(transferId);
-    if (!live) return;
+    if (!live) return !this.finished.has(transferId) || this.finished.get(transferId)!.record.mirror !== 'done';
+    if (this.suspended) return false;
+    if (live.mirroring || live.record.mirror === 'done') return false;
     live.abort.abort();
     const { session, path: p } = live.record;
     await Promise.all(
@@ -229,8 +465,12 @@ export class TransferManager {
         }
       }),
     );
+    const cancelled = new MeshError('CANCELLED', `transfer ${transferId} was cancelled`);
+    live.staging.fail(cancelled);
+    live.mirrored.reject(cancelled);
+    this.retire(live);
     await this.forget(live.record, [...live.deliveries.values()]);
-    this.live.delete(transferId);
+    return true;
   }
 
   running(): TransferProgress[] {
@@ -240,6 +480,8 @@ export class TransferManager {
       session: t.record.session,
       path: t.record.path,
       size: t.record.size,
+      stagedChunks: t.staging.staged,
+      chunks: t.staging.total,
       nodes: t.record.targets.map((node) => ({
         node,
         state: t.deliveries.get(node)?.state ?? 'pending',
@@ -278,14 +520,19 @@ export class TransferManager {
     }, Math.min(STALL_TIMEOUT_MS, 10_000));
     watchdog.unref();
     try {
+      // A small file travels inline, so it waits for its staging; a large one is fetched as it is staged.
+      if (live.record.size <= INLINE_MAX_BYTES) await live.staging.whenComplete(STAGING_WAIT_MS);
       const reply = await link.request('deliver', await deliverRequest(live.record, this.stagingDir(live.record.id)), { timeoutMs: DELIVER_TIMEOUT_MS, signal: attempt.signal });
+      // The node fetched the last chunk, so staging is complete and the file hash known (unless staging failed).
+      await live.staging.whenComplete(STAGING_WAIT_MS);
       if (reply.sha256 !== live.record.sha256) {
         throw new MeshError('CHECKSUM_MISMATCH', `node ${node} wrote SHA-256 ${reply.sha256}, expected ${live.record.sha256}`);
       }
       await this.record(live, node, 'done');
       settle(live, { node, status: 'ok', sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes) });
     } catch (err) {
-      if (live.abort.signal.aborted) return; // cancel() settles and forgets
+      // cancel() or failTransfer() settles and forgets; a stopping hub keeps the delivery pending.
+      if (live.abort.signal.aborted || this.suspended) return;
       const mesh = attempt.signal.aborted
         ? new MeshError('NODE_TIMEOUT', `node ${node} reported no progress for ${STALL_TIMEOUT_MS / 1000} s`)
         : toMeshError(err);
@@ -328,13 +575,52 @@ export class TransferManager {
   }
 
   private async finishIfDone(live: LiveTransfer): Promise<void> {
-    if ([...live.deliveries.values()].some((d) => d.state === 'pending')) return;
-    if (this.live.get(live.record.id) !== live) return;
-    this.live.delete(live.record.id);
+    if (this.suspended || this.live.get(live.record.id) !== live) return;
+    if ([...live.deliveries.values()].some((d) => d.state === 'pending') || (live.record.kind === 'push' && live.record.mirror === 'pending')) {
+      this.maybeCommitMirror(live); // which finishes the transfer once the mirror has it
+      return;
+    }
+    // Staging and records go first: a transfer gone from status has left nothing behind.
+    await this.forget(live.record, [...live.deliveries.values()]);
+    this.retire(live);
+    this.deps.log.info({ transfer: live.record.id, outcomes: [...live.deliveries.values()].map((d) => [d.node, d.state]) }, 'transfer finished');
+  }
+
+  /** Out of the running transfers; its outcomes stay readable a while. */
+  private retire(live: LiveTransfer): void {
+    if (this.live.get(live.record.id) === live) this.live.delete(live.record.id);
     this.finished.set(live.record.id, live);
     if (this.finished.size > KEEP_FINISHED) this.finished.delete(this.finished.keys().next().value!);
-    await this.forget(live.record, [...live.deliveries.values()]);
-    this.deps.log.info({ transfer: live.record.id, outcomes: [...live.deliveries.values()].map((d) => [d.node, d.state]) }, 'transfer finished');
+  }
+
+  /**
+   * A push goes into the hub mirror once it is staged and its deliveries
+   * settled (done, failed, or waiting for a node that is offline): a push
+   * cancelled before that leaves nothing there. The step is in the record,
+   * so a restart redoes it.
+   */
+  private maybeCommitMirror(live: LiveTransfer): void {
+    const { record } = live;
+    if (this.suspended || live.mirroring || record.kind !== 'push' || record.mirror !== 'pending' || !live.staging.complete) return;
+    if (live.abort.signal.aborted || this.live.get(record.id) !== live) return;
+    if ([...live.deliveries.values()].some((d) => d.state === 'pending' && this.deps.registry.isOnline(d.node))) return;
+    live.mirroring = (async () => {
+      try {
+        await this.deps.commitMirror(record.session, record.path, dataFile(this.stagingDir(record.id)));
+        record.mirror = 'done';
+        await this.deps.store.putTransfer({ ...record });
+        live.mirrored.resolve();
+        this.deps.log.info({ transfer: record.id, session: record.session, path: record.path }, 'push is in the mirror');
+      } catch (err) {
+        if (this.suspended) return; // redone after the restart
+        const mesh = toMeshError(err);
+        this.deps.log.error({ transfer: record.id, path: record.path, code: mesh.code, err: mesh.message }, 'push could not be put in the mirror');
+        // Not retried forever: the waiting call is told, and drift reports the difference.
+        record.mirror = 'done';
+        live.mirrored.reject(mesh);
+      }
+      await this.finishIfDone(live);
+    })();
   }
 
   /** Remove a finished transfer from the store and its staging from disk. */
@@ -350,6 +636,12 @@ export class TransferManager {
     for (const older of [...this.live.values()]) {
       const r = older.record;
       if (r.id === newer.id || r.session !== newer.session || r.path !== newer.path || r.createdAt > newer.createdAt) continue;
+      // An older push not yet in the mirror must not land there after the newer file.
+      if (r.kind === 'push' && r.mirror === 'pending' && !older.mirroring) {
+        r.mirror = 'done';
+        await this.deps.store.putTransfer({ ...r });
+        older.mirrored.reject(new MeshError('CANCELLED', `superseded by transfer ${newer.id}`));
+      }
       for (const node of newer.targets) {
         const d = older.deliveries.get(node);
         if (d?.state !== 'pending') continue;
@@ -364,4 +656,38 @@ export class TransferManager {
 
 function newTransferId(): string {
   return randomBytes(8).toString('hex');
+}
+
+/** Nodes still to receive a transfer: the readers a staged chunk is kept in memory for. */
+function pendingCount(live: LiveTransfer): number {
+  let n = 0;
+  for (const d of live.deliveries.values()) if (d.state === 'pending') n++;
+  return n;
+}
+
+function newRecord(kind: TransferRecord['kind'], session: string, destPath: string, size: number, targets: string[]): TransferRecord {
+  return {
+    format: TRANSFER_FORMAT,
+    id: newTransferId(),
+    kind,
+    session,
+    path: destPath,
+    size,
+    sha256: '',
+    chunkSize: CHUNK_SIZE,
+    chunks: [],
+    staged: false,
+    createdAt: Date.now(),
+    targets: [...new Set(targets)].sort(),
+  };
+}
+
+/** What a call is told when the hub stops under it: with a transfer id, that the transfer continues after the restart. */
+export function stoppingError(transferId?: string, what = 'push'): MeshError {
+  if (!transferId) return new MeshError('HUB_STOPPING', 'the hub is stopping and takes no new work; call again once it is back');
+  return new MeshError(
+    'HUB_STOPPING',
+    `the hub is stopping; ${what} ${transferId} was accepted and continues when the hub is back: follow it with \`status\` (transfer ${transferId})`,
+    { transferId },
+  );
 }

@@ -1,30 +1,30 @@
-// The hub side of Fetch: streams the staged chunks of one transfer to one
-// node from the chunk it asks for. A chunk is written only once an earlier
+// The hub side of Fetch: streams the chunks of one transfer to one node from
+// the chunk it asks for, each as soon as it is staged (a push is fetched
+// while it is still being staged). A chunk is written only once an earlier
 // one has left, so HTTP/2 flow control is the backpressure: a slow node holds
 // at most two chunks of hub memory and never slows another node's stream.
-// Encoded chunks come from a cache shared by all streams (chunk-cache.ts).
+// Encoded chunks are shared by all streams (chunk-cache.ts).
 import type * as grpc from '@grpc/grpc-js';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { faultValue } from '../faults.js';
 import type { Chunk, FetchRequest } from '../protocol/frames.js';
 import type { TransferRecord } from '../store/records.js';
 import { isTransferId } from '../protocol/frame-checks.js';
-import { encodeChunk } from '../protocol/load.js';
 import { grantsSession } from './grants.js';
 import type { OpenCall } from './open-calls.js';
-import type { ChunkCache } from './chunk-cache.js';
-import { chunkFile } from './transfer-stage.js';
+import { sealFrame } from '../protocol/shared-frames.js';
+import { chunkCount } from './transfer-stage.js';
 
 export interface FetchDeps {
   log: Logger;
   /** The transfer, if `node` is one of its pending targets. */
   transferFor(transferId: string, node: string): TransferRecord | undefined;
-  stagingDir(transferId: string): string;
-  /** Encoded chunks shared between the nodes' streams. */
-  cache: ChunkCache;
+  /** Resolves once chunk `index` is staged; rejects when staging failed or after `timeoutMs`. */
+  whenStaged(transferId: string, index: number, timeoutMs: number): Promise<void>;
+  /** The encoded reply for a staged chunk, shared between the nodes' streams. */
+  chunkMessage(record: TransferRecord, index: number): Promise<Buffer>;
   /** Bytes put on the wire for a node, for status and benchmarks. */
   countSent(transferId: string, node: string, bytes: number): void;
   /** Time to have one chunk ready (read from staging or the cache, encoded), ms; for metrics. */
@@ -97,31 +97,34 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, open:
     return t;
   };
   const transfer = addressed();
-  if (from < 0 || from > transfer.chunks.length) throw new MeshError('INVALID_ARGUMENT', `from_chunk ${from} out of range`);
-  const dir = deps.stagingDir(transferId);
+  const total = chunkCount(transfer);
+  if (from < 0 || from > total) throw new MeshError('INVALID_ARGUMENT', `from_chunk ${from} out of range`);
   // A write's callback fires once HTTP/2 flow control let it out, and never
   // on a cancelled call; `gone` ends the wait in that case.
   const gone = Promise.race(['cancelled', 'close', 'finish', 'error'].map((event) => once(call, event).then(noop, noop)));
   const inFlight: Array<Promise<void>> = [];
   let ended = false;
   void gone.then(() => (ended = true));
-  for (let index = from; index < transfer.chunks.length; index++) {
+  for (let index = from; index < total; index++) {
     if (ended || call.cancelled) return;
-    addressed();
-    const info = transfer.chunks[index]!;
+    // Pipelined: a chunk not staged yet is waited for, as long as a stalled reader would be.
+    await Promise.race([deps.whenStaged(transferId, index, FETCH_STALL_MS), gone]);
+    if (ended || call.cancelled) return;
+    const current = addressed();
     const asked = performance.now();
-    let message = await deps.cache.get(transferId, dir, index, info);
+    let message = await deps.chunkMessage(current, index);
     deps.chunkServed?.(performance.now() - asked);
     if (corruptIndex !== undefined && Number(corruptIndex) === index && !corrupted.has(`${transferId}:${node}`)) {
       corrupted.add(`${transferId}:${node}`);
-      const data = Buffer.from(await readFile(chunkFile(dir, index)));
-      data[data.length >> 1] = data[data.length >> 1]! ^ 0xff;
-      message = encodeChunk({ index, data, compressed: info.compressed, sha256: info.sha256, rawSize: info.size });
+      message = Buffer.from(message); // a private copy: the shared frame stays intact for other nodes
+      const at = message.length - (current.chunks[index]!.size >> 1) - 1;
+      message[at] = message[at]! ^ 0xff;
+      sealFrame(message);
     }
-    // `message` is the encoded Chunk, shared with other nodes' streams; the
-    // service definition passes it through unchanged (see load.ts).
+    // `message` is the sealed gRPC frame of the Chunk, shared with other
+    // nodes' streams and sent as is (shared-frames.ts, load.ts).
     const written = new Promise<void>((resolve) => call.write(message as unknown as Chunk, () => resolve()));
-    deps.countSent(transferId, node, info.wireSize);
+    deps.countSent(transferId, node, current.chunks[index]!.size);
     inFlight.push(written);
     // Writes complete in order, so waiting for the oldest frees one slot.
     if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await drained(inFlight.shift()!, gone, node);

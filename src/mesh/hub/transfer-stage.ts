@@ -1,147 +1,241 @@
-// Stages a file once for every node it goes to: 4 MiB chunks, a SHA-256 per
-// chunk and for the file, deflate done once per chunk and kept only where it
-// pays. Chunks land fsynced in the staging folder so a push survives a hub
-// restart. All I/O and compression is asynchronous (zlib runs on the libuv
-// pool); the only work on the loop is hashing one chunk at a time.
-import { createHash } from 'node:crypto';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+// Staging: a transfer's bytes, kept by the hub until every node has them.
+// One data file per transfer (`<staging>/<id>/data`), written once from the
+// source and fsynced per batch of chunks; a chunk becomes fetchable only
+// once its bytes are durable there and its hash is in the store, so a hub
+// restart never forgets a chunk a node may already hold. Each chunk is read
+// straight into the tail of its encoded Fetch reply (chunk-wire.ts), hashed
+// on the libuv pool and handed to the chunk cache: one buffer per chunk,
+// shared by the data file write and every node's stream.
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
-import { deflate as deflateCb, inflate as inflateCb, constants as zlibConstants } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MeshError } from '../../errors.js';
-import { CHUNK_SIZE, COMPRESSION_PROBE_BYTES, planChunks, worthCompressing, type ChunkSpan } from '../fs/chunk-plan.js';
-import { ensureDirDurable, fsyncDir } from '../fs/durable.js';
-import { sha256Hex } from '../fs/hash.js';
+import { faultValue } from '../faults.js';
+import { planChunks, type ChunkSpan } from '../fs/chunk-plan.js';
+import { contentHashFromBlockHashes } from '../fs/content-hash.js';
+import { sha256HexOffLoop } from '../fs/hash.js';
 import { PRIVATE_FILE_MODE } from '../fs/private-mode.js';
+import { allocChunkMessage, writeChunkHeader } from '../protocol/chunk-wire.js';
 import type { DeliverRequest } from '../protocol/frames.js';
-import type { ChunkInfo, TransferRecord } from '../store/records.js';
+import type { ChunkInfo, SourceIdentity, TransferRecord } from '../store/records.js';
 
-const deflate = promisify(deflateCb);
-const inflate = promisify(inflateCb);
 /** Files up to this size travel inline on the control stream. */
 export const INLINE_MAX_BYTES = 256 * 1024;
-const DEFLATE_OPTIONS = { level: zlibConstants.Z_BEST_SPEED };
-/** Chunks in flight while staging: enough to keep both cores busy, small enough for memory. */
-const STAGING_CONCURRENCY = 2;
+/** Chunks read ahead of the oldest one not yet durable: bounds staging memory to a few chunks. */
+const MAX_UNSYNCED_CHUNKS = 4;
+/**
+ * Chunks being read, hashed and written at once: reading chunk k+1 overlaps
+ * hashing and writing chunk k (each step runs on the libuv pool), which
+ * keeps both cores busy while the loop only moves buffers along.
+ */
+const STAGING_WINDOW = 3;
 
-export interface Staged {
-  size: number;
-  sha256: string;
-  chunkSize: number;
-  chunks: ChunkInfo[];
+/** Figures of staging since the hub started, for status and benchmarks. */
+export const stagingStats = { chunksStaged: 0, bytesStaged: 0, hashMs: 0 };
+
+export function dataFile(stagingDir: string): string {
+  return path.join(stagingDir, 'data');
 }
 
-/** CPU-ish accounting of compression, for status and the compress-once benchmark. */
-export const stagingStats = { compressMs: 0, compressedBytesIn: 0, chunksStaged: 0 };
-
-export function chunkFile(stagingDir: string, index: number): string {
-  return path.join(stagingDir, `${index}.chunk`);
+/** How many chunks a transfer has in all. */
+export function chunkCount(record: Pick<TransferRecord, 'size' | 'chunkSize'>): number {
+  return Math.ceil(record.size / record.chunkSize);
 }
 
-export async function stageBuffer(data: Buffer, stagingDir: string, chunkSize = CHUNK_SIZE): Promise<Staged> {
-  return stage(data.length, (span) => Promise.resolve(data.subarray(span.offset, span.offset + span.length)), stagingDir, chunkSize);
+/** What identifies a source file's content without reading it: a change to any field means it was written. */
+export async function sourceIdentity(handle: FileHandle): Promise<SourceIdentity> {
+  const st = await handle.stat({ bigint: true });
+  return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) };
 }
 
-/** Stage a file given by path, or already open (the caller keeps and closes the handle). */
-export async function stageFile(file: string | FileHandle, stagingDir: string, signal?: AbortSignal, chunkSize = CHUNK_SIZE): Promise<Staged> {
-  const handle = typeof file === 'string' ? await open(file, 'r') : file;
-  try {
-    const { size } = await handle.stat();
-    return await stage(size, (span) => readSpan(handle, span), stagingDir, chunkSize, signal);
-  } finally {
-    if (typeof file === 'string') await handle.close();
-  }
+export function sameSource(a: SourceIdentity, b: SourceIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
-async function stage(
-  size: number,
-  read: (span: ChunkSpan) => Promise<Buffer>,
-  stagingDir: string,
-  chunkSize: number,
-  signal?: AbortSignal,
-): Promise<Staged> {
-  await ensureDirDurable(stagingDir);
-  const spans = planChunks(size, chunkSize);
-  const chunks: ChunkInfo[] = new Array(spans.length);
-  const fileHash = createHash('sha256');
-  // Reads and whole-file hashing stay in order; compression and writes of
-  // up to STAGING_CONCURRENCY chunks overlap.
-  const inFlight = new Set<Promise<void>>();
-  for (const span of spans) {
-    if (signal?.aborted) throw new MeshError('CANCELLED', 'staging was cancelled');
-    const raw = await read(span);
-    fileHash.update(raw);
-    const job = storeChunk(raw, span.index, stagingDir).then((info) => {
-      chunks[span.index] = info;
-    });
-    const tracked = job.finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
-    if (inFlight.size >= STAGING_CONCURRENCY) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-  await fsyncDir(stagingDir);
-  return { size, sha256: fileHash.digest('hex'), chunkSize, chunks };
+export function sourceChanged(what: string): MeshError {
+  return new MeshError('SOURCE_CHANGED', `${what} changed while it was being pushed; push it again once it is no longer being written`);
 }
 
-async function storeChunk(raw: Buffer, index: number, stagingDir: string): Promise<ChunkInfo> {
-  const sha256 = sha256Hex(raw);
-  let body = raw;
-  let compressed = false;
-  // Probe a sample first: random or already-compressed data costs ~60 MB/s
-  // of CPU to deflate for nothing.
-  const probe = raw.subarray(0, COMPRESSION_PROBE_BYTES);
-  const started = performance.now();
-  const probeOut = await deflate(probe, DEFLATE_OPTIONS);
-  if (worthCompressing(probe.length, probeOut.length)) {
-    const whole = probe.length === raw.length ? probeOut : await deflate(raw, DEFLATE_OPTIONS);
-    if (worthCompressing(raw.length, whole.length)) {
-      body = whole;
-      compressed = true;
+/** Reads one span of the source into `into` (exactly `span.length` bytes) or throws. */
+export type SpanReader = (span: ChunkSpan, into: Buffer) => Promise<void>;
+
+export function readerOfBuffer(data: Buffer): SpanReader {
+  return (span, into) => {
+    data.copy(into, 0, span.offset, span.offset + span.length);
+    return Promise.resolve();
+  };
+}
+
+const slowSourceMs = Number(faultValue('slow-source') ?? 0);
+/** Under the slow-source fault, reads of one source wait one after another, as on a slow disk. */
+let slowReads: Promise<unknown> = Promise.resolve();
+
+/** A reader of an open file; a file shorter than expected is a source that changed. */
+export function readerOfHandle(handle: FileHandle, what: string): SpanReader {
+  return async (span, into) => {
+    if (slowSourceMs > 0) {
+      const turn = slowReads.then(() => sleep(slowSourceMs));
+      slowReads = turn;
+      await turn;
     }
+    await readExactly(handle, into, span.offset, () => sourceChanged(what));
+  };
+}
+
+/** Fill `into` from `position`; `short()` is thrown when the file ends first. */
+async function readExactly(handle: FileHandle, into: Buffer, position: number, short: () => Error): Promise<void> {
+  let done = 0;
+  while (done < into.length) {
+    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw short();
+    done += bytesRead;
   }
-  stagingStats.compressMs += performance.now() - started;
-  stagingStats.compressedBytesIn += raw.length;
-  stagingStats.chunksStaged++;
-  const file = chunkFile(stagingDir, index);
-  const handle = await open(file, 'w', PRIVATE_FILE_MODE);
-  try {
-    await handle.writeFile(body);
+}
+
+const stagedDataShort = (id: string) => () => new MeshError('INTERNAL', `the staged data of transfer ${id} is shorter than its record`);
+
+export interface StageOptions {
+  record: TransferRecord;
+  stagingDir: string;
+  read: SpanReader;
+  signal?: AbortSignal;
+  /** The encoded Fetch reply of a chunk just staged (not yet durable): the cache keeps it for the nodes. */
+  onMessage?(index: number, message: Buffer): void;
+  /**
+   * Chunks now durable in the data file, in order. Called one batch at a
+   * time; it stores them with the record before they may be fetched. When
+   * it includes the last chunk, `complete` is true.
+   */
+  onDurable(chunks: ChunkInfo[], complete: boolean): Promise<void>;
+  /** Checked once every chunk is written and before the last one is made durable: throw to fail the staging. */
+  beforeComplete?(): Promise<void>;
+}
+
+/**
+ * Stage the chunks of `record` from `record.chunks.length` on. Reading,
+ * hashing and writing of chunk k+1 overlap the fsync and store write of the
+ * batch before it.
+ */
+export async function stageChunks(options: StageOptions): Promise<void> {
+  const { record, signal } = options;
+  const spans = planChunks(record.size, record.chunkSize);
+  const handle = await open(dataFile(options.stagingDir), constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, PRIVATE_FILE_MODE);
+  let unsynced: ChunkInfo[] = [];
+  let committing: Promise<void> | undefined;
+  const commit = async (complete: boolean): Promise<void> => {
+    const batch = unsynced;
+    unsynced = [];
     await handle.sync();
+    if (complete) await options.beforeComplete?.();
+    await options.onDurable(batch, complete);
+  };
+  // One chunk: read into its frame, hashed, written to the data file.
+  const prepare = async (span: ChunkSpan): Promise<{ info: ChunkInfo; frame: Buffer }> => {
+    const header = { index: span.index, rawSize: span.length, dataLength: span.length, compressed: false };
+    const { frame, data } = allocChunkMessage(header);
+    await options.read(span, data);
+    const started = performance.now();
+    const sha256 = await sha256HexOffLoop(data);
+    stagingStats.hashMs += performance.now() - started;
+    writeChunkHeader(frame, header, sha256);
+    await writeAll(handle, data, span.offset);
+    return { info: { sha256, size: span.length }, frame };
+  };
+  const jobs = new Map<number, Promise<{ info: ChunkInfo; frame: Buffer }>>();
+  let next = record.chunks.length;
+  const fill = () => {
+    while (next < spans.length && jobs.size < STAGING_WINDOW && !signal?.aborted) {
+      const job = prepare(spans[next]!);
+      job.catch(() => {}); // awaited in order below
+      jobs.set(next++, job);
+    }
+  };
+  try {
+    for (let k = record.chunks.length; k < spans.length; k++) {
+      if (signal?.aborted) throw new MeshError('CANCELLED', 'staging was stopped');
+      fill();
+      const { info, frame } = await jobs.get(k)!;
+      jobs.delete(k);
+      options.onMessage?.(k, frame);
+      unsynced.push(info);
+      stagingStats.chunksStaged++;
+      stagingStats.bytesStaged += info.size;
+      if (k === spans.length - 1) break;
+      // One commit in flight; the next batch is whatever was written meanwhile.
+      if (committing && unsynced.length >= MAX_UNSYNCED_CHUNKS) await committing;
+      committing ??= commit(false).finally(() => (committing = undefined));
+    }
+    await committing;
+    await commit(true);
+  } finally {
+    await Promise.allSettled([...jobs.values(), committing]);
+    await handle.close();
+  }
+}
+
+/** The chunks already staged still match the source (read and hashed again): a push resumed after a restart. */
+export async function verifyStagedPrefix(record: TransferRecord, read: SpanReader): Promise<void> {
+  const spans = planChunks(record.size, record.chunkSize);
+  const buf = Buffer.allocUnsafe(record.chunkSize);
+  for (let k = 0; k < record.chunks.length; k++) {
+    const span = spans[k]!;
+    const view = buf.subarray(0, span.length);
+    await read(span, view);
+    if ((await sha256HexOffLoop(view)) !== record.chunks[k]!.sha256) throw sourceChanged(`source of ${record.path}`);
+  }
+}
+
+/** The file hash of a fully staged transfer. */
+export function fileHashOf(chunks: readonly ChunkInfo[]): string {
+  return contentHashFromBlockHashes(chunks.map((c) => c.sha256));
+}
+
+/** Read chunk `index`'s raw bytes from the data file into a fresh encoded Fetch reply. */
+export async function readChunkMessage(stagingDir: string, record: TransferRecord, index: number): Promise<Buffer> {
+  const info = record.chunks[index];
+  if (!info) throw new MeshError('INTERNAL', `chunk ${index} of transfer ${record.id} is not staged`);
+  const header = { index, rawSize: info.size, dataLength: info.size, compressed: false };
+  const { frame, data } = allocChunkMessage(header);
+  const handle = await open(dataFile(stagingDir), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    await readExactly(handle, data, index * record.chunkSize, stagedDataShort(record.id));
   } finally {
     await handle.close();
   }
-  return { sha256, size: raw.length, compressed, wireSize: body.length };
+  writeChunkHeader(frame, header, info.sha256);
+  return frame;
 }
 
-async function readSpan(handle: FileHandle, span: ChunkSpan): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(span.length);
-  let done = 0;
-  while (done < span.length) {
-    const { bytesRead } = await handle.read(buf, done, span.length - done, span.offset + done);
-    if (bytesRead === 0) throw new MeshError('INTERNAL', 'source file shrank while it was being staged');
-    done += bytesRead;
-  }
-  return buf;
-}
-
-/** The deliver request for a staged transfer; small files carry their bytes inline. */
+/** The deliver request for a transfer; small files carry their bytes inline (only once fully staged). */
 export async function deliverRequest(record: TransferRecord, stagingDir: string): Promise<DeliverRequest> {
   const base = {
     transferId: record.id,
     session: record.session,
     path: record.path,
     size: record.size,
+    // Empty until staging completes; each chunk's hash known so far travels along.
     sha256: record.sha256,
     chunkSize: record.chunkSize,
     chunkSha256: record.chunks.map((c) => c.sha256),
   };
   if (record.size > INLINE_MAX_BYTES) return { ...base, inline: false, data: Buffer.alloc(0) };
-  const chunk = record.chunks[0];
-  let data = Buffer.alloc(0);
-  if (chunk) {
-    data = await readFile(chunkFile(stagingDir, 0));
-    if (chunk.compressed) data = await inflate(data);
+  const data = Buffer.alloc(record.size);
+  if (record.size > 0) {
+    const handle = await open(dataFile(stagingDir), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      await readExactly(handle, data, 0, stagedDataShort(record.id));
+    } finally {
+      await handle.close();
+    }
   }
   return { ...base, inline: true, data };
+}
+
+async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
 }

@@ -1,19 +1,23 @@
 // Receiving side of a transfer. Inline files are written durably at once.
 // Chunked files are pulled on a Fetch stream of their own into a `.part`
-// file next to the target: each chunk is checked against its hash before it
-// is kept, the whole file is checked before the durable rename, and a
-// restarted delivery resumes from the first chunk that does not verify.
+// file next to the target, while the hub may still be staging them: each
+// chunk is checked against its hash (from the request, else the one it
+// travels with) before it is kept, and the file hash, computed from the chunk
+// hashes (content-hash.ts: each byte is hashed once), is checked before the
+// durable rename. A restarted delivery resumes from the first chunk that
+// does not verify. Hashing runs on the libuv pool, off the loop.
 // Every file is reached through the target folder's checked handle
 // (safe-open.ts): a folder swapped for a link, or a link or hard link planted
 // as the part file, never gets a byte written outside the workspace.
 import type * as grpc from '@grpc/grpc-js';
-import { createHash, type Hash } from 'node:crypto';
+import { rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { inflate as inflateCb } from 'node:zlib';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { hashHandle, sha256Hex } from '../fs/hash.js';
+import { contentHashFromBlockHashes, contentHashOf } from '../fs/content-hash.js';
+import { hashHandle, isSha256Hex, sha256HexOffLoop } from '../fs/hash.js';
 import { relativeSegments } from '../fs/paths.js';
 import type { ContainedDir } from '../fs/safe-open.js';
 import { openDirInside } from '../fs/safe-walk.js';
@@ -26,6 +30,8 @@ const inflate = promisify(inflateCb);
 /** Fetch attempts per delivery before it is reported failed (hub re-sends later). */
 const MAX_FETCH_ATTEMPTS = 8;
 const PROGRESS_EVERY_MS = 200;
+/** Largest chunk a hub may ask for: a Fetch message is bounded by MAX_MESSAGE_BYTES anyway. */
+const MAX_CHUNK_SIZE = 8 * 1024 * 1024;
 
 interface Running {
   abort: AbortController;
@@ -73,13 +79,20 @@ export class Deliverer {
     } catch {
       return; // no delivery could have written there
     }
-    const dir = await openDirInside(this.workspace.sessionRoot(req.session), segments.slice(0, -1)).catch(() => undefined);
+    const root = this.workspace.sessionRoot(req.session);
+    const dir = await openDirInside(root, segments.slice(0, -1)).catch(() => undefined);
     if (!dir) return;
     try {
       await removeAt(dir, partNameFor(segments[segments.length - 1]!, req.transferId));
     } finally {
       await dir.close();
     }
+    await removeEmptyFolders(root, segments.slice(0, -1));
+  }
+
+  /** Whether a delivery of `transferId` is running here now (its part file is in use). */
+  isRunning(transferId: string): boolean {
+    return this.running.has(transferId);
   }
 
   abortAll(): void {
@@ -93,8 +106,8 @@ export class Deliverer {
     try {
       await checkWriteTarget(dir, name, req.path);
       if (req.inline) {
-        const digest = sha256Hex(req.data);
-        if (digest !== req.sha256) throw new MeshError('CHECKSUM_MISMATCH', `inline data for ${req.path} does not match its SHA-256`);
+        const digest = contentHashOf(req.data);
+        if (digest !== req.sha256) throw new MeshError('CHECKSUM_MISMATCH', `inline data for ${req.path} does not match its content hash`);
         await writeFileAt(dir, name, req.data, { want: req.path });
         this.workspace.noteChanged(req.session);
         return { sha256: digest, size: req.data.length, fetchedBytes: req.data.length };
@@ -116,13 +129,23 @@ export class Deliverer {
   }
 
   private async receiveChunked(req: DeliverRequest, dir: ContainedDir, name: string, signal: AbortSignal): Promise<DeliverReply> {
+    const size = Number(req.size);
+    // Security: sizes come from the hub; a chunk size of 0 or beyond a message would never end or never fit.
+    if (!Number.isSafeInteger(size) || size < 0 || !Number.isSafeInteger(req.chunkSize) || req.chunkSize <= 0 || req.chunkSize > MAX_CHUNK_SIZE) {
+      throw new MeshError('INVALID_ARGUMENT', `delivery of ${req.path}: size ${size} or chunk size ${req.chunkSize} out of range`);
+    }
+    const total = Math.ceil(size / req.chunkSize);
+    if (req.chunkSha256.length > total || !req.chunkSha256.every(isSha256Hex)) {
+      throw new MeshError('INVALID_ARGUMENT', `delivery of ${req.path}: chunk hashes do not fit the file`);
+    }
     const part = partNameFor(name, req.transferId);
     // Security: a link or hard link planted as the part file is replaced, never written through.
     const handle = await openOwnedFile(dir, part);
-    const fileHash = createHash('sha256');
     let fetchedBytes = 0;
     try {
-      let verified = await verifiedPrefix(handle, req, fileHash);
+      // The hashes of the chunks kept so far, in order: the file hash follows from them.
+      const hashes = await verifiedPrefix(handle, req);
+      let verified = hashes.length;
       await handle.truncate(verified * req.chunkSize);
       const resumedFromChunk = verified;
       if (verified > 0) this.log.info({ transfer: req.transferId, verified }, 'resuming delivery');
@@ -131,21 +154,23 @@ export class Deliverer {
         const now = Date.now();
         if (!force && now - lastProgress < PROGRESS_EVERY_MS) return;
         lastProgress = now;
-        const bytes = Math.min(req.size, verified * req.chunkSize);
+        const bytes = Math.min(size, verified * req.chunkSize);
         this.send({ progress: { transferId: req.transferId, verifiedChunks: verified, bytes } });
       };
       report(true);
-      for (let attempt = 1; verified < req.chunkSha256.length; attempt++) {
+      for (let attempt = 1; verified < total; attempt++) {
         if (signal.aborted) throw cancelled(req);
         try {
           for await (const chunk of this.fetch({ transferId: req.transferId, fromChunk: verified }, signal)) {
             const raw = chunk.compressed ? await inflate(chunk.data) : chunk.data;
             fetchedBytes += raw.length;
-            if (chunk.index !== verified || sha256Hex(raw) !== req.chunkSha256[verified]) {
+            const expected = req.chunkSha256[verified] ?? chunk.sha256;
+            const wantLength = Math.min(req.chunkSize, size - verified * req.chunkSize);
+            if (chunk.index !== verified || raw.length !== wantLength || !isSha256Hex(expected) || (await sha256HexOffLoop(raw)) !== expected) {
               throw new MeshError('CHECKSUM_MISMATCH', `chunk ${chunk.index} of ${req.path} failed verification`);
             }
             await writeAll(handle, raw, verified * req.chunkSize);
-            fileHash.update(raw);
+            hashes.push(expected);
             verified++;
             report(false);
           }
@@ -159,16 +184,17 @@ export class Deliverer {
       }
       report(true);
       await handle.sync();
-      const digest = fileHash.digest('hex');
-      if (digest !== req.sha256) {
+      const digest = contentHashFromBlockHashes(hashes);
+      // The request may predate the end of staging (no file hash yet): the hub then compares the reply's.
+      if (req.sha256 && digest !== req.sha256) {
         await removeAt(dir, part);
-        throw new MeshError('CHECKSUM_MISMATCH', `${req.path}: whole-file SHA-256 ${digest} differs from ${req.sha256}`);
+        throw new MeshError('CHECKSUM_MISMATCH', `${req.path}: file hash ${digest} differs from ${req.sha256}`);
       }
       await handle.close();
       await commitAt(dir, part, name, req.path);
       this.workspace.noteChanged(req.session);
-      this.log.info({ transfer: req.transferId, path: req.path, size: req.size, resumedFromChunk, fetchedBytes }, 'delivered');
-      return { sha256: digest, size: req.size, fetchedBytes };
+      this.log.info({ transfer: req.transferId, path: req.path, size, resumedFromChunk, fetchedBytes }, 'delivered');
+      return { sha256: digest, size, fetchedBytes };
     } catch (err) {
       await handle.close().catch(() => {});
       // A delivery that failed on the disk (fsync EIO, full, read-only)
@@ -193,24 +219,46 @@ export class Deliverer {
 }
 
 /**
- * How many leading chunks of an existing part file match the expected
- * hashes; feeds them into the whole-file hash so nothing is read twice.
+ * The hashes of the leading chunks of an existing part file that match the
+ * hashes the request carries (a resumed delivery keeps them).
  */
-async function verifiedPrefix(handle: FileHandle, req: DeliverRequest, fileHash: Hash): Promise<number> {
-  const size = (await handle.stat()).size;
-  let verified = 0;
-  const buf = Buffer.alloc(Math.min(req.chunkSize, Math.max(size, 1)));
+async function verifiedPrefix(handle: FileHandle, req: DeliverRequest): Promise<string[]> {
+  const have = (await handle.stat()).size;
+  const size = Number(req.size);
+  const hashes: string[] = [];
+  const buf = Buffer.allocUnsafe(Math.min(req.chunkSize, Math.max(have, 1)));
   for (let i = 0; i < req.chunkSha256.length; i++) {
     const start = i * req.chunkSize;
-    const len = Math.min(req.chunkSize, req.size - start);
-    if (start + len > size) break;
-    const view = buf.length >= len ? buf.subarray(0, len) : Buffer.alloc(len);
+    const len = Math.min(req.chunkSize, size - start);
+    if (start + len > have || len > buf.length) break;
+    const view = buf.subarray(0, len);
     const { bytesRead } = await handle.read(view, 0, len, start);
-    if (bytesRead !== len || sha256Hex(view) !== req.chunkSha256[i]) break;
-    fileHash.update(view);
-    verified++;
+    if (bytesRead !== len || (await sha256HexOffLoop(view)) !== req.chunkSha256[i]) break;
+    hashes.push(req.chunkSha256[i]!);
   }
-  return verified;
+  return hashes;
+}
+
+/**
+ * Remove the folders of `segments` below `root` that are empty, deepest
+ * first (a cancelled delivery leaves no empty folder it made). rmdir removes
+ * only an empty folder and never follows a link.
+ */
+async function removeEmptyFolders(root: string, segments: string[]): Promise<void> {
+  for (let depth = segments.length; depth > 0; depth--) {
+    const parent = await openDirInside(root, segments.slice(0, depth - 1)).catch(() => undefined);
+    if (!parent) return;
+    try {
+      const removed = await rmdir(parent.at(segments[depth - 1]!)).then(
+        () => true,
+        () => false,
+      );
+      if (!removed) return;
+      await parent.sync();
+    } finally {
+      await parent.close();
+    }
+  }
 }
 
 /** fsync file `name` of `dir` and then `dir` itself. */
@@ -226,8 +274,9 @@ async function syncInPlace(dir: ContainedDir, name: string): Promise<void> {
   }
 }
 
-/** True when `name` in `dir` is a regular file (not a link) with exactly the transfer's size and SHA-256. */
+/** True when `name` in `dir` is a regular file (not a link) with exactly the transfer's size and file hash. */
 async function holdsContent(dir: ContainedDir, name: string, req: DeliverRequest): Promise<boolean> {
+  if (!req.sha256) return false; // staging not finished: the file hash is not known yet
   const handle = await openRegularAt(dir, name);
   if (!handle) return false;
   try {

@@ -12,7 +12,11 @@ import type { NodeFrameOut, Reply, Request } from '../protocol/frames.js';
 import { installSkill } from '../skills/skill-install.js';
 import { cachedReadScope } from '../skills/skill-read-scope.js';
 import { Deliverer } from './deliverer.js';
+import { sweepStaleParts } from './part-sweep.js';
 import type { NodeWorkspace } from './workspace.js';
+
+/** Transfer ids a sweep request may name: far more than a node has pending at once. */
+const MAX_KEEP_IDS = 100_000;
 
 type ReplyBody = Omit<Reply, 'id'>;
 
@@ -47,6 +51,13 @@ export class RequestHandlers {
       case 'cancel':
         await this.deliverer.cancel(request.cancel!);
         return { ok: {} };
+      case 'sweepParts': {
+        // Security: bounded like every list from the hub; ids only ever compared, never used as paths.
+        const keep = new Set(request.sweepParts!.keep.slice(0, MAX_KEEP_IDS));
+        const removed = await sweepStaleParts(this.workspace.sessionsRoot(), (id) => keep.has(id) || this.deliverer.isRunning(id));
+        if (removed.length > 0) this.log.info({ removed: removed.length }, 'removed part files of transfers the hub no longer has');
+        return { ok: {} };
+      }
       case 'installSkill': {
         const r = request.installSkill!;
         const result = await installSkill({

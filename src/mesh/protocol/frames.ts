@@ -171,6 +171,11 @@ export interface GrepReply {
   binarySkipped: number;
 }
 
+/** Transfer ids whose part files a node keeps; every other part file goes. */
+export interface SweepPartsRequest {
+  keep: string[];
+}
+
 /** Requests the hub sends to a node, keyed by their oneof name. */
 export interface RequestOps {
   list: ListRequest;
@@ -182,6 +187,7 @@ export interface RequestOps {
   move: MoveRequest;
   find: FindRequest;
   grep: GrepRequest;
+  sweepParts: SweepPartsRequest;
 }
 /** The reply result each request expects. */
 export interface ReplyResults {
@@ -194,6 +200,7 @@ export interface ReplyResults {
   move: Record<string, never>;
   find: FindReply;
   grep: GrepReply;
+  sweepParts: Record<string, never>;
 }
 export type RequestOp = keyof RequestOps;
 export type ReplyKey = 'list' | 'read' | 'deliver' | 'ok' | 'find' | 'grep';
@@ -209,6 +216,7 @@ export const REPLY_FIELD: Record<RequestOp, ReplyKey> = {
   move: 'ok',
   find: 'find',
   grep: 'grep',
+  sweepParts: 'ok',
 };
 
 export type Request = { id: number; op?: RequestOp } & Partial<RequestOps>;

@@ -4,7 +4,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
-import type { Chunk } from './frames.js';
+import { messageOfFrame } from './chunk-wire.js';
+import { installSharedFrames, isSealedFrame } from './shared-frames.js';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../../proto/mesh.proto', import.meta.url));
 
@@ -32,22 +33,19 @@ let serverDefinition: grpc.ServiceDefinition | undefined;
 
 /**
  * The service as the hub serves it. Fetch replies may be handed to grpc-js
- * already encoded (a Buffer): the hub encodes each chunk message once and
- * shares it between every node's stream instead of encoding it per node.
+ * already encoded: a sealed gRPC frame (chunk-wire.ts), sent as is by every
+ * node's stream (shared-frames.ts), or an encoded message (a Buffer).
  */
 export function meshServiceDefinition(): grpc.ServiceDefinition {
   if (!serverDefinition) {
+    installSharedFrames();
     const base = load().mesh.v1.Mesh.service;
     const fetch = base.Fetch!;
     const encode = fetch.responseSerialize;
-    serverDefinition = { ...base, Fetch: { ...fetch, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value)) } };
+    const serialize = (value: unknown) => (isSealedFrame(value) ? messageOfFrame(value) : Buffer.isBuffer(value) ? value : encode(value));
+    serverDefinition = { ...base, Fetch: { ...fetch, responseSerialize: serialize } };
   }
   return serverDefinition;
-}
-
-/** Encode a Fetch reply once, for every stream that sends it. */
-export function encodeChunk(chunk: Chunk): Buffer {
-  return load().mesh.v1.Mesh.service.Fetch!.responseSerialize(chunk);
 }
 
 export function meshClientConstructor(): grpc.ServiceClientConstructor {

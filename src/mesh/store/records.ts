@@ -42,25 +42,44 @@ export interface IdentityRecord {
 }
 
 export interface ChunkInfo {
+  /** Hex SHA-256 of the chunk's raw bytes. */
   sha256: string;
-  /** Raw (uncompressed) size in bytes. */
+  /** Size in bytes. */
   size: number;
-  /** Stored deflated in the staging folder. */
-  compressed: boolean;
-  /** Size in bytes of what is sent on the wire. */
-  wireSize: number;
 }
 
+/** What identifies a push source's content without reading it (fstat); any change means it was written. */
+export interface SourceIdentity {
+  dev: string;
+  ino: string;
+  size: number;
+  mtimeNs: string;
+  ctimeNs: string;
+}
+
+/** The layout of staging and records: 2 is one data file per transfer, staged while nodes fetch. */
+export const TRANSFER_FORMAT = 2;
+
 export interface TransferRecord {
+  /** TRANSFER_FORMAT when written; records without it are from an older hub. */
+  format?: number;
   id: string;
   kind: 'write' | 'push' | 'repair';
   session: string;
   /** Destination path relative to the session root. */
   path: string;
   size: number;
+  /** The file's content hash; empty until every chunk is staged. */
   sha256: string;
   chunkSize: number;
+  /** The chunks staged so far, in order (all of them once `staged`). */
   chunks: ChunkInfo[];
+  /** Every chunk is staged and the source was unchanged to the end. */
+  staged?: boolean;
+  /** A push's source, to continue staging after a restart: the path as given to push, and what it was then. */
+  source?: { path: string; identity: SourceIdentity };
+  /** A push's copy in the hub mirror: made once the deliveries settled; 'done' once renamed into place. */
+  mirror?: 'pending' | 'done';
   createdAt: number;
   /** Nodes the transfer must reach. */
   targets: string[];

@@ -1,13 +1,12 @@
 // Manifest scans on a real folder (what is listed, what is skipped, which
 // files are rehashed) and the pure manifest diff.
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MeshError } from '../../../src/errors.js';
 import { tempPathFor } from '../../../src/mesh/fs/durable.js';
-import { sha256Hex } from '../../../src/mesh/fs/hash.js';
+import { contentHashOf } from '../../../src/mesh/fs/content-hash.js';
 import {
   HashCache,
   type ManifestEntry,
@@ -51,8 +50,8 @@ describe('hashFile', () => {
     const big = Buffer.alloc(300 * 1024, 7);
     await writeFile(path.join(root, 'big.bin'), big);
     await writeFile(path.join(root, 'zero'), '');
-    expect(await hashFile(path.join(root, 'big.bin'))).toBe(createHash('sha256').update(big).digest('hex'));
-    expect(await hashFile(path.join(root, 'zero'))).toBe(sha256Hex(''));
+    expect(await hashFile(path.join(root, 'big.bin'))).toBe(contentHashOf(big));
+    expect(await hashFile(path.join(root, 'zero'))).toBe(contentHashOf(''));
   });
 });
 
@@ -62,7 +61,7 @@ describe('scanManifest', () => {
     expect(entries.map((e) => e.path)).toEqual(['.hidden', 'a.txt', 'b.txt', 'docs/deep/日本.txt', 'docs/readme.md']);
     const a = entries.find((e) => e.path === 'a.txt') as ManifestEntry;
     expect(a.size).toBe(2);
-    expect(a.sha256).toBe(sha256Hex('ay'));
+    expect(a.sha256).toBe(contentHashOf('ay'));
     expect(a.mtimeMs).toBeGreaterThan(0);
   });
 
@@ -108,7 +107,7 @@ describe('scanManifest', () => {
     await utimes(path.join(root, 'b.txt'), later, later);
     const third = await scanManifest(root, cache);
     expect(hashed).toEqual(['b.txt']);
-    expect(third.find((e) => e.path === 'b.txt')?.sha256).toBe(sha256Hex('BEE'));
+    expect(third.find((e) => e.path === 'b.txt')?.sha256).toBe(contentHashOf('BEE'));
 
     hashed.length = 0;
     await rm(path.join(root, 'a.txt'));
@@ -147,7 +146,7 @@ describe('scanManifest', () => {
     const entries = await scanManifest(root, cache, { concurrency: 3 });
     expect(entries).toHaveLength(305);
     expect(peak).toBeLessThanOrEqual(3);
-    expect(entries.find((e) => e.path === 'many/f42.txt')?.sha256).toBe(sha256Hex('n42'));
+    expect(entries.find((e) => e.path === 'many/f42.txt')?.sha256).toBe(contentHashOf('n42'));
   });
 });
 
@@ -156,7 +155,7 @@ describe('diffManifests', () => {
     path: p,
     size: Buffer.byteLength(content),
     mtimeMs,
-    sha256: sha256Hex(content),
+    sha256: contentHashOf(content),
   });
 
   it('finds nothing between equal manifests, whatever the mtimes', () => {

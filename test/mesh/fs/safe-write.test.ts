@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MeshError } from '../../../src/errors.js';
 import { resolveForWrite } from '../../../src/mesh/fs/resolve.js';
-import { commitAt, copyToTempInside, openOwnedFile, openParentForWrite, writeFileAt, writeFileInside } from '../../../src/mesh/fs/safe-write.js';
+import { commitAt, linkIntoPlace, openOwnedFile, openParentForWrite, writeFileAt, writeFileInside } from '../../../src/mesh/fs/safe-write.js';
 
 let base: string;
 let root: string;
@@ -139,19 +139,24 @@ describe('a folder swapped for a link after its handle was checked', () => {
   });
 });
 
-describe('copyToTempInside', () => {
-  it('commits a 0600 copy, or discards it leaving nothing; settling twice is harmless', async () => {
-    const source = path.join(base, 'source.bin');
-    await writeFile(source, 'pushed', { mode: 0o644 });
-    const pending = await copyToTempInside(root, 'p/q/file.bin', source);
-    await pending.commit();
-    await pending.discard();
+describe('linkIntoPlace', () => {
+  it('puts the very file (no copy) at the target durably, leaving no temp entry', async () => {
+    const staged = path.join(base, 'staged-data');
+    await writeFile(staged, 'pushed', { mode: 0o600 });
+    await linkIntoPlace(root, 'p/q/file.bin', staged);
     expect(await readFile(path.join(root, 'p', 'q', 'file.bin'), 'utf8')).toBe('pushed');
-    expect((await stat(path.join(root, 'p', 'q', 'file.bin'))).mode & 0o777).toBe(0o600);
-    const dropped = await copyToTempInside(root, 'p/q/other.bin', source);
-    await dropped.discard();
-    await dropped.commit();
+    expect((await stat(path.join(root, 'p', 'q', 'file.bin'))).ino).toBe((await stat(staged)).ino);
     expect(await readdir(path.join(root, 'p', 'q'))).toEqual(['file.bin']);
+  });
+
+  it('refuses a link planted at the target, writes nothing through it and leaves no temp entry', async () => {
+    const staged = path.join(base, 'staged-data');
+    await writeFile(staged, 'pushed', { mode: 0o600 });
+    await mkdir(path.join(root, 'p'), { recursive: true });
+    await symlink(victim, path.join(root, 'p', 'file.bin'));
+    await expect(linkIntoPlace(root, 'p/file.bin', staged)).rejects.toMatchObject({ code: 'PATH_OUTSIDE_SESSION' });
+    expect(await readdir(path.join(root, 'p'))).toEqual(['file.bin']);
+    await expectOutsideUntouched();
   });
 });
 

@@ -1,11 +1,11 @@
 // Run under strace by write-order.test.ts: one durable write of each kind the
 // mesh makes (library-style writeFileDurable, a session write through folder
-// handles, a push's mirror copy), each announced on stdout once it resolved,
+// handles, a push's staged data linked into the mirror), each announced on stdout once it resolved,
 // so the trace shows what was on disk when success was reported.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDirDurable, writeFileDurable } from '../../../src/mesh/fs/durable.js';
-import { copyToTempInside, writeFileInside } from '../../../src/mesh/fs/safe-write.js';
+import { linkIntoPlace, writeFileInside } from '../../../src/mesh/fs/safe-write.js';
 
 const base = process.argv[2]!;
 const say = (line: string) => new Promise<void>((resolve) => process.stdout.write(line + '\n', () => resolve()));
@@ -22,8 +22,8 @@ await say('ACK inside');
 await writeFileInside(root, 'a/b/file.txt', 'session content, second version');
 await say('ACK overwrite');
 
-const source = path.join(base, 'source.bin');
-await writeFile(source, 'pushed content');
-const pending = await copyToTempInside(root, 'c/d/pushed.bin', source);
-await pending.commit();
-await say('ACK copy');
+// A push's staged data file, hard-linked into the mirror.
+const staged = path.join(base, 'staged-data');
+await writeFile(staged, 'pushed content');
+await linkIntoPlace(root, 'c/d/pushed.bin', staged);
+await say('ACK link');

@@ -42,7 +42,7 @@ const cases: Array<[string, string, string]> = [
   ['writeFileDurable (library, staging)', 'durable/a/b/file.txt', 'ACK durable'],
   ['writeFileInside (session copy, hub mirror)', 'session/a/b/file.txt', 'ACK inside'],
   ['writeFileInside over an existing file', 'session/a/b/file.txt', 'ACK overwrite'],
-  ['copyToTempInside + commit (push into the mirror)', 'session/c/d/pushed.bin', 'ACK copy'],
+  ['linkIntoPlace (a push\'s staged data into the mirror)', 'session/c/d/pushed.bin', 'ACK link'],
 ];
 
 it.skipIf(!haveStrace).each(cases)('%s: fsync(temp) < rename < fsync(folder) < acknowledgement', (_kind, rel, marker) => {

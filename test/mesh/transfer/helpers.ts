@@ -2,10 +2,10 @@
 // folder, with optional throttling proxies, for the file-plane fault tests;
 // plus the file checks those tests share (whole-file and per-chunk SHA-256).
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CHUNK_SIZE } from '../../../src/mesh/fs/chunk-plan.js';
+import { hashFile } from '../../../src/mesh/fs/hash.js';
 import {
   eventually,
   freePort,
@@ -119,16 +119,14 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   return mesh;
 }
 
-/** SHA-256 of a file, hex; undefined when it does not exist. */
+/** The mesh's file hash (content hash) of a file, hex; undefined when it does not exist. */
 export async function sha256File(file: string): Promise<string | undefined> {
-  const hash = createHash('sha256');
   try {
-    for await (const piece of createReadStream(file)) hash.update(piece as Buffer);
+    return await hashFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  return hash.digest('hex');
 }
 
 /** SHA-256 of each CHUNK_SIZE piece of a file, in order (the hub's chunk plan). */
@@ -183,7 +181,7 @@ export async function partSize(target: string): Promise<number> {
   return part ? ((await stat(part).catch(() => undefined))?.size ?? 0) : 0;
 }
 
-/** Resolve once `file` exists with SHA-256 `sha256` (bounded by timeoutMs). */
+/** Resolve once `file` exists with content hash `sha256` (bounded by timeoutMs). */
 export function waitForFile(file: string, sha256: string, timeoutMs = 30_000): Promise<true> {
   return eventually(async () => (await sha256File(file)) === sha256 || undefined, timeoutMs, 200) as Promise<true>;
 }
@@ -211,4 +209,23 @@ export async function runningTransferId(hub: HubDriver, session: string, timeout
     return (status.transfers as Array<any>).find((t) => t.session === session)?.transferId as string | undefined;
   }, timeoutMs);
   return id!;
+}
+
+/** Leftovers of an unfinished write under `root`: temp and part files, and empty folders below it. */
+export async function leftovers(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<number> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if ((await walk(full)) === 0) found.push(`${path.relative(root, full)}/ (empty)`);
+      } else if (/\.(tmp|part)-[0-9a-f]+$/.test(e.name)) {
+        found.push(path.relative(root, full));
+      }
+    }
+    return entries.length;
+  };
+  await walk(root);
+  return found;
 }

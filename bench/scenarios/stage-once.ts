@@ -1,8 +1,10 @@
-// Compress once: the CPU the hub spends compressing a file must not grow with
-// the number of nodes it goes to. The same file is pushed to 1 node, then to
-// 8; compared are the hub's own compression clock (status().staging: time
-// spent in deflate, which runs on the libuv pool) and the hub process's total
-// CPU time (which also pays for serving every node its stream).
+// Stage once: the work the hub spends reading and hashing a file must not grow
+// with the number of nodes it goes to. The same file is pushed to 1 node,
+// then to 8; compared are the chunks the hub staged (status().staging: each
+// read and hashed once), and, as information, the wall time hashing took (it
+// runs on the libuv pool, so it also counts waiting for a pool thread while
+// the pool serves eight streams) and the hub process's total CPU time (which
+// also pays for serving every node its stream).
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { makeTestFile } from '../lib/data.js';
@@ -11,17 +13,17 @@ import { cpuTimeMs, tmpWorkspace, type BenchProcess } from '../lib/proc.js';
 import { printTable, ratio, RESULTS_DIR, writeBarChartSvg, writeResult } from '../lib/report.js';
 import type { ScenarioOptions } from '../lib/scenario.js';
 
-export const name = 'compress-once';
-export const describe = 'hub CPU spent compressing one file for 8 nodes vs for 1 node';
+export const name = 'stage-once';
+export const describe = 'hub staging work (chunks staged, hashing time) for one file to 8 nodes vs to 1 node';
 
 const MiB = 1024 * 1024;
 const WIDE = 8;
-/** Target: compression CPU for 8 nodes at most this factor of that for 1. */
-const TARGET = 1.1;
+/** Target: chunks staged for 8 nodes at most this factor of those for 1 (1.0: each chunk once). */
+const TARGET = 1.0;
 
 interface Staging {
-  compressMs: number;
-  compressedBytesIn: number;
+  hashMs: number;
+  bytesStaged: number;
   chunksStaged: number;
 }
 
@@ -51,8 +53,8 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
       ]);
       return {
         nodes: width,
-        compressMs: after.compressMs - before.compressMs,
-        chunksCompressed: after.chunksStaged - before.chunksStaged,
+        hashMs: after.hashMs - before.hashMs,
+        chunksStaged: after.chunksStaged - before.chunksStaged,
         hubCpuMs: cpuMs,
       };
     };
@@ -60,24 +62,26 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     await measure('one', 'warmup.bin', 1);
     const one = await measure('one', 'one.bin', 1);
     const wide = await measure('wide', 'wide.bin', WIDE);
-    const compressRatio = ratio(wide.compressMs, one.compressMs);
+    const hashRatio = ratio(wide.hashMs, one.hashMs);
+    const stagedRatio = ratio(wide.chunksStaged, one.chunksStaged);
     const cpuRatio = ratio(wide.hubCpuMs, one.hubCpuMs);
 
     printTable(`hub CPU for ${fileBytes / MiB} MiB (half text, half random), 1 vs ${WIDE} nodes (${ws.tmpfs ? 'tmpfs' : 'disk'})`, [
-      { nodes: one.nodes, 'chunks compressed': one.chunksCompressed, 'compression s (staging clock)': one.compressMs / 1000, 'hub process CPU s': one.hubCpuMs / 1000 },
-      { nodes: wide.nodes, 'chunks compressed': wide.chunksCompressed, 'compression s (staging clock)': wide.compressMs / 1000, 'hub process CPU s': wide.hubCpuMs / 1000 },
+      { nodes: one.nodes, 'chunks staged': one.chunksStaged, 'hashing s (staging clock)': one.hashMs / 1000, 'hub process CPU s': one.hubCpuMs / 1000 },
+      { nodes: wide.nodes, 'chunks staged': wide.chunksStaged, 'hashing s (staging clock)': wide.hashMs / 1000, 'hub process CPU s': wide.hubCpuMs / 1000 },
     ]);
-    printTable(`ratios, ${WIDE} nodes / 1 node (target for compression <= ${TARGET}x)`, [
-      { figure: 'compression (staging clock)', ratio: `${compressRatio.toFixed(2)}x`, target: compressRatio <= TARGET ? 'met' : 'MISSED' },
+    printTable(`ratios, ${WIDE} nodes / 1 node (target for chunks staged <= ${TARGET}x)`, [
+      { figure: 'chunks staged', ratio: `${stagedRatio.toFixed(2)}x`, target: stagedRatio <= TARGET ? 'met' : 'MISSED' },
+      { figure: 'hashing wall time (pool, includes waiting)', ratio: `${hashRatio.toFixed(2)}x`, target: '-' },
       { figure: 'hub process CPU (includes serving 8 streams)', ratio: `${cpuRatio.toFixed(2)}x`, target: '-' },
     ]);
-    const file = await writeResult(name, { quick, tmpfs: ws.tmpfs, fileBytes, target: TARGET, one, wide, compressRatio, cpuRatio });
+    const file = await writeResult(name, { quick, tmpfs: ws.tmpfs, fileBytes, target: TARGET, one, wide, stagedRatio, hashRatio, cpuRatio });
     await writeBarChartSvg(path.join(RESULTS_DIR, `${name}.svg`), {
       title: `Hub CPU seconds, ${fileBytes / MiB} MiB to 1 vs ${WIDE} nodes`,
       unit: 's',
       series: [
-        { label: 'compression, 1 node', value: one.compressMs / 1000, baseline: true },
-        { label: `compression, ${WIDE} nodes`, value: wide.compressMs / 1000 },
+        { label: 'hashing, 1 node', value: one.hashMs / 1000, baseline: true },
+        { label: `hashing, ${WIDE} nodes`, value: wide.hashMs / 1000 },
         { label: 'process CPU, 1 node', value: one.hubCpuMs / 1000, baseline: true },
         { label: `process CPU, ${WIDE} nodes`, value: wide.hubCpuMs / 1000 },
       ],

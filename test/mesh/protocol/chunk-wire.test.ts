@@ -1,0 +1,60 @@
+// The hand-built Fetch reply frame decodes, through the proto loader both
+// sides use, to exactly the Chunk it stands for, for any index, size and
+// payload; and grpc-js sends a sealed frame as is (no second prefix).
+import fc from 'fast-check';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { allocChunkMessage, chunkHeaderLength, encodeChunkFrame, messageOfFrame, writeChunkHeader } from '../../../src/mesh/protocol/chunk-wire.js';
+import type { Chunk } from '../../../src/mesh/protocol/frames.js';
+import { meshServiceDefinition } from '../../../src/mesh/protocol/load.js';
+import { GRPC_FRAME_PREFIX, installSharedFrames, isSealedFrame } from '../../../src/mesh/protocol/shared-frames.js';
+
+const decode = (message: Buffer): Chunk => meshServiceDefinition().Fetch!.responseDeserialize(message) as Chunk;
+
+describe('chunk frames', () => {
+  it('decode to the chunk they encode, for any index, raw size and payload', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 2 ** 31 }), fc.uint8Array({ maxLength: 3000 }), fc.boolean(), fc.nat({ max: 2 ** 31 }), (index, data, compressed, rawSize) => {
+        const sha256 = createHash('sha256').update(data).digest('hex');
+        const frame = encodeChunkFrame({ index, rawSize, compressed }, data, sha256);
+        expect(frame[0]).toBe(0);
+        expect(frame.readUInt32BE(1)).toBe(frame.length - GRPC_FRAME_PREFIX);
+        expect(frame.length).toBe(GRPC_FRAME_PREFIX + chunkHeaderLength({ index, rawSize, compressed, dataLength: data.length }) + data.length);
+        const chunk = decode(messageOfFrame(frame));
+        expect(chunk.index).toBe(index);
+        expect(chunk.rawSize).toBe(rawSize);
+        expect(chunk.compressed).toBe(compressed);
+        expect(chunk.sha256).toBe(sha256);
+        expect(Buffer.compare(chunk.data, Buffer.from(data))).toBe(0);
+        expect(isSealedFrame(frame)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the payload view is the tail of the frame: bytes read into it are what is sent', () => {
+    const header = { index: 7, rawSize: 5, dataLength: 5, compressed: false };
+    const { frame, data } = allocChunkMessage(header);
+    data.set(Buffer.from('hello'));
+    writeChunkHeader(frame, header, 'a'.repeat(64));
+    expect(decode(messageOfFrame(frame)).data.toString()).toBe('hello');
+  });
+
+  it('grpc-js sends a sealed frame as it is, and frames anything else itself', () => {
+    expect(installSharedFrames()).toBe(true);
+    const require = createRequire(import.meta.url);
+    const { BaseServerInterceptingCall } = require('@grpc/grpc-js/build/src/server-interceptors.js') as {
+      BaseServerInterceptingCall: { prototype: { serializeMessage(this: unknown, value: unknown): Buffer } };
+    };
+    const call = { handler: { serialize: meshServiceDefinition().Fetch!.responseSerialize } };
+    const frame = encodeChunkFrame({ index: 1, rawSize: 3, compressed: false }, Buffer.from('abc'), 'b'.repeat(64));
+    // The very buffer goes to HTTP/2: no per-stream allocation or copy.
+    expect(BaseServerInterceptingCall.prototype.serializeMessage.call(call, frame)).toBe(frame);
+    // An unsealed copy of the frame's message is framed by grpc-js, to the same bytes.
+    const copy = Buffer.from(messageOfFrame(frame));
+    const framedByGrpc = BaseServerInterceptingCall.prototype.serializeMessage.call(call, copy);
+    expect(framedByGrpc).not.toBe(frame);
+    expect(Buffer.compare(framedByGrpc, frame)).toBe(0);
+  });
+});
