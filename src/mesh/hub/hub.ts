@@ -13,9 +13,11 @@ import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
 import { ensurePrivateRoot } from '../fs/private-mode.js';
 import { resolveForWrite } from '../fs/resolve.js';
 import { copyToTempInside, writeFileInside } from '../fs/safe-write.js';
+import { ManifestStore } from '../store/manifest-store.js';
 import { MeshStore } from '../store/mesh-store.js';
 import { handleAttach, JOIN_RATE } from './attach.js';
 import { DriftMonitor } from './drift.js';
+import { ManifestIntake } from './manifest-intake.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc-server.js';
 import { HubFiles } from './hub-files.js';
 import { AUTO_PROMOTE_QUIET_MS, MAX_WRITE_BYTES, WRITE_WAIT_MS, type HubOptions } from './hub-options.js';
@@ -80,6 +82,7 @@ export class Hub {
   readonly membership: Membership;
   readonly transfers: TransferManager;
   readonly drift: DriftMonitor;
+  readonly manifests: ManifestIntake;
   readonly files: HubFiles;
   readonly skills: HubSkills;
   private grpc: RunningGrpcServer | undefined;
@@ -98,6 +101,7 @@ export class Hub {
   private constructor(
     readonly options: HubOptions,
     readonly store: MeshStore,
+    private readonly manifestStore: ManifestStore,
   ) {
     this.log = options.log;
     this.loopDelay.enable();
@@ -118,6 +122,13 @@ export class Hub {
       mayLog: this.mayLog,
       afterMirrorScan: options.hooks?.afterMirrorScan,
     });
+    this.manifests = new ManifestIntake({
+      store: manifestStore,
+      drift: this.drift,
+      log: this.log,
+      ack: (node, manifestAck) => this.registry.get(node)?.send({ manifestAck }),
+      mayLog: this.mayLog,
+    });
     this.files = new HubFiles({ membership: this.membership, registry: this.registry, mirrorRoot: (s) => this.mirrorRoot(s) });
     this.skills = new HubSkills({
       store,
@@ -135,7 +146,11 @@ export class Hub {
     await ensurePrivateRoot(dataDir, options.log, 'data folder');
     await ensureDirDurable(path.join(dataDir, 'sessions'));
     const store = await MeshStore.open(options.storeUrl, dataDir);
-    const hub = new Hub({ ...options, dataDir }, store);
+    const manifestStore = await ManifestStore.open(options.storeUrl, dataDir).catch(async (err: unknown) => {
+      await store.close();
+      throw err;
+    });
+    const hub = new Hub({ ...options, dataDir }, store, manifestStore);
     try {
       await hub.restore();
       await hub.listen();
@@ -184,12 +199,18 @@ export class Hub {
             registry: this.registry,
             authority,
             log: this.log,
-            onSessionsReady: (link) => {
+            onSessionsReady: (link, sessions) => {
               this.transfers.nodeReady(link.nodeId);
               this.skills.nodeReady(link.nodeId);
+              for (const s of sessions) void this.manifests.sync(link.nodeId, s);
             },
-            onSessionsLeft: (node, sessions) => this.transfers.dropNode(node, sessions),
-            onManifest: (link, report) => void this.drift.onManifest(link.nodeId, report),
+            onSessionsLeft: async (node, sessions) => {
+              await this.transfers.dropNode(node, sessions);
+              for (const s of sessions) await this.manifests.forget(node, s);
+            },
+            onDetached: (node) => this.manifests.detach(node, this.membership.sessionsOf(node)),
+            onManifest: (link, report) => this.manifests.onReport(link.nodeId, report),
+            onManifestDelta: (link, delta) => this.manifests.onDelta(link.nodeId, delta),
             onProgress: (link, progress) => this.transfers.onProgress(link.nodeId, progress),
             mayLog: this.mayLog,
             joinLimiter: this.joinLimiter,
@@ -396,5 +417,6 @@ export class Hub {
     this.registry.closeAll();
     await this.grpc?.close();
     await this.store.close().catch(() => {});
+    await this.manifestStore.close().catch(() => {});
   }
 }
