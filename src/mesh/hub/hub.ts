@@ -63,6 +63,8 @@ export interface StatusReport {
   online: string[];
   transfers: TransferProgress[];
   drift: DriftMonitor['events'];
+  /** Manifests held for attached nodes: sequence, files and store bytes per copy. */
+  manifests: ReturnType<ManifestIntake['summary']>;
   staging: typeof stagingStats;
   /** Event-loop delay since the hub started (or since `resetEventLoopDelay`), ms. */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
@@ -396,6 +398,7 @@ export class Hub {
       online,
       transfers: this.transfers.running(),
       drift: this.drift.events.slice(-50),
+      manifests: this.manifests.summary(),
       staging: { ...stagingStats },
       eventLoopDelayMs: {
         p50: loopDelayMs(this.loopDelay.percentile(50)),

@@ -107,6 +107,7 @@ export class ManifestIntake {
       const at = this.deps.drift.receivedAt(node, session);
       s.head = await incoming.writer.finish();
       s.incoming = undefined;
+      this.deps.log.info({ node, session, files: s.head.count, seq: s.head.seq, pages: page + 1 }, 'manifest stored');
       this.deps.ack(node, { session, epoch: s.head.epoch, seq: s.head.seq, full: false });
       const head = s.head;
       await this.deps.drift.checkStored(node, session, this.deps.store.entries(session, node, head), at);
@@ -134,6 +135,17 @@ export class ManifestIntake {
       this.deps.ack(node, { session, epoch: s.head.epoch, seq: s.head.seq, full: false });
       await this.deps.drift.checkDelta(node, session, changed, delta.removed, at);
     });
+  }
+
+  /** What the hub holds for each attached node's copies (from memory; the store has the rest). */
+  summary(): Array<{ node: string; session: string; epoch: string; seq: number; files: number; bytes: number }> {
+    const out = [];
+    for (const [key, s] of this.copies) {
+      if (!s.head) continue;
+      const [node, session] = key.split('\0');
+      out.push({ node, session, epoch: s.head.epoch, seq: s.head.seq, files: s.head.count, bytes: s.head.bytes });
+    }
+    return out.sort((a, b) => (a.node === b.node ? (a.session < b.session ? -1 : 1) : a.node < b.node ? -1 : 1));
   }
 
   /** The node detached: nothing of it stays in memory (its manifest stays in the store). */

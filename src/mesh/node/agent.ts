@@ -76,7 +76,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.client = createHubClient(options);
     this.workspace = new NodeWorkspace(path.resolve(options.workspace));
-    this.reporter = new ManifestReporter(this.workspace, (frame) => this.send(frame), this.log, {
+    this.reporter = new ManifestReporter(this.workspace, (frame) => this.sendPaced(frame), this.log, {
       scanIntervalMs: options.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS,
       watch: options.watch ?? true,
       scanShare: options.scanShare,
@@ -134,6 +134,26 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
 
   private send(frame: NodeFrameOut): void {
     if (this.state === 'attached') this.call?.write(frame as NodeFrame);
+  }
+
+  /**
+   * Send, and resolve once the stream can take more: a manifest of 100,000
+   * files goes out at the pace the hub reads it, instead of piling up in
+   * this process's memory. Resolves at once when detached (the frame is dropped).
+   */
+  private sendPaced(frame: NodeFrameOut): Promise<void> {
+    const call = this.call;
+    if (this.state !== 'attached' || !call) return Promise.resolve();
+    if (call.write(frame as NodeFrame)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        call.off('drain', done);
+        call.off('close', done);
+        resolve();
+      };
+      call.on('drain', done);
+      call.on('close', done);
+    });
   }
 
   private dial(): void {

@@ -37,6 +37,9 @@ export function folderOf(rel: string): string {
   return at < 0 ? '' : rel.slice(0, at);
 }
 
+/** Rows per INSERT: 8 parameters each, under SQLite's 999-parameter floor. */
+const ROWS_PER_STATEMENT = 120;
+
 const SCHEMA = [
   'PRAGMA journal_mode=WAL',
   // A lost tail after a power cut is noticed (the hub holds a later sequence) and mended by a full report.
@@ -171,15 +174,25 @@ export class CopyIndex {
     return this.transaction(async () => {
       const [{ seq }] = await this.all<{ seq: number }>('SELECT seq FROM copies WHERE session = ?', [session]);
       let next = seq;
+      // Rows go in batches of one statement each: a statement is a round trip to SQLite's thread.
+      let batch: unknown[] = [];
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const rows = batch.length / 8;
+        await this.run(`INSERT OR REPLACE INTO files (session, path, dir, size, mtime, ino, sha, seq, removed) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, 0)').join(', ')}`, batch);
+        batch = [];
+      };
       for (const c of changes) {
         next++;
-        if (c.removed) await this.run('UPDATE files SET removed = 1, seq = ? WHERE session = ? AND path = ?', [next, session, c.path]);
-        else {
-          await this.run('INSERT OR REPLACE INTO files (session, path, dir, size, mtime, ino, sha, seq, removed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)', [
-            session, c.path, folderOf(c.path), c.size, c.mtimeMs, c.ino, c.sha256, next,
-          ]);
+        if (c.removed) {
+          await flush();
+          await this.run('UPDATE files SET removed = 1, seq = ? WHERE session = ? AND path = ?', [next, session, c.path]);
+        } else {
+          batch.push(session, c.path, folderOf(c.path), c.size, c.mtimeMs, c.ino, c.sha256, next);
+          if (batch.length >= 8 * ROWS_PER_STATEMENT) await flush();
         }
       }
+      await flush();
       for (const c of restat) await this.run('UPDATE files SET size = ?, mtime = ?, ino = ? WHERE session = ? AND path = ?', [c.size, c.mtimeMs, c.ino, session, c.path]);
       if (next !== seq) await this.run('UPDATE copies SET seq = ? WHERE session = ?', [next, session]);
       return { from: seq, to: next };

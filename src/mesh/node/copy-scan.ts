@@ -35,6 +35,9 @@ export interface FolderScanOptions {
   hasher?: (file: string) => Promise<string>;
 }
 
+/** Files looked at (lstat, hash) at the same time within a folder. */
+const LOOKS_AT_ONCE = 4;
+
 const joinRel = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
 const absOf = (root: string, rel: string) => (rel === '' ? root : path.join(root, ...rel.split('/')));
 
@@ -62,36 +65,44 @@ export async function scanFolder(options: FolderScanOptions): Promise<FolderScan
     dirents = []; // the folder is gone: everything indexed in it was removed
   }
   const indexed = new Map((await index.filesIn(session, rel)).map((f) => [f.path, f]));
+  const candidates: string[] = [];
   for (const d of dirents) {
     const relPath = joinRel(rel, d.name);
-    if (d.isDirectory()) {
-      result.folders.push(relPath);
-      continue;
-    }
-    if (!d.isFile() || isTransientName(d.name)) continue;
-    const abs = path.join(absDir, d.name);
+    if (d.isDirectory()) result.folders.push(relPath);
+    else if (d.isFile() && !isTransientName(d.name)) candidates.push(relPath);
+  }
+  const look = async (relPath: string): Promise<void> => {
+    const abs = absOf(root, relPath);
     const st = await lstatOrNone(abs);
-    if (!st?.isFile()) continue; // replaced since the listing; a later event or scan sees what is there
+    if (!st?.isFile()) return; // replaced since the listing; a later event or scan sees what is there
     const known = indexed.get(relPath);
     indexed.delete(relPath);
-    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino) continue;
+    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino) return;
     let sha256: string;
     try {
       sha256 = await hasher(abs);
     } catch {
       result.unsettled = true; // gone or swapped for a link while being read
-      continue;
+      return;
     }
     const after = await lstatOrNone(abs);
     if (!after || after.size !== st.size || after.mtimeMs !== st.mtimeMs || after.ino !== st.ino) {
       result.unsettled = true; // still being written: its final state comes with the next look
-      continue;
+      return;
     }
     const entry: Added = { path: relPath, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256 };
     if (known && known.sha256 === sha256 && known.size === st.size) result.restat.push(entry);
     else result.changes.push(entry);
-    await options.pacer?.pace();
-  }
+  };
+  // A few files at a time: each look is mostly waiting for the disk.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < candidates.length) {
+      await look(candidates[next++]);
+      await options.pacer?.pace();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKS_AT_ONCE, candidates.length) }, worker));
   // Indexed here but not listed as a regular file: removed, unless it is back by now.
   for (const gone of indexed.keys()) {
     const st = await lstatOrNone(absOf(root, gone));

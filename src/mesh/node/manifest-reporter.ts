@@ -63,7 +63,8 @@ export class ManifestReporter {
 
   constructor(
     private readonly workspace: NodeWorkspace,
-    private readonly send: (frame: NodeFrameOut) => void,
+    /** Resolves once the stream can take the next frame. */
+    private readonly send: (frame: NodeFrameOut) => Promise<void>,
     private readonly log: Logger,
     private readonly options: ReporterOptions,
   ) {}
@@ -266,7 +267,7 @@ export class ManifestReporter {
         await pacer.pace();
       }
       if (this.copies.get(c.session) === c && !this.stopped) {
-        this.log.debug({ session: c.session, folders: visited.size, ms: Math.round(performance.now() - started) }, 'session copy verified');
+        this.log.info({ session: c.session, folders: visited.size, ms: Math.round(performance.now() - started) }, 'session copy verified');
       }
     } catch (err) {
       this.log.warn({ session: c.session, err: toMeshError(err).message }, 'verification scan failed');
@@ -288,7 +289,7 @@ export class ManifestReporter {
         if (ch.removed) removed.push(ch.path);
         else changed.push({ path: ch.path, size: ch.size, mtimeMs: ch.mtimeMs, sha256: ch.sha256 });
       }
-      this.send({ manifestDelta: { session: c.session, epoch, baseSeq: from + i, seq: from + i + part.length, changed, removed } });
+      await this.send({ manifestDelta: { session: c.session, epoch, baseSeq: from + i, seq: from + i + part.length, changed, removed } });
     }
     c.sentSeq = to;
   }
@@ -300,7 +301,7 @@ export class ManifestReporter {
     while (base < head.seq) {
       const rows = await this.idx.changedSince(c.session, base, REPORT_PAGE);
       const upTo = rows.length < REPORT_PAGE ? head.seq : rows[rows.length - 1].seq;
-      this.send({
+      await this.send({
         manifestDelta: {
           session: c.session,
           epoch: head.epoch,
@@ -322,7 +323,7 @@ export class ManifestReporter {
     for (let page = 0; ; page++) {
       const files = await this.idx.filesAfter(c.session, after, REPORT_PAGE);
       const last = files.length < REPORT_PAGE;
-      this.send({ manifest: { session: c.session, entries: files.map(toWire), epoch: head.epoch, seq: head.seq, page, last } });
+      await this.send({ manifest: { session: c.session, entries: files.map(toWire), epoch: head.epoch, seq: head.seq, page, last } });
       if (last) break;
       after = files[files.length - 1].path;
     }
