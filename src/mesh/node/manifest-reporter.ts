@@ -51,7 +51,12 @@ interface CopyState {
   refused: boolean;
   watcher?: CopyWatcher;
   scanning?: Promise<void>;
+  /** Folders looked at again because a file in them was changing, and how many times so far. */
+  unsettled: Map<string, number>;
 }
+
+/** Looks again at a folder whose files were changing while hashed, before leaving it to the next scan. */
+const UNSETTLED_RETRIES = 5;
 
 const toWire = (f: IndexedFile): ManifestEntryWire => ({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, sha256: f.sha256 });
 
@@ -81,7 +86,7 @@ export class ManifestReporter {
 
   private copy(session: string): CopyState {
     let c = this.copies.get(session);
-    if (!c) this.copies.set(session, (c = { session, queue: Promise.resolve(), synced: false, refused: false }));
+    if (!c) this.copies.set(session, (c = { session, queue: Promise.resolve(), synced: false, refused: false, unsettled: new Map() }));
     return c;
   }
 
@@ -164,7 +169,14 @@ export class ManifestReporter {
   onAck(ack: ManifestAck): void {
     // Made here if need be: the acknowledgement of a join can come before the join is handled.
     const c = this.copy(ack.session);
-    void this.enqueue(c, async () => {
+    void this.takeAck(c, ack);
+  }
+
+  private async takeAck(c: CopyState, ack: ManifestAck): Promise<void> {
+    // A full report waits for a verification scan under way (the first one fills a fresh index): one report of
+    // every file costs the hub far less than a delta per folder, and until the ack is taken nothing is sent.
+    if (!c.synced && (ack.full || !ack.epoch) && c.scanning) await c.scanning;
+    await this.enqueue(c, async () => {
       if (ack.error?.code) {
         c.refused = true;
         this.log.warn({ session: ack.session, code: ack.error.code, err: ack.error.message }, 'the hub refused this manifest; reporting stops until the next attach');
@@ -240,7 +252,12 @@ export class ManifestReporter {
     }
     if (changes.length > 0) await this.record(c, changes);
     if (scan.restat.length > 0) await this.idx.apply(c.session, [], scan.restat);
-    if (scan.unsettled) setTimeout(() => void this.rescan(c, [folder]), 200).unref();
+    // A file still being written is looked at again soon, a few times; one that stays unreadable is left to the next scan.
+    const tries = (c.unsettled.get(folder) ?? 0) + 1;
+    if (scan.unsettled && tries <= UNSETTLED_RETRIES) {
+      c.unsettled.set(folder, tries);
+      setTimeout(() => void this.rescan(c, [folder]), 200 * tries).unref();
+    } else c.unsettled.delete(folder);
     return scan.folders;
   }
 
