@@ -132,6 +132,10 @@ export class ManifestIntake {
       const at = this.deps.drift.receivedAt(node, session);
       const changed = delta.changed.map(toStored);
       s.head = await this.deps.store.applyDelta(session, node, s.head, seq, changed, delta.removed);
+      this.deps.log.debug(
+        { node, session, baseSeq: base, seq, changed: changed.slice(0, 50).map((e) => e.path), removed: delta.removed.slice(0, 50), files: s.head.count },
+        'manifest delta stored',
+      );
       this.deps.ack(node, { session, epoch: s.head.epoch, seq: s.head.seq, full: false });
       await this.deps.drift.checkDelta(node, session, changed, delta.removed, at);
     });

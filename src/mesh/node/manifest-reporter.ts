@@ -51,6 +51,8 @@ interface CopyState {
   refused: boolean;
   watcher?: CopyWatcher;
   scanning?: Promise<void>;
+  /** Another verification was asked for while one ran. */
+  again?: boolean;
   /** Folders looked at again because a file in them was changing, and how many times so far. */
   unsettled: Map<string, number>;
 }
@@ -133,15 +135,20 @@ export class ManifestReporter {
         root: this.workspace.sessionRoot(session),
         quietMs: this.options.quietMs,
         onChange: (folders) => void this.rescan(c, folders),
-        onOverflow: (folders, reason) => {
-          this.log.warn({ session, folders: folders?.slice(0, 5), reason }, 'watcher lost events; scanning');
-          if (folders) void this.rescan(c, folders);
-          else void this.verify(c);
-        },
+        onOverflow: (folders, reason) => this.watcherOverflowed(session, folders, reason),
         dropEvent: this.options.dropWatchEvent && ((folder) => this.options.dropWatchEvent!(session, folder)),
       });
     }
     void this.verify(c);
+  }
+
+  /** The watcher lost events (or may have): scan where, or the whole copy when it cannot say. */
+  watcherOverflowed(session: string, folders: string[] | undefined, reason: string): void {
+    const c = this.copies.get(session);
+    if (!c) return;
+    this.log.warn({ session, folders: folders?.slice(0, 5), reason }, 'watcher lost events; scanning');
+    if (folders) void this.rescan(c, folders);
+    else void this.verify(c);
   }
 
   /** The membership ended: stop watching, forget the copy's index. */
@@ -263,7 +270,18 @@ export class ManifestReporter {
 
   /** Verification scan of a whole copy, paced; one at a time per session. */
   private verify(c: CopyState): Promise<void> {
-    c.scanning ??= this.verifyNow(c).finally(() => (c.scanning = undefined));
+    if (c.scanning) {
+      // Asked while one runs (an overflow behind the scan's position): one more follows it.
+      c.again = true;
+      return c.scanning;
+    }
+    c.scanning = this.verifyNow(c).finally(() => {
+      c.scanning = undefined;
+      if (c.again && !this.stopped) {
+        c.again = false;
+        void this.verify(c);
+      }
+    });
     return c.scanning;
   }
 
