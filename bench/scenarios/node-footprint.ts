@@ -108,7 +108,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     const repairs: number[] = [];
     for (let i = 0; i < 5; i++) {
       await writeFile(target, `edited by hand ${i}, longer than the mirror copy\n`);
-      repairs.push(await until(async () => (await readFile(target, 'utf8').catch(() => '')) === 'mirror copy\n', 10_000, 5));
+      repairs.push(await until(async () => (await readFile(target, 'utf8').catch(() => '')) === 'mirror copy\n', 60_000, 5));
       await new Promise((r) => setTimeout(r, 300));
     }
     repairs.sort((a, b) => a - b);
@@ -144,6 +144,10 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     ];
     printTable(`node footprint (${quick ? 'quick' : 'full'}; disk)`, rows);
     await writeResult(name, { quick, files, idleMs, idleCpuPct, idleRssBytes: idleRss, endRssBytes: endRss, hubIdleRssBytes: hubIdleRss, hubPeakRssBytes: hubPeak, reportSeconds, changeBytes, repairsMs: repairs, writes, falseDrift });
+  } catch (err) {
+    // What the processes said last, for a post-mortem.
+    for (const p of [hub?.proc, ...nodes]) if (p) process.stderr.write(`--- ${p.name}\n${p.lines.slice(-25).map((l) => l.slice(0, 400)).join('\n')}\n`);
+    throw err;
   } finally {
     await stopMesh(nodes, hub);
     await proxy?.close();

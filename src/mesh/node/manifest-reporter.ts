@@ -15,15 +15,14 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { ManifestAck, ManifestEntryWire, NodeFrameOut } from '../protocol/frames.js';
-import { CopyIndex, type CopyChange, type IndexedFile } from './copy-index.js';
+import type { ManifestAck, NodeFrameOut } from '../protocol/frames.js';
+import { CopyIndex, type CopyChange } from './copy-index.js';
 import { removedFolder, scanFolder } from './copy-scan.js';
 import { CopyWatcher } from './copy-watcher.js';
+import { sendFull, sendRecorded, sendSince } from './manifest-frames.js';
 import { ScanPacer } from './scan-pacer.js';
 import type { NodeWorkspace } from './workspace.js';
 
-/** Entries per frame of a full report or a delta. */
-export const REPORT_PAGE = 1_000;
 /** Default interval of the verification scan, ms: one hour. */
 export const DEFAULT_SCAN_INTERVAL_MS = 3_600_000;
 
@@ -60,7 +59,6 @@ interface CopyState {
 /** Looks again at a folder whose files were changing while hashed, before leaving it to the next scan. */
 const UNSETTLED_RETRIES = 5;
 
-const toWire = (f: IndexedFile): ManifestEntryWire => ({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, sha256: f.sha256 });
 
 export class ManifestReporter {
   private index: CopyIndex | undefined;
@@ -311,57 +309,21 @@ export class ManifestReporter {
 
   /** Record changes in the index and, when in step with the hub, send them. In the queue. */
   private async record(c: CopyState, changes: CopyChange[]): Promise<void> {
-    const { from, to } = await this.idx.apply(c.session, changes);
+    const { from } = await this.idx.apply(c.session, changes);
     // Not in step with the hub: sent from the index after the next acknowledgement.
     if (!c.synced || c.refused || c.sentSeq === undefined) return;
     if (c.sentSeq !== from) return this.sendSince(c, c.sentSeq);
     const { epoch } = await this.idx.head(c.session);
-    for (let i = 0; i < changes.length; i += REPORT_PAGE) {
-      const part = changes.slice(i, i + REPORT_PAGE);
-      const changed: ManifestEntryWire[] = [];
-      const removed: string[] = [];
-      for (const ch of part) {
-        if (ch.removed) removed.push(ch.path);
-        else changed.push({ path: ch.path, size: ch.size, mtimeMs: ch.mtimeMs, sha256: ch.sha256 });
-      }
-      await this.send({ manifestDelta: { session: c.session, epoch, baseSeq: from + i, seq: from + i + part.length, changed, removed } });
-    }
-    c.sentSeq = to;
+    c.sentSeq = await sendRecorded(epoch, c.session, from, changes, this.send);
   }
 
-  /** Everything changed after `seq`, in frames of REPORT_PAGE rows. In the queue. */
+  /** In the queue. */
   private async sendSince(c: CopyState, seq: number): Promise<void> {
-    const head = await this.idx.head(c.session);
-    let base = seq;
-    while (base < head.seq) {
-      const rows = await this.idx.changedSince(c.session, base, REPORT_PAGE);
-      const upTo = rows.length < REPORT_PAGE ? head.seq : rows[rows.length - 1].seq;
-      await this.send({
-        manifestDelta: {
-          session: c.session,
-          epoch: head.epoch,
-          baseSeq: base,
-          seq: upTo,
-          changed: rows.filter((r) => !r.removed).map(toWire),
-          removed: rows.filter((r) => r.removed).map((r) => r.path),
-        },
-      });
-      base = upTo;
-    }
-    c.sentSeq = head.seq;
+    c.sentSeq = await sendSince(this.idx, c.session, seq, this.send);
   }
 
-  /** The whole copy, in path order, in pages. In the queue. */
+  /** In the queue. */
   private async sendFull(c: CopyState): Promise<void> {
-    const head = await this.idx.head(c.session);
-    let after: string | undefined;
-    for (let page = 0; ; page++) {
-      const files = await this.idx.filesAfter(c.session, after, REPORT_PAGE);
-      const last = files.length < REPORT_PAGE;
-      await this.send({ manifest: { session: c.session, entries: files.map(toWire), epoch: head.epoch, seq: head.seq, page, last } });
-      if (last) break;
-      after = files[files.length - 1].path;
-    }
-    c.sentSeq = head.seq;
+    c.sentSeq = await sendFull(this.idx, c.session, this.send);
   }
 }
