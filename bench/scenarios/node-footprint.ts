@@ -101,10 +101,10 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     const changeBytes = proxy.stats().up - before.up;
 
-    // Repair: a file the mirror holds, edited on the node.
-    const written = await hub.call<{ outcomes: Array<{ status: string }> }>({ op: 'write', session: SESSION, path: 'repair/r.txt', content: 'mirror copy\n' });
+    // Repair: a file the mirror holds (written over one of the node's, so the copy stays at `files`), edited on the node.
+    const written = await hub.call<{ outcomes: Array<{ status: string }> }>({ op: 'write', session: SESSION, path: 'd0/e0/f0.txt', content: 'mirror copy\n' });
     if (written.outcomes[0]?.status !== 'ok') throw new Error(`write not delivered: ${JSON.stringify(written.outcomes)}`);
-    const target = path.join(copy, 'repair', 'r.txt');
+    const target = path.join(copy, 'd0', 'e0', 'f0.txt');
     const repairs: number[] = [];
     for (let i = 0; i < 5; i++) {
       await writeFile(target, `edited by hand ${i}, longer than the mirror copy\n`);
