@@ -32,6 +32,8 @@ export interface NodeAgentOptions extends HubClientOptions {
   scanShare?: number;
   /** Test hook: drop watcher events of a folder, as a full kernel queue would. */
   dropWatchEvent?(session: string, folder: string): boolean;
+  /** Test hook: awaited between a folder's scan and recording its result. */
+  afterFolderScan?(): Promise<void>;
   backoff?: Partial<BackoffPolicy>;
   log?: Logger;
 }
@@ -81,6 +83,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
       watch: options.watch ?? true,
       scanShare: options.scanShare,
       dropWatchEvent: options.dropWatchEvent,
+      afterFolderScan: options.afterFolderScan,
     });
     this.handlers = new RequestHandlers(
       this.workspace,

@@ -37,6 +37,8 @@ export interface ReporterOptions {
   quietMs?: number;
   /** Test hook: drop watcher events, as a full kernel queue would. */
   dropWatchEvent?(session: string, folder: string): boolean;
+  /** Test hook: awaited between a folder's scan and recording what it found, to widen the window a race needs. */
+  afterFolderScan?(): Promise<void>;
 }
 
 interface CopyState {
@@ -243,6 +245,7 @@ export class ManifestReporter {
   /** Scan one folder and record what changed; returns its sub-folders. */
   private async scanOne(c: CopyState, folder: string, pacer: ScanPacer): Promise<string[]> {
     const scan = await scanFolder({ root: this.workspace.sessionRoot(c.session), session: c.session, index: this.idx, rel: folder, pacer });
+    await this.options.afterFolderScan?.();
     // Sub-folders the index knows but the listing lacks are gone.
     const present = new Set(scan.folders);
     const gone = new Set<string>();
