@@ -4,13 +4,14 @@
 // variables; flags override them.
 import { Command, Option } from 'commander';
 import path from 'node:path';
-import { DEFAULTS, envList, parseDriftMode, pick, requireValue } from './config.js';
+import { DEFAULTS, envList, parseDriftMode, parseScanInterval, pick, requireValue } from './config.js';
 import { toMeshError } from './errors.js';
 import { createLogger } from './log.js';
 import { Hub } from './mesh/hub/hub.js';
 import { parseGrantList } from './mesh/hub/grants.js';
 import { changeGrants, createToken, listTokens, resetNode, revokeToken } from './mesh/hub/tokens.js';
 import { AGENT_VERSION, NodeAgent } from './mesh/node/agent.js';
+import { DEFAULT_SCAN_INTERVAL_MS } from './mesh/node/manifest-reporter.js';
 import { MeshStore } from './mesh/store/mesh-store.js';
 import { serveHttp } from './mcp/http.js';
 import { httpLimitsFromEnv } from './mcp/http-limits.js';
@@ -120,7 +121,8 @@ program
   .option('--tls-ca <file>', 'dial with TLS, trusting this CA')
   .option('--tls-cert <file>', 'client certificate for mutual TLS')
   .option('--tls-key <file>', 'client key for mutual TLS')
-  .option('--scan-interval <ms>', 'rescan session copies for local changes every N ms (0: never)', '5000')
+  .option('--scan-interval <ms>', 'verification scan of session copies every N ms, besides the one at attach (env MESH_SCAN_INTERVAL; default 3600000, 0: only at attach)')
+  .option('--no-watch', 'do not watch session copies; find changes by scans only')
   .action(async (opts) => {
     const log = createLogger('node');
     routeGrpcLogs(log);
@@ -132,7 +134,8 @@ program
       sessions: opts.session ?? [],
       token: pick<string | undefined>(opts.token, env.MESH_NODE_TOKEN, undefined),
       tls: tlsWanted ? { ca: opts.tlsCa, cert: opts.tlsCert, key: opts.tlsKey } : undefined,
-      scanIntervalMs: Number(opts.scanInterval),
+      scanIntervalMs: parseScanInterval(pick(opts.scanInterval, env.MESH_SCAN_INTERVAL, String(DEFAULT_SCAN_INTERVAL_MS))),
+      watch: opts.watch !== false,
       log,
     });
     await agent.start();

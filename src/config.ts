@@ -31,3 +31,12 @@ export function parseDriftMode(value: string): 'repair' | 'report' {
   if (value !== 'repair' && value !== 'report') throw new MeshError('INVALID_ARGUMENT', `--drift must be "repair" or "report" (got "${value}")`);
   return value;
 }
+
+/** `--scan-interval` / MESH_SCAN_INTERVAL: milliseconds, a whole number >= 0 (0: scan only at attach). */
+export function parseScanInterval(value: string): number {
+  const ms = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(ms)) {
+    throw new MeshError('INVALID_ARGUMENT', `--scan-interval must be a whole number of milliseconds (got "${value}")`);
+  }
+  return ms;
+}

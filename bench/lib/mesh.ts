@@ -42,6 +42,8 @@ export interface BenchHubOptions {
   cpuProfDir?: string;
   /** Node.js flags for the hub process (MESH_BENCH_HUB_FLAGS adds more, space-separated, e.g. "--trace-gc"). */
   nodeFlags?: string[];
+  /** Default 'report': benchmarks delete node copies between runs. */
+  drift?: 'repair' | 'report';
 }
 
 function requireBuild(): void {
@@ -68,7 +70,7 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
     ...(options.http ? ['--http', '127.0.0.1:0'] : []),
     // Benchmarks delete node copies between runs; repairing them would add traffic nobody asked for.
     '--drift',
-    'report',
+    options.drift ?? 'report',
     '--tokens',
     BENCH_TOKEN,
   ];
@@ -148,6 +150,8 @@ export interface BenchNodeOptions {
   /** HOST:PORT to dial: the hub, or a throttling proxy in front of it. */
   hub: string;
   sessions: string[];
+  /** More CLI arguments; a repeated option overrides the default above it. */
+  extraArgs?: string[];
 }
 
 /** A node agent process (the built CLI) with manifest rescans off, so only transfers cost CPU. */
@@ -156,6 +160,7 @@ export function startBenchNode(options: BenchNodeOptions): BenchProcess {
   const prof = process.env.MESH_BENCH_NODE_CPU_PROF;
   const args = [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), CLI, 'node', '--hub', options.hub, '--id', options.id, '--workspace', options.workspace, '--scan-interval', '0'];
   for (const s of options.sessions) args.push('--session', s);
+  args.push(...(options.extraArgs ?? []));
   // MESH_BENCH_NICE_NODES=1 runs agents at the lowest CPU priority: on one
   // small machine that tells the hub's own stalls from CPU taken by nodes
   // that, in a real mesh, run on other machines.

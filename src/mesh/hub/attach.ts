@@ -5,8 +5,8 @@
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { validateNodeId, validateSessionName } from '../fs/paths.js';
-import type { Hello, ManifestReport, NodeFrame, Progress } from '../protocol/frames.js';
-import { checkManifest, checkProgress } from '../protocol/frame-checks.js';
+import type { Hello, ManifestDelta, ManifestReport, NodeFrame, Progress } from '../protocol/frames.js';
+import { checkManifest, checkManifestDelta, checkProgress } from '../protocol/frame-checks.js';
 import { grantsSession } from './grants.js';
 import { notGranted, type Membership } from './membership.js';
 import type { NodeAuthority } from './node-auth.js';
@@ -26,7 +26,11 @@ export interface AttachDeps {
   onSessionsReady(link: NodeLink, sessions: string[]): void;
   /** Memberships of `node` that ended (grant withdrawn): drop what was on its way there. */
   onSessionsLeft(node: string, sessions: string[]): Promise<void>;
-  onManifest(link: NodeLink, report: ManifestReport): void;
+  /** A manifest report or page; resolves once it is taken in (stored, or replaced by a newer one). */
+  onManifest(link: NodeLink, report: ManifestReport): Promise<void>;
+  onManifestDelta(link: NodeLink, delta: ManifestDelta): Promise<void>;
+  /** The stream ended: per-stream state of the node can go. */
+  onDetached?(node: string): void;
   onProgress(link: NodeLink, progress: Progress): void;
   /** Whether a warning caused by this node may be logged now (per-node log budget). */
   mayLog(node: string): boolean;
@@ -37,6 +41,8 @@ export interface AttachDeps {
 const HELLO_TIMEOUT_MS = 10_000;
 /** Sessions one hello may name. */
 export const MAX_SESSIONS_PER_HELLO = 256;
+/** Manifest frames of one node being taken in at once; past it the stream is paused (HTTP/2 holds the node back). */
+export const MAX_MANIFEST_FRAMES_IN_FLIGHT = 4;
 /** Joins one node may ask for: a burst, then this many a minute. */
 export const JOIN_RATE = { burst: 20, perMinute: 60 };
 
@@ -144,6 +150,18 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
     }
   }
 
+  // Security: manifest frames are taken in one at a time per session and stored; a node sending faster
+  // is paused, so what it sends waits in its own socket buffers, not in hub memory.
+  let manifestsInFlight = 0;
+  function takeIn(work: Promise<void>): void {
+    if (++manifestsInFlight >= MAX_MANIFEST_FRAMES_IN_FLIGHT) call.pause();
+    void work
+      .catch((err) => dropped('manifest', err))
+      .finally(() => {
+        if (--manifestsInFlight === MAX_MANIFEST_FRAMES_IN_FLIGHT - 1) call.resume();
+      });
+  }
+
   /** A frame that breaks the protocol is dropped; the warning about it counts against the node's log budget. */
   function dropped(what: string, err: unknown): void {
     if (link && deps.mayLog(link.nodeId)) deps.log.warn({ node: link.nodeId, err: toMeshError(err).message }, `${what} dropped`);
@@ -165,9 +183,17 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
       case 'manifest':
         if (!deps.membership.has(frame.manifest.session, link.nodeId)) break;
         try {
-          deps.onManifest(link, checkManifest(frame.manifest));
+          takeIn(deps.onManifest(link, checkManifest(frame.manifest)));
         } catch (err) {
           dropped('manifest', err);
+        }
+        break;
+      case 'manifestDelta':
+        if (!deps.membership.has(frame.manifestDelta.session, link.nodeId)) break;
+        try {
+          takeIn(deps.onManifestDelta(link, checkManifestDelta(frame.manifestDelta)));
+        } catch (err) {
+          dropped('manifest delta', err);
         }
         break;
       case 'progress':
@@ -198,7 +224,9 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
     // Security: released only once a confirmation sent before the end is stored, so no shared token slips in between.
     if (enrolling) void Promise.allSettled([enrolling, confirming]).then(() => deps.authority.release(open.principal.node));
     if (link) {
+      const wasCurrent = deps.registry.get(link.nodeId) === link;
       deps.registry.remove(link);
+      if (wasCurrent) deps.onDetached?.(link.nodeId);
       deps.log.info({ node: link.nodeId, peer }, 'node detached');
     }
   };

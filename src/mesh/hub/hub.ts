@@ -12,9 +12,11 @@ import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
 import { ensurePrivateRoot } from '../fs/private-mode.js';
 import { resolveForWrite } from '../fs/resolve.js';
 import { linkIntoPlace, writeFileInside } from '../fs/safe-write.js';
+import { ManifestStore } from '../store/manifest-store.js';
 import { MeshStore } from '../store/mesh-store.js';
 import { handleAttach, JOIN_RATE } from './attach.js';
 import { DriftMonitor } from './drift.js';
+import { ManifestIntake } from './manifest-intake.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc-server.js';
 import { HubFiles } from './hub-files.js';
 import { AUTO_PROMOTE_QUIET_MS, MAX_WRITE_BYTES, WRITE_WAIT_MS, type HubOptions } from './hub-options.js';
@@ -73,6 +75,8 @@ export interface StatusReport {
   sourceRoots: string[];
   transfers: TransferProgress[];
   drift: DriftMonitor['events'];
+  /** Manifests held for attached nodes: sequence, files and store bytes per copy. */
+  manifests: ReturnType<ManifestIntake['summary']>;
   staging: typeof stagingStats;
   /** Event-loop delay since the hub started (or since `resetEventLoopDelay`), ms. */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
@@ -103,6 +107,7 @@ export class Hub {
   readonly membership: Membership;
   readonly transfers: TransferManager;
   readonly drift: DriftMonitor;
+  readonly manifests: ManifestIntake;
   readonly files: HubFiles;
   readonly skills: HubSkills;
   /** One writer at a time per mirror path: write, edit, a push's final rename, rm, mv. */
@@ -129,6 +134,7 @@ export class Hub {
   private constructor(
     readonly options: HubOptions,
     readonly store: MeshStore,
+    private readonly manifestStore: ManifestStore,
   ) {
     this.log = options.log;
     this.loopDelay.enable();
@@ -173,6 +179,13 @@ export class Hub {
       mirrorRoot: (s) => this.mirrorRoot(s),
       guard: (s, rel, fn) => this.skills.guardWrite(s, rel, fn),
     });
+    this.manifests = new ManifestIntake({
+      store: manifestStore,
+      drift: this.drift,
+      log: this.log,
+      ack: (node, manifestAck) => this.registry.get(node)?.send({ manifestAck }),
+      mayLog: this.mayLog,
+    });
     this.skills = new HubSkills({
       store,
       membership: this.membership,
@@ -190,14 +203,19 @@ export class Hub {
     // Before the store, the mirrors or a port: a second hub on this folder must touch nothing.
     const dataLock = await acquireDataLock(dataDir);
     let store: MeshStore;
+    let manifestStore: ManifestStore;
     try {
       await ensureDirDurable(path.join(dataDir, 'sessions'));
       store = await MeshStore.open(options.storeUrl, dataDir);
+      manifestStore = await ManifestStore.open(options.storeUrl, dataDir).catch(async (err: unknown) => {
+        await store.close();
+        throw err;
+      });
     } catch (err) {
       await dataLock.release();
       throw err;
     }
-    const hub = new Hub({ ...options, dataDir }, store);
+    const hub = new Hub({ ...options, dataDir }, store, manifestStore);
     hub.dataLock = dataLock;
     try {
       await hub.restore();
@@ -249,14 +267,20 @@ export class Hub {
             registry: this.registry,
             authority,
             log: this.log,
-            onSessionsReady: (link) =>
+            onSessionsReady: (link, sessions) =>
               // Queued rm/mv first: a delivery queued after them must not land before them.
               this.fileOps.nodeReady(link.nodeId, () => {
                 this.transfers.nodeReady(link.nodeId);
                 this.skills.nodeReady(link.nodeId);
+                for (const s of sessions) void this.manifests.sync(link.nodeId, s);
               }),
-            onSessionsLeft: (node, sessions) => this.transfers.dropNode(node, sessions),
-            onManifest: (link, report) => void this.drift.onManifest(link.nodeId, report),
+            onSessionsLeft: async (node, sessions) => {
+              await this.transfers.dropNode(node, sessions);
+              for (const s of sessions) await this.manifests.forget(node, s);
+            },
+            onDetached: (node) => this.manifests.detach(node, this.membership.sessionsOf(node)),
+            onManifest: (link, report) => this.manifests.onReport(link.nodeId, report),
+            onManifestDelta: (link, delta) => this.manifests.onDelta(link.nodeId, delta),
             onProgress: (link, progress) => this.transfers.onProgress(link.nodeId, progress),
             mayLog: this.mayLog,
             joinLimiter: this.joinLimiter,
@@ -518,6 +542,7 @@ export class Hub {
       sourceRoots: [...this.options.sourceRoots],
       transfers: this.transfers.running(),
       drift: this.drift.events.slice(-50),
+      manifests: this.manifests.summary(),
       staging: { ...stagingStats },
       eventLoopDelayMs: {
         p50: loopDelayMs(this.loopDelay.percentile(50)),
@@ -556,6 +581,7 @@ export class Hub {
     this.registry.closeAll();
     await this.grpc?.close();
     await this.store.close().catch(() => {});
+    await this.manifestStore.close().catch(() => {});
     await this.dataLock?.release();
   }
 

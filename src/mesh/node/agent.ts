@@ -16,7 +16,7 @@ import { callMetadata, createHubClient, type HubClientOptions } from './hub-clie
 import { credentialPath, loadCredential, saveCredential } from './credential-file.js';
 import { NodeWorkspace } from './workspace.js';
 import { RequestHandlers } from './request-handlers.js';
-import { ManifestReporter } from './manifest-reporter.js';
+import { DEFAULT_SCAN_INTERVAL_MS, ManifestReporter } from './manifest-reporter.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -24,8 +24,16 @@ export interface NodeAgentOptions extends HubClientOptions {
   workspace: string;
   /** Sessions to join on attach. */
   sessions?: string[];
-  /** How often to rescan session copies for local changes, ms; 0 turns it off. Default 5,000. */
+  /** Interval of the verification scan of session copies, ms; 0: only at attach. Default 3,600,000 (an hour). */
   scanIntervalMs?: number;
+  /** Watch session copies for changes (default true); false: changes are found by scans only. */
+  watch?: boolean;
+  /** Share of one core a verification scan may use; default 0.25. */
+  scanShare?: number;
+  /** Test hook: drop watcher events of a folder, as a full kernel queue would. */
+  dropWatchEvent?(session: string, folder: string): boolean;
+  /** Test hook: awaited between a folder's scan and recording its result. */
+  afterFolderScan?(): Promise<void>;
   backoff?: Partial<BackoffPolicy>;
   log?: Logger;
 }
@@ -46,7 +54,8 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   private readonly log: Logger;
   private readonly backoff: BackoffPolicy;
   private readonly handlers: RequestHandlers;
-  private readonly reporter: ManifestReporter;
+  /** Session copies: watched, indexed and reported. */
+  readonly reporter: ManifestReporter;
   private readonly wantedSessions = new Set<string>();
   private call: grpc.ClientDuplexStream<NodeFrame, HubFrame> | undefined;
   private attempt = 0;
@@ -69,10 +78,21 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.client = createHubClient(options);
     this.workspace = new NodeWorkspace(path.resolve(options.workspace));
-    this.handlers = new RequestHandlers(this.workspace, this.client, () => this.metadata(), this.log, (frame) =>
-      this.send(frame),
+    this.reporter = new ManifestReporter(this.workspace, (frame) => this.sendPaced(frame), this.log, {
+      scanIntervalMs: options.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS,
+      watch: options.watch ?? true,
+      scanShare: options.scanShare,
+      dropWatchEvent: options.dropWatchEvent,
+      afterFolderScan: options.afterFolderScan,
+    });
+    this.handlers = new RequestHandlers(
+      this.workspace,
+      this.client,
+      () => this.metadata(),
+      this.log,
+      (frame) => this.send(frame),
+      (session, rel, size, sha256) => this.reporter.noteDelivered(session, rel, size, sha256),
     );
-    this.reporter = new ManifestReporter(this.workspace, (frame) => this.send(frame), this.log, options.scanIntervalMs ?? 5_000);
   }
 
   get nodeId(): string {
@@ -82,6 +102,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   async start(): Promise<void> {
     await ensurePrivateRoot(this.workspace.root, this.log, 'workspace');
     await this.workspace.recover(this.log);
+    await this.reporter.open();
     this.credential = await loadCredential(this.workspace.root, this.options.nodeId);
     this.credentialOnDisk = this.credential !== undefined;
     this.dial();
@@ -108,14 +129,34 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     this.state = 'stopped';
     clearTimeout(this.retryTimer);
     clearInterval(this.heartbeat);
-    this.reporter.stop();
     this.handlers.abortAll();
     this.call?.cancel();
     this.client.close();
+    await this.reporter.close();
   }
 
   private send(frame: NodeFrameOut): void {
     if (this.state === 'attached') this.call?.write(frame as NodeFrame);
+  }
+
+  /**
+   * Send, and resolve once the stream can take more: a manifest of 100,000
+   * files goes out at the pace the hub reads it, instead of piling up in
+   * this process's memory. Resolves at once when detached (the frame is dropped).
+   */
+  private sendPaced(frame: NodeFrameOut): Promise<void> {
+    const call = this.call;
+    if (this.state !== 'attached' || !call) return Promise.resolve();
+    if (call.write(frame as NodeFrame)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        call.off('drain', done);
+        call.off('close', done);
+        resolve();
+      };
+      call.on('drain', done);
+      call.on('close', done);
+    });
   }
 
   private dial(): void {
@@ -158,6 +199,8 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
         // would leave the id open to a new enrolment whenever this node is offline.
         else if (this.credentialOnDisk) this.send({ enrolled: {} });
         for (const s of this.sessions) this.wantedSessions.add(s);
+        // Before any later frame is handled: the hub's acknowledgements follow the welcome.
+        this.reporter.attached(this.sessions);
         this.heartbeat = setInterval(() => this.send({ heartbeat: { atMs: Date.now() } }), HEARTBEAT_MS);
         this.log.info({ hub: this.options.hub, sessions: this.sessions }, 'attached');
         this.onWelcome().catch((err) => this.log.error({ err: toMeshError(err).message }, 'preparing sessions failed'));
@@ -167,6 +210,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
         break;
       case 'left':
         this.sessions = this.sessions.filter((s) => s !== frame.left.session);
+        void this.reporter.untrack(frame.left.session);
         this.log.warn({ session: frame.left.session, code: frame.left.error?.code, err: frame.left.error?.message }, 'the hub ended this membership');
         break;
       case 'joined': {
@@ -177,11 +221,14 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
           if (!this.sessions.includes(frame.joined.session)) this.sessions = [...this.sessions, frame.joined.session].sort();
           this.workspace
             .ensureSession(frame.joined.session)
-            .then(() => this.reporter.reportNow(frame.joined.session))
+            .then(() => this.reporter.track(frame.joined.session))
             .then(() => waiter?.resolve(), (err) => waiter?.reject(toMeshError(err)));
         }
         break;
       }
+      case 'manifestAck':
+        this.reporter.onAck(frame.manifestAck);
+        break;
       case 'heartbeat':
         break;
     }
@@ -205,7 +252,6 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   private async onWelcome(): Promise<void> {
     for (const s of this.sessions) await this.workspace.ensureSession(s);
     this.emit('attached', this.sessions);
-    this.reporter.start(() => this.sessions);
   }
 
   private onRequest(request: Request): void {
@@ -223,7 +269,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     if (this.call !== call) return;
     this.call = undefined;
     clearInterval(this.heartbeat);
-    this.reporter.stop();
+    this.reporter.detached();
     const wasAttached = this.state === 'attached';
     for (const waiter of this.joins.values()) waiter.reject(new MeshError('NODE_OFFLINE', 'detached before the join was stored'));
     this.joins.clear();

@@ -31,6 +31,8 @@ export class RequestHandlers {
     metadata: () => grpc.Metadata,
     private readonly log: Logger,
     send: (frame: NodeFrameOut) => void,
+    /** Records a landed delivery in the node's index; awaited before the reply (see manifest-reporter.ts). */
+    private readonly onDelivered: (session: string, rel: string, size: number, sha256: string) => Promise<void> = async () => {},
   ) {
     this.deliverer = new Deliverer(workspace, client, metadata, log, send);
     this.readScope = cachedReadScope(workspace.skillsRoot());
@@ -46,8 +48,14 @@ export class RequestHandlers {
         const r = request.read!;
         return { read: await readRange(this.workspace.sessionRoot(r.session), r.path, Number(r.offset), Number(r.length), await this.readScope()) };
       }
-      case 'deliver':
-        return { deliver: await this.deliverer.deliver(request.deliver!) };
+      case 'deliver': {
+        const d = request.deliver!;
+        const reply = await this.deliverer.deliver(d);
+        await this.onDelivered(d.session, d.path, Number(reply.size), reply.sha256).catch((err) =>
+          this.log.warn({ session: d.session, path: d.path, err: (err as Error).message }, 'delivery not recorded in the index; the next scan records it'),
+        );
+        return { deliver: reply };
+      }
       case 'cancel':
         await this.deliverer.cancel(request.cancel!);
         return { ok: {} };

@@ -6,7 +6,7 @@ import { MeshError } from '../../errors.js';
 import { isSha256Hex } from '../fs/hash.js';
 import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
 import { DEFAULT_READ_BYTES, MAX_LIST_ENTRIES, MAX_READ_BYTES } from '../fs/read-ops.js';
-import { REPLY_FIELD, type DeliverReply, type Entry, type FindReply, type FindRequest, type GrepReply, type GrepRequest, type ListReply, type ManifestReport, type Progress, type ReadReply, type ReadRequest, type ReplyResults, type RequestOp, type RequestOps } from './frames.js';
+import { REPLY_FIELD, type DeliverReply, type Entry, type FindReply, type FindRequest, type GrepReply, type GrepRequest, type ListReply, type ManifestDelta, type ManifestReport, type Progress, type ReadReply, type ReadRequest, type ReplyResults, type RequestOp, type RequestOps } from './frames.js';
 import { checkFindReply, checkGrepReply } from './search-checks.js';
 
 /** Entries one manifest report may hold. */
@@ -85,6 +85,7 @@ export function checkReply<K extends RequestOp>(op: K, request: RequestOps[K], r
 
 export function checkManifest(report: ManifestReport): ManifestReport {
   validateSessionName(report.session);
+  if (report.epoch) return checkReportPage(report);
   const entries = report.entries ?? [];
   if (entries.length > MAX_MANIFEST_ENTRIES) {
     throw new MeshError('LIMIT_EXCEEDED', `manifest of session "${report.session}" holds ${entries.length} entries; the limit is ${MAX_MANIFEST_ENTRIES}`, { limit: MAX_MANIFEST_ENTRIES });
@@ -105,4 +106,47 @@ export function checkProgress(progress: Progress): Progress {
   if (!isTransferId(progress.transferId)) throw invalid('progress names no valid transfer');
   if (!isCount(Number(progress.verifiedChunks)) || !isCount(Number(progress.bytes))) throw invalid('progress carries bad counts');
   return progress;
+}
+
+/** Entries (changed plus removed) one delta frame, or one page of a full report, may hold. */
+export const MAX_MANIFEST_FRAME_ENTRIES = 5_000;
+
+/** A node's index epoch: hex, as nodes make it. */
+function isEpoch(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{8,64}$/.test(value);
+}
+
+function isSessionPath(p: unknown): p is string {
+  try {
+    return typeof p === 'string' && normalizeSessionPath(p) === p && p !== '.';
+  } catch {
+    return false;
+  }
+}
+
+/** Check a page of a full report: sequence fields, and the page size. */
+function checkReportPage(report: ManifestReport): ManifestReport {
+  if (!isEpoch(report.epoch)) throw new MeshError('INVALID_ARGUMENT', 'manifest report has a malformed epoch');
+  if (!isCount(Number(report.seq)) || !isCount(Number(report.page))) throw new MeshError('INVALID_ARGUMENT', 'manifest report has a bad sequence or page number');
+  const entries = report.entries ?? [];
+  if (entries.length > MAX_MANIFEST_FRAME_ENTRIES) {
+    throw new MeshError('LIMIT_EXCEEDED', `manifest page holds ${entries.length} entries; the limit is ${MAX_MANIFEST_FRAME_ENTRIES}`, { limit: MAX_MANIFEST_FRAME_ENTRIES });
+  }
+  return { session: report.session, entries: entries.filter(isManifestEntry), epoch: report.epoch, seq: Number(report.seq), page: Number(report.page), last: Boolean(report.last) };
+}
+
+export function checkManifestDelta(delta: ManifestDelta): ManifestDelta {
+  validateSessionName(delta.session);
+  if (!isEpoch(delta.epoch)) throw new MeshError('INVALID_ARGUMENT', 'manifest delta has a malformed epoch');
+  const baseSeq = Number(delta.baseSeq);
+  const seq = Number(delta.seq);
+  if (!isCount(baseSeq) || !isCount(seq)) throw new MeshError('INVALID_ARGUMENT', 'manifest delta has a bad sequence number');
+  const changed = delta.changed ?? [];
+  const removed = delta.removed ?? [];
+  // Security: one frame is bounded whatever the node claims; the hub paces the rest (one frame at a time).
+  if (changed.length + removed.length > MAX_MANIFEST_FRAME_ENTRIES) {
+    throw new MeshError('LIMIT_EXCEEDED', `manifest delta holds ${changed.length + removed.length} entries; the limit is ${MAX_MANIFEST_FRAME_ENTRIES}`, { limit: MAX_MANIFEST_FRAME_ENTRIES });
+  }
+  // An entry the hub could never hold is left out, as in a whole report.
+  return { session: delta.session, epoch: delta.epoch, baseSeq, seq, changed: changed.filter(isManifestEntry), removed: removed.filter(isSessionPath) };
 }

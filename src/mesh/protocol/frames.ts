@@ -112,6 +112,28 @@ export interface ManifestEntryWire {
 export interface ManifestReport {
   session: string;
   entries: ManifestEntryWire[];
+  /** Empty for a one-frame whole manifest (older nodes). */
+  epoch?: string;
+  seq?: number;
+  page?: number;
+  last?: boolean;
+}
+export interface ManifestDelta {
+  session: string;
+  epoch: string;
+  baseSeq: number;
+  seq: number;
+  changed: ManifestEntryWire[];
+  removed: string[];
+}
+export interface ManifestAck {
+  session: string;
+  epoch: string;
+  seq: number;
+  /** The hub holds nothing usable: send a full report. */
+  full: boolean;
+  /** The hub refused this session's manifest; reporting stops until the next attach. */
+  error?: WireError | null;
 }
 export interface Progress {
   transferId: string;
@@ -239,17 +261,19 @@ export type NodeFrame =
   | { kind: 'manifest'; manifest: ManifestReport }
   | { kind: 'progress'; progress: Progress }
   | { kind: 'join'; join: Join }
-  | { kind: 'enrolled'; enrolled: Record<string, never> };
+  | { kind: 'enrolled'; enrolled: Record<string, never> }
+  | { kind: 'manifestDelta'; manifestDelta: ManifestDelta };
 
 export type HubFrame =
   | { kind: 'welcome'; welcome: Welcome }
   | { kind: 'request'; request: Request }
   | { kind: 'heartbeat'; heartbeat: Heartbeat }
   | { kind: 'joined'; joined: Joined }
-  | { kind: 'left'; left: Left };
+  | { kind: 'left'; left: Left }
+  | { kind: 'manifestAck'; manifestAck: ManifestAck };
 
 /** What one side writes: exactly one of the fields set (the proto oneof). */
-export type HubFrameOut = { welcome?: Welcome; request?: Request; heartbeat?: Heartbeat; joined?: Joined; left?: Left };
+export type HubFrameOut = { welcome?: Welcome; request?: Request; heartbeat?: Heartbeat; joined?: Joined; left?: Left; manifestAck?: ManifestAck };
 export type NodeFrameOut = {
   hello?: Hello;
   reply?: Reply;
@@ -258,6 +282,7 @@ export type NodeFrameOut = {
   progress?: Progress;
   join?: Join;
   enrolled?: Record<string, never>;
+  manifestDelta?: ManifestDelta;
 };
 
 export interface FetchRequest {

@@ -21,19 +21,21 @@ const NAMESPACE = 'mesh';
 const ITERATION_BATCH = 1000;
 
 /**
+ * @param namespace key prefix; the manifests nodes report live in a namespace
+ *   of their own, so listing the hub's records never walks them.
  * @param storeUrl `postgres://...` (an optional `?table=name` picks the table,
  *   default `mesh_keyv`), `sqlite://path`, or undefined for `<dataDir>/mesh.sqlite`.
  */
-export async function openKeyv(storeUrl: string | undefined, dataDir: string): Promise<OpenedStore> {
-  if (storeUrl && /^postgres(ql)?:\/\//.test(storeUrl)) return openPostgres(storeUrl);
+export async function openKeyv(storeUrl: string | undefined, dataDir: string, namespace = NAMESPACE): Promise<OpenedStore> {
+  if (storeUrl && /^postgres(ql)?:\/\//.test(storeUrl)) return openPostgres(storeUrl, namespace);
   const file = storeUrl?.startsWith('sqlite://') ? storeUrl.slice('sqlite://'.length) : path.join(dataDir, 'mesh.sqlite');
   if (storeUrl && !storeUrl.startsWith('sqlite://')) {
     throw new MeshError('INVALID_ARGUMENT', `store URL must start with postgres:// or sqlite:// (got "${redact(storeUrl)}")`);
   }
-  return openSqlite(file);
+  return openSqlite(file, namespace);
 }
 
-async function openSqlite(file: string): Promise<OpenedStore> {
+async function openSqlite(file: string, namespace: string): Promise<OpenedStore> {
   await mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
   // Security: the store holds token hashes and every membership. Create it
   // 0600 before SQLite does (SQLite would use 0644 less the umask, and gives
@@ -48,14 +50,14 @@ async function openSqlite(file: string): Promise<OpenedStore> {
   await adapter.query('PRAGMA synchronous=FULL');
   // A store created by an older version may have open -wal/-shm files.
   for (const companion of [`${file}-wal`, `${file}-shm`]) await chmod(companion, PRIVATE_FILE_MODE).catch(() => {});
-  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
+  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
   // Errors surface as rejected promises at the call site: without throwOnErrors Keyv 5 answers a failed
   // read with `undefined`, so a store outage would read as "no such token" or "no such transfer".
   keyv.on('error', () => {});
   return { keyv, describe: `sqlite:${file}`, close: () => adapter.disconnect() };
 }
 
-async function openPostgres(url: string): Promise<OpenedStore> {
+async function openPostgres(url: string, namespace: string): Promise<OpenedStore> {
   const parsed = new URL(url);
   const table = parsed.searchParams.get('table') ?? 'mesh_keyv';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(table)) {
@@ -63,7 +65,7 @@ async function openPostgres(url: string): Promise<OpenedStore> {
   }
   parsed.searchParams.delete('table');
   const adapter = new ResilientKeyvPostgres({ uri: parsed.toString(), table, iterationLimit: ITERATION_BATCH });
-  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
+  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
   keyv.on('error', () => {});
   try {
     await keyv.get('probe');

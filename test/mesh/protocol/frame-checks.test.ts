@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { MAX_LIST_ENTRIES } from '../../../src/mesh/fs/read-ops.js';
-import { checkListReply, checkManifest, checkProgress, checkReadReply, checkReply } from '../../../src/mesh/protocol/frame-checks.js';
+import { checkListReply, checkManifest, checkManifestDelta, checkProgress, checkReadReply, checkReply, MAX_MANIFEST_FRAME_ENTRIES } from '../../../src/mesh/protocol/frame-checks.js';
 
 const code = (fn: () => unknown) => {
   try {
@@ -52,4 +52,22 @@ it('keeps only manifest entries the hub could hold, and limits their number', ()
   expect(code(() => checkManifest({ session: '../x', entries: [] }))).toBe('INVALID_SESSION_NAME');
   expect(code(() => checkProgress({ transferId: 'not-an-id', verifiedChunks: 1, bytes: 1 }))).toBe('NODE_REPLY_INVALID');
   expect(code(() => checkProgress({ transferId: '0123456789abcdef', verifiedChunks: -1, bytes: 1 }))).toBe('NODE_REPLY_INVALID');
+});
+
+it('checks manifest deltas and report pages: epoch, sequence numbers, entries, frame size', () => {
+  const sha256 = 'a'.repeat(64);
+  const e = (path: string) => ({ path, size: 1, mtimeMs: 1, sha256 });
+  const delta = (over: Partial<Parameters<typeof checkManifestDelta>[0]>) =>
+    checkManifestDelta({ session: 's', epoch: '0123456789abcdef', baseSeq: 1, seq: 2, changed: [], removed: [], ...over });
+  expect(delta({ changed: [e('a.txt'), e('../x')], removed: ['b.txt', '/etc/passwd', 'c//d'] })).toMatchObject({ changed: [e('a.txt')], removed: ['b.txt'] });
+  for (const epoch of ['', 'XYZ', 'abc', 'g'.repeat(16), 'a'.repeat(65)]) expect(code(() => delta({ epoch })), epoch).toBe('INVALID_ARGUMENT');
+  for (const seq of [-1, 1.5, Number.MAX_SAFE_INTEGER + 2]) expect(code(() => delta({ seq })), String(seq)).toBe('INVALID_ARGUMENT');
+  expect(code(() => delta({ changed: Array.from({ length: MAX_MANIFEST_FRAME_ENTRIES }, (_, i) => e(`f${i}`)) }))).toBe('ok');
+  expect(code(() => delta({ changed: [e('x')], removed: Array.from({ length: MAX_MANIFEST_FRAME_ENTRIES }, (_, i) => `f${i}`) }))).toBe('LIMIT_EXCEEDED');
+  expect(code(() => delta({ session: '../s' }))).toBe('INVALID_SESSION_NAME');
+  const page = (over: object) => checkManifest({ session: 's', entries: [e('a')], epoch: '0123456789abcdef', seq: 3, page: 0, last: true, ...over });
+  expect(page({})).toMatchObject({ epoch: '0123456789abcdef', seq: 3, page: 0, last: true });
+  expect(code(() => page({ page: -1 }))).toBe('INVALID_ARGUMENT');
+  expect(code(() => page({ epoch: 'nothex!' }))).toBe('INVALID_ARGUMENT');
+  expect(code(() => page({ entries: Array.from({ length: MAX_MANIFEST_FRAME_ENTRIES + 1 }, (_, i) => e(`f${i}`)) }))).toBe('LIMIT_EXCEEDED');
 });
