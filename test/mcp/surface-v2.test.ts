@@ -134,7 +134,7 @@ describe.each(['stdio', 'http'] as const)('over %s', (kind) => {
     const negative = await side().call('cat', { session: 'demo', path: 'x', offset: -1 });
     expect(errorCode(negative)).toBe('INVALID_ARGUMENT');
     expect(textOf(negative)).toMatch(/^INVALID_ARGUMENT: invalid arguments for `cat`: `offset`: .+Fix the named argument/);
-    const missing = await side().call('cat', { session: 'demo' });
+    const missing = await side().call('write', { session: 'demo', content: 'x' });
     expect(textOf(missing)).toMatch(/^INVALID_ARGUMENT: .*`path`: Required/);
     const wrongType = await side().call('write', { session: 'demo', path: 'a.txt', content: 42 });
     expect(textOf(wrongType)).toMatch(/^INVALID_ARGUMENT: .*`content`/);

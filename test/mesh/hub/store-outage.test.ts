@@ -39,8 +39,12 @@ it.skipIf(!available).each(['fast', 'immediate'] as const)('PostgreSQL stopped (
     // A node attaching now needs the store for its membership: it must not be welcomed.
     const n1 = startNodeProc({ id: 'n1', workspace: path.join(tmp.dir, 'ws-n1'), hubPort: port, sessions: ['t'] });
     await hub.waitFor((l) => {
-      const e = JSON.parse(l) as { msg?: string; node?: string; code?: string };
-      return e.msg === 'control stream closed with an error' && e.node === 'n1' && e.code === 'STORE_UNAVAILABLE';
+      const e = JSON.parse(l) as { msg?: string; node?: string; code?: string; err?: string };
+      // Refused where the store is first needed: reading the node's identity (authentication) or storing its membership.
+      return (
+        (e.msg === 'control stream closed with an error' && e.node === 'n1' && e.code === 'STORE_UNAVAILABLE') ||
+        (e.msg === 'attach refused' && /store read of identity:n1 failed/.test(e.err ?? ''))
+      );
     }, 20_000);
     expect(n1.lines.some((l) => l.includes('"msg":"attached"'))).toBe(false);
     expect(member(await hub.call({ op: 'status' }), 't', 'n1')).toBe(false);

@@ -45,8 +45,11 @@ it('retries with growing, jittered delays and attaches once the hub is back', as
     // processes' own log lines, so a slow hub start-up does not count.
     const listening = JSON.parse(hub.lines.find((l) => l.includes('"msg":"hub listening for nodes"'))!).time as number;
     const retries = node.lines.filter((l) => l.includes('retrying')).map((l) => JSON.parse(l) as { time: number; delayMs: number });
-    const longestWait = Math.max(...retries.filter((r) => r.time <= attached).map((r) => r.delayMs));
-    expect(attached - listening).toBeLessThan(longestWait + 1_500);
+    // Counted, not timed (a loaded machine stretches every step): once the hub
+    // listens, the node's next attempt attaches. One failure may still be
+    // logged after `listening`, from an attempt that started before it.
+    expect(retries.filter((r) => r.time > listening && r.time <= attached).length).toBeLessThanOrEqual(1);
+    expect(attached).toBeGreaterThan(listening);
   } finally {
     await killAll();
     await tmp.cleanup();
