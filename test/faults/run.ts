@@ -3,12 +3,13 @@
 // table of kinds and one last line `faults: N injected, N survived, N lost`.
 // Exit 1 when anything was lost or an invariant broke.
 //
-//   npm run faults [-- --quick] [-- --seed S] [-- --only crash,disk,node]
+//   npm run faults [-- --quick] [-- --seed S] [-- --only crash,disk,node,hub-stop,store,process,network,abuse]
 import { parseArgs } from 'node:util';
 import { killAll } from '../support/processes.js';
 import { straceAvailable } from '../support/syscall-trace.js';
 import { runCrash } from './kind-crash.js';
 import { runDisk } from './kind-disk.js';
+import { runHubStop } from './kind-hub-stop.js';
 import { runNodeProcess } from './kind-node.js';
 import { runStore } from './kind-store.js';
 import { runAbuse } from './kind-abuse.js';
@@ -25,7 +26,7 @@ const { values } = parseArgs({
 });
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : (Date.now() ^ (process.pid << 8)) >>> 0;
 const quick = values.quick!;
-const only = new Set((values.only ?? 'crash,disk,node,store,process,network,abuse').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'crash,disk,node,hub-stop,store,process,network,abuse').split(',').map((s) => s.trim()));
 // The suite's own narration goes to stdout; the processes under test log to their own stderr.
 const log = (line: string) => process.stdout.write(line + '\n');
 
@@ -57,6 +58,7 @@ if (straceAvailable()) {
   else log(`!!! ${missing}; SKIPPED !!!`);
 }
 await kind('node', () => runNodeProcess({ seed, quick, log }));
+await kind('hub-stop', () => runHubStop({ seed, quick, log }));
 await kind('store', () => runStore({ seed, quick, log }));
 await kind('process', () => runProcess({ seed, quick, log }));
 await kind('network', () => runNetwork({ seed, quick, log }));
