@@ -123,9 +123,9 @@ async function pushWithProgress(
   const finished = new Map<string, number>();
   let slowBytesWhenFastDone: number | undefined;
   let lastPlain = -1;
-  const onprogress = (p: { progress: number; total?: number }) => {
+  const onprogress = (p: { progress: number; total?: number; message?: string }) => {
     const total = p.total ?? 1;
-    const line = `      ${progressBar(p.progress, total)}  ${shortBytes(p.progress)} of ${shortBytes(total)} (${shortBytes(size)} x ${NODES.length} nodes)`;
+    const line = `      ${progressBar(p.progress, total)}  ${p.message ?? `${shortBytes(p.progress)} of ${shortBytes(total)}`}`;
     if (out.isTTY) return void out.write(`\r${line}`);
     const quarter = Math.floor((4 * p.progress) / total);
     if (quarter > lastPlain) {
@@ -153,7 +153,10 @@ async function pushWithProgress(
     watching = false;
     await watcher;
   }
-  if (out.isTTY) out.write('\n');
+  // Progress reaches the total only once every node is done, which the result says, not a notification.
+  const last = `      ${progressBar(size, size)}  ${NODES.length}/${NODES.length} nodes done; ${shortBytes(size)} on each`;
+  if (out.isTTY) out.write(`\r${last}\n`);
+  else if (lastPlain < 4) say(last);
   finished.set(SLOW, finished.get(SLOW) ?? Date.now() - started);
   say(`      outcomes: ${result.outcomes.map((o) => `${o.node} ${o.status}`).join(', ')}`);
   const fast = NODES.filter((id) => id !== SLOW).map((id) => `${id} after ${((finished.get(id) ?? 0) / 1000).toFixed(1)} s`);

@@ -176,7 +176,8 @@ export class ManifestReporter {
   onAck(ack: ManifestAck): void {
     // Made here if need be: the acknowledgement of a join can come before the join is handled.
     const c = this.copy(ack.session);
-    void this.takeAck(c, ack);
+    // A disk that fails the index (EIO on its fsync) must not take the agent down: reporting waits for the next attach.
+    this.takeAck(c, ack).catch((err: unknown) => this.log.warn({ session: ack.session, err: toMeshError(err).message }, 'manifest acknowledgement not taken'));
   }
 
   private async takeAck(c: CopyState, ack: ManifestAck): Promise<void> {
@@ -230,15 +231,20 @@ export class ManifestReporter {
   private async rescan(c: CopyState, folders: string[]): Promise<void> {
     const pacer = new ScanPacer(1);
     const pending = [...folders];
-    for (let folder = pending.pop(); folder !== undefined && !this.stopped; folder = pending.pop()) {
-      const f = folder;
-      const found = await this.enqueue(c, () => this.scanOne(c, f, pacer));
-      for (const sub of found) {
-        if (c.watcher && !c.watcher.has(sub)) {
-          c.watcher.add(sub);
-          pending.push(sub); // new: everything in it is new too
+    // Never rejects (fired and forgotten); what a failed rescan missed, the next verification scan finds.
+    try {
+      for (let folder = pending.pop(); folder !== undefined && !this.stopped; folder = pending.pop()) {
+        const f = folder;
+        const found = await this.enqueue(c, () => this.scanOne(c, f, pacer));
+        for (const sub of found) {
+          if (c.watcher && !c.watcher.has(sub)) {
+            c.watcher.add(sub);
+            pending.push(sub); // new: everything in it is new too
+          }
         }
       }
+    } catch (err) {
+      this.log.warn({ session: c.session, err: toMeshError(err).message }, 'folder rescan failed; the next verification scan covers it');
     }
   }
 
@@ -287,12 +293,13 @@ export class ManifestReporter {
   }
 
   private async verifyNow(c: CopyState): Promise<void> {
-    await this.workspace.ensureSession(c.session);
     const pacer = new ScanPacer(this.options.scanShare ?? 0.25);
     const started = performance.now();
     const visited = new Set<string>();
     const pending = [''];
+    // Never rejects: its callers fire and forget, and a failing disk must not take the agent down.
     try {
+      await this.workspace.ensureSession(c.session);
       for (let folder = pending.pop(); folder !== undefined && !this.stopped; folder = pending.pop()) {
         const f = folder;
         visited.add(f);

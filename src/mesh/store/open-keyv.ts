@@ -32,7 +32,23 @@ export async function openKeyv(storeUrl: string | undefined, dataDir: string, na
   if (storeUrl && !storeUrl.startsWith('sqlite://')) {
     throw new MeshError('INVALID_ARGUMENT', `store URL must start with postgres:// or sqlite:// (got "${redact(storeUrl)}")`);
   }
-  return openSqlite(file, namespace);
+  return openSqlite(namespace === NAMESPACE ? file : namespacedFile(file, namespace), namespace);
+}
+
+/**
+ * Each SQLite namespace gets a file of its own (`mesh.sqlite` ->
+ * `mesh.manifest.sqlite`). Why not one file: SQLite's locks are POSIX
+ * record locks, which a process drops on ALL its descriptors of a file as
+ * soon as it closes ANY of them. Opening a second connection to an open
+ * store (its 0600 pre-creation below opens and closes the file) would drop
+ * the first connection's locks; an operator command would then take itself
+ * for the last user, checkpoint and delete the WAL under the running hub,
+ * and the hub would go on reading a WAL no one else sees (a revoked token
+ * still admitted).
+ */
+function namespacedFile(file: string, namespace: string): string {
+  const ext = path.extname(file);
+  return ext ? `${file.slice(0, -ext.length)}.${namespace}${ext}` : `${file}.${namespace}`;
 }
 
 async function openSqlite(file: string, namespace: string): Promise<OpenedStore> {
