@@ -5,7 +5,7 @@
 // the honest node is still attached and gets a new write, the canary files
 // outside every session are byte-for-byte as they were, no session appeared
 // that nobody granted, and no hostile node was ever sent a delivery.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eventually } from '../support/processes.js';
@@ -13,6 +13,7 @@ import { MiB, startMesh, type Mesh } from '../mesh/transfer/helpers.js';
 import { connectHostile, type HostileNode, type HostileOptions } from '../security/hostile-node.js';
 import { mint } from '../security/operator.js';
 import type { FaultResult } from './model.js';
+import { contentHashOf } from '../../src/mesh/fs/content-hash.js';
 
 export interface AbuseOptions {
   log: (line: string) => void;
@@ -34,7 +35,8 @@ interface World {
 
 type Attack = (w: World) => Promise<string[]>;
 
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+/** The mesh's file hash (content hash), as the observer reads it back from disk. */
+const sha = (b: Buffer | string) => contentHashOf(b);
 const codeOf = (err: unknown): string => (err as { code?: string } | null)?.code ?? `no code (${String((err as Error)?.message ?? err).slice(0, 200)})`;
 
 /** The call must fail with one of `codes`; anything else (success included) is a finding. */

@@ -184,7 +184,7 @@ export async function runProcess(options: ProcessFaultOptions): Promise<FaultRes
       options.log(`  ${res.survived ? 'ok  ' : 'LOST'} ${res.name}`);
     }
     // Nothing else may have appeared in the data folder's root (a second hub's leftovers, a stray lock).
-    const root = (await readdir(mesh.dataDir)).filter((n) => !/^(sessions|staging|skills|mesh\.sqlite.*|hub\.lock|http-token)$/.test(n));
+    const root = (await readdir(mesh.dataDir)).filter((n) => !/^(sessions|staging|skills|mesh(\.manifest)?\.sqlite.*|hub\.lock|http-token)$/.test(n));
     if (root.length && results.length) {
       const last = results[results.length - 1]!;
       last.survived = false;

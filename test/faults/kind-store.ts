@@ -10,7 +10,7 @@
 // at the end, after a hub restart that reloads everything from PostgreSQL:
 // every acknowledged join is still a membership, every acknowledged write is
 // on the mirror and on the members that confirmed it, and no temp file is left.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eventually, type Proc } from '../support/processes.js';
@@ -18,6 +18,7 @@ import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { startMesh, type Mesh } from '../mesh/transfer/helpers.js';
 import { checkPlace, rng, type FaultResult, type Op, type Violation } from './model.js';
 import { observeFiles, tempFiles } from './observe.js';
+import { contentHashOf } from '../../src/mesh/fs/content-hash.js';
 
 export interface StoreFaultOptions {
   seed: number;
@@ -29,7 +30,8 @@ const SESSION = 'st';
 const BASE_NODES = ['n0', 'n1'];
 /** How long a call may take before it counts as hanging, ms (the write itself waits up to 60 s for members). */
 const CALL_BOUND_MS = 70_000;
-const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+/** The mesh's file hash (content hash), as the observer reads it back from disk. */
+const sha = (data: Buffer | string): string => contentHashOf(data);
 
 interface Round {
   fault: string;

@@ -4,19 +4,20 @@
 // acknowledged write on the mirror and on each member that confirmed it,
 // whole; no temp or part file left. Shared by the kinds that inject a fault
 // under writes and then judge it (process, network).
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { eventually } from '../support/processes.js';
 import type { Mesh } from '../mesh/transfer/helpers.js';
 import { checkPlace, type Op, type rng } from './model.js';
 import { observeFiles, tempFiles } from './observe.js';
+import { contentHashOf } from '../../src/mesh/fs/content-hash.js';
 
 export interface History {
   ops: Op[];
   seq: number;
 }
 
-const sha = (data: string): string => createHash('sha256').update(data).digest('hex');
+/** The mesh's file hash of a version (what the observer reads back from disk). */
+const sha = (data: string): string => contentHashOf(data);
 
 /**
  * Send `count` writes at once (about a third to a few shared paths, so later

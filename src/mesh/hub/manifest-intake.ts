@@ -78,6 +78,10 @@ export class ManifestIntake {
       await this.dropIncoming(s);
       s.head = await this.deps.store.head(session, node);
       this.deps.ack(node, s.head ? { session, epoch: s.head.epoch, seq: s.head.seq, full: false } : { session, epoch: '', seq: 0, full: true });
+      // What the hub last knew of this copy, against the mirror now: a delivery that failed
+      // (a node's disk refused it) is repaired at the next attach, as a full report would.
+      // The node's own changes since come as a delta, queued behind this check.
+      if (s.head) await this.deps.drift.checkStored(node, session, this.deps.store.entries(session, node, s.head), this.deps.drift.receivedAt(node, session));
     });
   }
 
