@@ -39,6 +39,11 @@ const KEEP_EVENTS = 200;
 export interface ReceivedAt {
   receivedAt: number;
   pendingAtReceipt: Set<string>;
+  /**
+   * Removals and moves settled since this time count as settling (default
+   * `receivedAt`): a manifest stored before them may still name their paths.
+   */
+  opsSince?: number;
 }
 
 /** The differing paths of a whole-manifest diff as path states. */
@@ -139,7 +144,7 @@ export class DriftMonitor {
       at.pendingAtReceipt.has(rel) ||
       this.deps.transfers.touchedSince(node, session, rel, at.receivedAt) ||
       this.deps.isChanging(session, rel) ||
-      (this.deps.isSettling?.(node, session, rel, at.receivedAt) ?? false);
+      (this.deps.isSettling?.(node, session, rel, at.opsSince ?? at.receivedAt) ?? false);
   }
 
   /** The situation of a node's session when a report arrived, to be kept until it is checked. */

@@ -46,6 +46,9 @@ export class ManifestIntake {
   /** "node\0session" -> state, for attached nodes only (dropped by `forget`). */
   private readonly copies = new Map<string, CopyState>();
 
+  /** When this hub began taking manifests: a stored manifest is at least as old as its removals and moves since. */
+  private readonly startedAt = Date.now();
+
   constructor(private readonly deps: ManifestIntakeDeps) {}
 
   private state(node: string, session: string): CopyState {
@@ -81,7 +84,10 @@ export class ManifestIntake {
       // What the hub last knew of this copy, against the mirror now: a delivery that failed
       // (a node's disk refused it) is repaired at the next attach, as a full report would.
       // The node's own changes since come as a delta, queued behind this check.
-      if (s.head) await this.deps.drift.checkStored(node, session, this.deps.store.entries(session, node, s.head), this.deps.drift.receivedAt(node, session));
+      if (s.head) {
+        const at = { ...this.deps.drift.receivedAt(node, session), opsSince: this.startedAt };
+        await this.deps.drift.checkStored(node, session, this.deps.store.entries(session, node, s.head), at);
+      }
     });
   }
 
