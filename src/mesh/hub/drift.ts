@@ -15,6 +15,7 @@ import type { ManifestReport } from '../protocol/frames.js';
 import type { StoredEntry } from '../store/manifest-store.js';
 import { decideDrift, type PathState } from './drift-rules.js';
 import type { TransferManager } from './transfer-manager.js';
+import { monotonicMs } from '../monotonic.js';
 
 export type DriftMode = 'repair' | 'report';
 
@@ -37,6 +38,7 @@ const KEEP_EVENTS = 200;
 
 /** When a report arrived and what the mesh was delivering to that node then. */
 export interface ReceivedAt {
+  /** On the monotonic clock (`monotonicMs`), like every time it is compared with. */
   receivedAt: number;
   pendingAtReceipt: Set<string>;
   /**
@@ -149,7 +151,7 @@ export class DriftMonitor {
 
   /** The situation of a node's session when a report arrived, to be kept until it is checked. */
   receivedAt(node: string, session: string): ReceivedAt {
-    return { receivedAt: Date.now(), pendingAtReceipt: this.deps.transfers.pendingPaths(node, session) };
+    return { receivedAt: monotonicMs(), pendingAtReceipt: this.deps.transfers.pendingPaths(node, session) };
   }
 
   private async check(node: string, report: ManifestReport, at: ReceivedAt): Promise<void> {

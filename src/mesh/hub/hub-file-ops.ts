@@ -16,6 +16,7 @@ import type { Membership } from './membership.js';
 import { pathKey, type PathLocks } from './path-locks.js';
 import type { Registry } from './registry.js';
 import type { TransferManager } from './transfer-manager.js';
+import { monotonicMs } from '../monotonic.js';
 
 /** How long rm/mv wait for an online member, ms; past it the change stays queued for that node. */
 const NODE_OP_TIMEOUT_MS = 15_000;
@@ -78,14 +79,14 @@ export class HubFileOps {
    * below it, or a move's destination), or when it confirmed it only after
    * `manifestReceivedAt` (the manifest shows the copy from before).
    */
-  isSettling(node: string, session: string, rel: string, manifestReceivedAt = Date.now()): boolean {
+  isSettling(node: string, session: string, rel: string, manifestReceivedAt = monotonicMs()): boolean {
     const names = (r: FileOpRecord) => r.node === node && r.session === session && (isAtOrBelow(rel, r.path) || (r.to !== undefined && isAtOrBelow(rel, r.to)));
     this.pruneSettled();
     return (this.pending.get(node) ?? []).some(names) || this.settled.some((s) => s.at >= manifestReceivedAt && names(s.record));
   }
 
   private pruneSettled(): void {
-    const cutoff = Date.now() - SETTLED_MEMORY_MS;
+    const cutoff = monotonicMs() - SETTLED_MEMORY_MS;
     let drop = 0;
     while (drop < this.settled.length && (this.settled[drop]!.at < cutoff || this.settled.length - drop > MAX_SETTLED)) drop++;
     if (drop > 0) this.settled.splice(0, drop);
@@ -215,7 +216,7 @@ export class HubFileOps {
     const i = q?.indexOf(r) ?? -1;
     if (q && i >= 0) q.splice(i, 1);
     if (q?.length === 0) this.pending.delete(r.node);
-    this.settled.push({ record: r, at: Date.now() });
+    this.settled.push({ record: r, at: monotonicMs() });
     this.pruneSettled();
   }
 

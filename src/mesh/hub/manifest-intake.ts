@@ -10,6 +10,7 @@ import type { Logger } from '../../log.js';
 import type { ManifestAck, ManifestDelta, ManifestReport } from '../protocol/frames.js';
 import { FullReportWriter, type ManifestHead, type ManifestStore, type StoredEntry } from '../store/manifest-store.js';
 import type { DriftMonitor } from './drift.js';
+import { monotonicMs } from '../monotonic.js';
 
 export interface ManifestIntakeDeps {
   store: ManifestStore;
@@ -47,7 +48,7 @@ export class ManifestIntake {
   private readonly copies = new Map<string, CopyState>();
 
   /** When this hub began taking manifests: a stored manifest is at least as old as its removals and moves since. */
-  private readonly startedAt = Date.now();
+  private readonly startedAt = monotonicMs();
 
   constructor(private readonly deps: ManifestIntakeDeps) {}
 

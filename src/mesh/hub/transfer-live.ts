@@ -3,6 +3,7 @@
 // Guarded by the transfer manager: only it mutates a LiveTransfer.
 import type { DeliveryRecord, TransferRecord } from '../store/records.js';
 import type { StagingGate } from './staging-gate.js';
+import { nextOrder } from '../monotonic.js';
 
 export type OutcomeStatus = 'ok' | 'offline' | 'failed' | 'pending' | 'cancelled';
 
@@ -29,6 +30,8 @@ export interface TransferProgress {
 
 export interface LiveTransfer {
   record: TransferRecord;
+  /** Creation order in this process (`nextOrder`): last writer wins by it, not by wall-clock `createdAt`. */
+  order: number;
   deliveries: Map<string, DeliveryRecord>;
   waiters: Map<string, Array<(o: NodeOutcome) => void>>;
   outcomes: Map<string, NodeOutcome>;
@@ -106,6 +109,7 @@ export function settle(live: LiveTransfer, outcome: NodeOutcome): void {
 export function newLive(record: TransferRecord, deliveries: DeliveryRecord[], staging: StagingGate): LiveTransfer {
   return {
     record,
+    order: nextOrder(),
     deliveries: new Map(deliveries.map((d) => [d.node, d])),
     waiters: new Map(),
     outcomes: new Map(),

@@ -21,6 +21,7 @@ import { ChunkCache } from './chunk-cache.js';
 import { DeliveryLane } from './delivery-lane.js';
 import type { Registry } from './registry.js';
 import { StagingGate } from './staging-gate.js';
+import { monotonicMs } from '../monotonic.js';
 import { laneKey, newLive, settle, waitOutcome, type LiveTransfer, type NodeOutcome, type OutcomeStatus, type TransferProgress } from './transfer-live.js';
 import {
   INLINE_MAX_BYTES,
@@ -113,7 +114,8 @@ export class TransferManager {
   async load(snapshot: StoreSnapshot): Promise<void> {
     const byTransfer = new Map<string, DeliveryRecord[]>();
     for (const d of snapshot.deliveries) byTransfer.set(d.transferId, [...(byTransfer.get(d.transferId) ?? []), d]);
-    for (const record of snapshot.transfers) {
+    // Oldest first: live transfers are ordered by when they were loaded or created (`LiveTransfer.order`).
+    for (const record of [...snapshot.transfers].sort((a, b) => a.createdAt - b.createdAt)) {
       const deliveries = byTransfer.get(record.id) ?? [];
       if (record.format !== TRANSFER_FORMAT) {
         // Staged by an older hub in another layout: nothing here can serve it.
@@ -312,7 +314,7 @@ export class TransferManager {
     const live = newLive(record, deliveries, gate);
     this.live.set(id, live);
     for (const node of record.targets) this.touch(record, node);
-    await this.supersedeOlder(record);
+    await this.supersedeOlder(live);
     if (record.targets.length === 0) await this.finishIfDone(live);
     for (const node of record.targets) if (this.deps.registry.isOnline(node)) this.lane(node).enqueue(id, laneKey(record));
     this.deps.log.info({ transfer: id, kind: record.kind, session: record.session, path: record.path, size: record.size, chunks: chunkCount(record), targets: record.targets }, 'transfer created');
@@ -353,7 +355,7 @@ export class TransferManager {
    * runs.
    */
   nodeReady(node: string): void {
-    const pending = [...this.live.values()].filter((t) => t.deliveries.get(node)?.state === 'pending').sort((a, b) => a.record.createdAt - b.record.createdAt);
+    const pending = [...this.live.values()].filter((t) => t.deliveries.get(node)?.state === 'pending').sort((a, b) => a.order - b.order);
     const keep = pending.map((t) => t.record.id);
     this.deps.registry.get(node)?.request('sweepParts', { keep }, { timeoutMs: 60_000 }).catch(() => {}); // an older node does not know it
     for (const t of pending) this.lane(node).enqueue(t.record.id, laneKey(t.record));
@@ -385,12 +387,13 @@ export class TransferManager {
   }
 
   /** True when a delivery of `rel` to `node` was created or settled at or after `since` (ms). */
+  /** `since` is on the monotonic clock (`monotonicMs`). */
   touchedSince(node: string, session: string, rel: string, since: number): boolean {
     return (this.touched.get(`${node}\0${session}\0${rel}`) ?? -Infinity) >= since;
   }
 
   private touch(record: TransferRecord, node: string): void {
-    const now = Date.now();
+    const now = monotonicMs();
     this.touched.set(`${node}\0${record.session}\0${record.path}`, now);
     if (this.touched.size % 1024 === 0) for (const [k, at] of this.touched) if (now - at > TOUCH_MEMORY_MS) this.touched.delete(k);
   }
@@ -632,10 +635,11 @@ export class TransferManager {
   }
 
   /** Last writer wins: an older pending delivery of the same path to the same node is dropped. */
-  private async supersedeOlder(newer: TransferRecord): Promise<void> {
+  private async supersedeOlder(newerLive: LiveTransfer): Promise<void> {
+    const newer = newerLive.record;
     for (const older of [...this.live.values()]) {
       const r = older.record;
-      if (r.id === newer.id || r.session !== newer.session || r.path !== newer.path || r.createdAt > newer.createdAt) continue;
+      if (r.id === newer.id || r.session !== newer.session || r.path !== newer.path || older.order > newerLive.order) continue;
       // An older push not yet in the mirror must not land there after the newer file.
       if (r.kind === 'push' && r.mirror === 'pending' && !older.mirroring) {
         r.mirror = 'done';
