@@ -99,6 +99,7 @@ export const ok = (c: Syscall): boolean => /^0\b/.test(c.ret) || /^\d+</.test(c.
 const isFsync = (c: Syscall) => c.name === 'fsync' || c.name === 'fdatasync';
 const isRename = (c: Syscall) => c.name.startsWith('rename');
 const isMkdir = (c: Syscall) => c.name === 'mkdir' || c.name === 'mkdirat';
+const isUnlink = (c: Syscall) => c.name === 'unlink' || c.name === 'unlinkat';
 
 /** The first `write(1, ...)` whose data contains `marker`: the moment a process said "done". */
 export function findMarker(calls: Syscall[], marker: string): Syscall | undefined {
@@ -112,28 +113,53 @@ export function renameOnto(calls: Syscall[], target: string, before = Infinity):
 
 /**
  * Check fsync(temp) < rename(temp, target) < fsync(folder) < ack for one
- * durable write, plus: every folder created on the way to `target` had its
- * parent fsynced before the ack. Returns the broken rules (empty = durable).
+ * durable write, plus what `checkArrivedOrder` checks. Returns the broken
+ * rules (empty = durable).
  */
 export function checkDurableOrder(calls: Syscall[], target: string, ack: Syscall | undefined): string[] {
   if (!ack) return ['no acknowledgement marker in the trace'];
-  const errors: string[] = [];
   const rename = renameOnto(calls, target, ack.start);
   if (!rename) return [`no rename onto ${target} before the acknowledgement`];
   const temp = rename.paths[0]!;
   const fileSync = calls.find((c) => isFsync(c) && ok(c) && c.fdPath === temp && c.end < rename.start);
-  if (!fileSync) errors.push(`the temp file ${path.basename(temp)} was not fsynced before its rename`);
+  return [...(fileSync ? [] : [`the temp file ${path.basename(temp)} was not fsynced before its rename`]), ...checkArrivedOrder(calls, target, ack)];
+}
+
+/**
+ * Check rename(…, target) < fsync(folder of target) < ack (a write's commit
+ * or a move's arrival), and that every folder created on the way to `target`
+ * had its parent fsynced before the ack.
+ */
+export function checkArrivedOrder(calls: Syscall[], target: string, ack: Syscall | undefined): string[] {
+  if (!ack) return ['no acknowledgement marker in the trace'];
+  const errors: string[] = [];
+  const rename = renameOnto(calls, target, ack.start);
+  if (!rename) return [`no rename onto ${target} before the acknowledgement`];
   const dir = path.dirname(target);
-  const dirSync = calls.find((c) => isFsync(c) && ok(c) && c.fdPath === dir && c.start > rename.end && c.end < ack.start);
-  if (!dirSync) errors.push(`the folder ${dir} was not fsynced between the rename and the acknowledgement`);
+  if (!syncedBetween(calls, dir, rename.end, ack.start)) errors.push(`the folder ${dir} was not fsynced between the rename and the acknowledgement`);
   for (const made of calls.filter((c) => isMkdir(c) && ok(c) && c.end < ack.start)) {
     const created = made.paths[0]!;
-    if (!(target.startsWith(created + path.sep))) continue;
-    const parent = path.dirname(created);
-    const synced = calls.some((c) => isFsync(c) && ok(c) && c.fdPath === parent && c.start > made.end && c.end < ack.start);
-    if (!synced) errors.push(`the new folder ${created} was created but its parent was not fsynced before the acknowledgement`);
+    if (!target.startsWith(created + path.sep)) continue;
+    if (!syncedBetween(calls, path.dirname(created), made.end, ack.start)) errors.push(`the new folder ${created} was created but its parent was not fsynced before the acknowledgement`);
   }
   return errors;
+}
+
+/**
+ * Check that `gone` left its folder durably before the ack: unlink(gone), or
+ * rename(gone, …) (a move, or a folder renamed aside before it is emptied),
+ * then fsync(its folder), then the ack.
+ */
+export function checkGoneOrder(calls: Syscall[], gone: string, ack: Syscall | undefined): string[] {
+  if (!ack) return ['no acknowledgement marker in the trace'];
+  const left = calls.filter((c) => (isUnlink(c) || isRename(c)) && ok(c) && c.paths[0] === gone && c.end < ack.start).at(-1);
+  if (!left) return [`no unlink or rename of ${gone} before the acknowledgement`];
+  const dir = path.dirname(gone);
+  return syncedBetween(calls, dir, left.end, ack.start) ? [] : [`the folder ${dir} was not fsynced between ${left.name} of ${path.basename(gone)} and the acknowledgement`];
+}
+
+function syncedBetween(calls: Syscall[], dir: string, after: number, before: number): boolean {
+  return calls.some((c) => isFsync(c) && ok(c) && c.fdPath === dir && c.start > after && c.end < before);
 }
 
 /** True when an `strace` binary can be run here. */
@@ -144,7 +170,7 @@ export function straceAvailable(): boolean {
 
 /** The strace arguments that record what the durability checks read. */
 export function straceArgs(outFile: string, extra: string[] = []): string[] {
-  return ['-f', '-y', '-tt', '-qq', '-o', outFile, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,openat,mkdir,mkdirat,write', ...extra];
+  return ['-f', '-y', '-tt', '-qq', '-o', outFile, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,unlink,unlinkat,openat,mkdir,mkdirat,write', ...extra];
 }
 
 export interface AttachedStrace {

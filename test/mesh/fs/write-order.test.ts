@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tempDir } from '../../support/processes.js';
-import { checkDurableOrder, findMarker, parseTrace, straceArgs, straceAvailable, type Syscall } from '../../support/syscall-trace.js';
+import { checkArrivedOrder, checkDurableOrder, checkGoneOrder, findMarker, parseTrace, straceArgs, straceAvailable, type Syscall } from '../../support/syscall-trace.js';
 
 const SCRIPT = fileURLToPath(new URL('./write-order-script.ts', import.meta.url));
 const haveStrace = straceAvailable();
@@ -43,6 +43,7 @@ const cases: Array<[string, string, string]> = [
   ['writeFileInside (session copy, hub mirror)', 'session/a/b/file.txt', 'ACK inside'],
   ['writeFileInside over an existing file', 'session/a/b/file.txt', 'ACK overwrite'],
   ['linkIntoPlace (a push\'s staged data into the mirror)', 'session/c/d/pushed.bin', 'ACK link'],
+  ['writeFileIfUnchanged (edit\'s compare-and-swap)', 'session/a/b/file.txt', 'ACK edit'],
 ];
 
 it.skipIf(!haveStrace).each(cases)('%s: fsync(temp) < rename < fsync(folder) < acknowledgement', (_kind, rel, marker) => {
@@ -50,4 +51,19 @@ it.skipIf(!haveStrace).each(cases)('%s: fsync(temp) < rename < fsync(folder) < a
   expect(ack, `marker ${marker} in the trace`).toBeDefined();
   const target = path.join(tmp.dir, 'work', rel);
   expect(checkDurableOrder(calls, target, ack)).toEqual([]);
+});
+
+const work = (rel: string) => path.join(tmp.dir, 'work', rel);
+
+it.skipIf(!haveStrace)('rm of a file: unlink < fsync(folder) < acknowledgement', () => {
+  expect(checkGoneOrder(calls, work('session/gone/file.txt'), findMarker(calls, 'ACK rm file'))).toEqual([]);
+});
+
+it.skipIf(!haveStrace)('rm of a folder: rename aside < fsync(parent) < acknowledgement', () => {
+  expect(checkGoneOrder(calls, work('session/tree'), findMarker(calls, 'ACK rm folder'))).toEqual([]);
+});
+
+it.skipIf(!haveStrace)('mv: rename < fsync(both folders), new folders\' parents fsynced < acknowledgement', () => {
+  const ack = findMarker(calls, 'ACK mv');
+  expect([...checkGoneOrder(calls, work('session/from/m.txt'), ack), ...checkArrivedOrder(calls, work('session/to/deep/m.txt'), ack)]).toEqual([]);
 });
