@@ -158,6 +158,22 @@ export function checkGoneOrder(calls: Syscall[], gone: string, ack: Syscall | un
   return syncedBetween(calls, dir, left.end, ack.start) ? [] : [`the folder ${dir} was not fsynced between ${left.name} of ${path.basename(gone)} and the acknowledgement`];
 }
 
+/**
+ * A folder removed by renaming it aside first: rename(gone, aside) <
+ * fsync(its folder) < the first removal inside `aside`, and < ack. From
+ * that fsync on, the folder is gone in one step, however its emptying ends.
+ */
+export function checkAsideOrder(calls: Syscall[], gone: string, ack: Syscall | undefined): string[] {
+  if (!ack) return ['no acknowledgement marker in the trace'];
+  const aside = calls.filter((c) => isRename(c) && ok(c) && c.paths[0] === gone && c.end < ack.start).at(-1);
+  if (!aside) return [`no rename of ${gone} before the acknowledgement`];
+  const hidden = aside.paths[aside.paths.length - 1]!;
+  const emptying = calls.find((c) => (isUnlink(c) || c.name === 'rmdir') && c.start > aside.end && c.paths[0]?.startsWith(hidden + path.sep));
+  const before = Math.min(ack.start, emptying?.start ?? Infinity);
+  const dir = path.dirname(gone);
+  return syncedBetween(calls, dir, aside.end, before) ? [] : [`the folder ${dir} was not fsynced between renaming ${path.basename(gone)} aside and ${emptying ? 'emptying it' : 'the acknowledgement'}`];
+}
+
 function syncedBetween(calls: Syscall[], dir: string, after: number, before: number): boolean {
   return calls.some((c) => isFsync(c) && ok(c) && c.fdPath === dir && c.start > after && c.end < before);
 }
@@ -170,7 +186,7 @@ export function straceAvailable(): boolean {
 
 /** The strace arguments that record what the durability checks read. */
 export function straceArgs(outFile: string, extra: string[] = []): string[] {
-  return ['-f', '-y', '-tt', '-qq', '-o', outFile, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,unlink,unlinkat,openat,mkdir,mkdirat,write', ...extra];
+  return ['-f', '-y', '-tt', '-qq', '-o', outFile, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,unlink,unlinkat,rmdir,openat,mkdir,mkdirat,write', ...extra];
 }
 
 export interface AttachedStrace {
