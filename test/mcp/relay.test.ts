@@ -143,3 +143,18 @@ describe('hub --stdio on a folder held by an --http hub', () => {
     await first.kill('SIGTERM');
   });
 });
+
+describe('two hub --stdio started at the same moment on a fresh folder', () => {
+  it('one runs the hub, the other waits for its MCP address and relays to it', async () => {
+    const dataDir = path.join(tmp.dir, 'race');
+    const either = /"msg":"(hub ready|relaying MCP on stdio to the hub already running on this data folder)"/;
+    const pair = await Promise.all([0, 1].map(async () => startStdioHub({ dataDir, grpcPort: await freePort(), sourceRoot: tmp.dir, ready: either })));
+    const hub = pair.find((h) => h.lines.some((l) => l.includes('"msg":"hub ready"')));
+    const relay = pair.find((h) => h !== hub);
+    expect(hub).toBeDefined();
+    expect(json(relay!.lines).find((l) => l.msg?.startsWith('relaying MCP')).hub.pid).toBe(hub!.pid);
+    data(await relay!.call('write', { session: 'raced', path: 'x.txt', content: 'x' }));
+    expect(data(await hub!.call('cat', { session: 'raced', path: 'x.txt' })).results[0].content).toBe('x');
+    for (const h of pair) await h.close();
+  });
+});
