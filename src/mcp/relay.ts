@@ -64,8 +64,8 @@ export async function relayStdio(options: RelayOptions): Promise<number> {
     if (isJSONRPCRequest(message)) {
       pending.add(message.id);
       if (message.method === 'initialize') initializeId = message.id;
+      log.debug({ method: message.method, id: message.id }, 'relay: request to the hub');
     }
-    if (isJSONRPCRequest(message)) log.debug({ method: message.method, id: message.id }, 'relay: request to the hub');
     upstream.send(message).catch(async (err: unknown) => {
       const status = err instanceof StreamableHTTPError ? err.code : undefined;
       // A connection the hub's exit cut: left pending, answered (and the relay ended) as the hub's exit says.
