@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DEFAULTS, envList, parseDriftMode, parseScanInterval, pick, requireValue } from './config.js';
 import { toMeshError } from './errors.js';
 import { createLogger } from './log.js';
-import { Hub } from './mesh/hub/hub.js';
+import type { HubOptions } from './mesh/hub/hub-options.js';
 import { parseGrantList } from './mesh/hub/grants.js';
 import { changeGrants, createToken, listTokens, resetNode, revokeToken } from './mesh/hub/tokens.js';
 import { AGENT_VERSION, NodeAgent } from './mesh/node/agent.js';
@@ -17,6 +17,7 @@ import { serveHttp } from './mcp/http.js';
 import { httpLimitsFromEnv } from './mcp/http-limits.js';
 import { resolveHttpAuth } from './mcp/http-token.js';
 import { serveStdio } from './mcp/stdio.js';
+import { startHubOrRelay } from './mcp/relay-start.js';
 import { printQuickHelp } from './quick-help.js';
 import { DEFAULT_ADMIN_ADDRESS } from './ops/admin-server.js';
 import { checkAddress, startAdminEndpoints } from './ops/admin-start.js';
@@ -66,7 +67,7 @@ program
     const httpAuth = httpAddress ? await resolveHttpAuth(httpAddress, opts.httpAuth !== false, dataDir, env.MESH_HTTP_TOKEN || undefined) : undefined;
     const httpLimits = httpAddress ? httpLimitsFromEnv(env) : undefined;
     const ops = new HubOps({ dataDir, log, auditMaxBytes: envInt('MESH_AUDIT_MAX_BYTES'), auditKeep: envInt('MESH_AUDIT_KEEP') });
-    const hub = await Hub.start({
+    const hubOptions: HubOptions = {
       observer: ops.observer,
       toolCalls: ops.toolCalls,
       dataDir,
@@ -79,7 +80,8 @@ program
       driftMode: parseDriftMode(pick(opts.drift, env.MESH_DRIFT, 'repair')),
       autoPromote: Boolean(opts.autoPromote) || env.MESH_AUTO_PROMOTE === '1',
       log,
-    });
+    };
+    const hub = await startHubOrRelay(hubOptions, { stdio: Boolean(opts.stdio), http: httpAddress, ops, log });
     ops.bind(hub);
     const closers: Array<() => Promise<void>> = [];
     if (opts.stdio) closers.push((await serveStdio(hub, log)).close);
@@ -92,8 +94,19 @@ program
       await hub.announceHttp(http.url);
       if (!opts.stdio) printQuickHelp({ grpc: hub.grpcAddress, http: http.url, token });
     }
-    const admin = await startAdminEndpoints({ dataDir, ops, log, httpUrl, admin: opts.admin, envAdmin: env.MESH_ADMIN, envToken: env.MESH_HTTP_TOKEN || undefined });
+    const admin = await startAdminEndpoints({
+      dataDir,
+      ops,
+      log,
+      httpUrl,
+      admin: opts.admin,
+      envAdmin: env.MESH_ADMIN,
+      envToken: env.MESH_HTTP_TOKEN || undefined,
+      mcpLimits: httpLimitsFromEnv(env),
+    });
     closers.push(admin.close);
+    // Where a `hub --stdio` started by another host on this folder relays its client.
+    if (!httpUrl && admin.mcpUrl) await hub.announceMcp(admin.mcpUrl);
     log.info({ grpc: hub.grpcAddress, http: httpAddress, stdio: Boolean(opts.stdio), admin: admin.url }, 'hub ready');
     const shutdown = async (signal: string) => {
       log.info({ signal }, 'shutting down');

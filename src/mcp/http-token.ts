@@ -46,6 +46,16 @@ export async function resolveHttpToken(dataDir: string, envToken?: string): Prom
 }
 
 /**
+ * The token to send to the hub of `dataDir`: `envToken` (MESH_HTTP_TOKEN)
+ * when set, else the token file, with the same checks as the hub makes;
+ * undefined when there is neither. Never creates the file.
+ */
+export async function readHttpToken(dataDir: string, envToken?: string): Promise<string | undefined> {
+  if (envToken) return envToken;
+  return readTokenFile(httpTokenFile(dataDir));
+}
+
+/**
  * How an HTTP listener on `address` authenticates, settled before anything
  * listens: `auth` false (`--no-http-auth`) is refused beyond loopback;
  * otherwise the token is MESH_HTTP_TOKEN or the data folder's token file.

@@ -15,6 +15,8 @@ export interface StdioHub {
   /** Every JSON-RPC message the hub sent, in order. */
   received: JSONRPCMessage[];
   transportErrors: Error[];
+  /** The process's exit code once it exits (null when a signal ended it). */
+  exited: Promise<number | null>;
   call(name: string, args?: Record<string, unknown>, options?: RequestOptions): Promise<CallToolResult>;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
@@ -45,6 +47,8 @@ export async function startStdioHub(options: {
   args?: string[];
   /** Serve MCP over HTTP on this port as well (beside stdio); the bearer token then comes from MESH_HTTP_TOKEN in `env`. */
   httpPort?: number;
+  /** The stderr line that says the process serves (default: "hub ready"; a relay says so otherwise). */
+  ready?: RegExp;
 }): Promise<StdioHub> {
   const http = options.httpPort === undefined ? ['--no-http'] : ['--http', `127.0.0.1:${options.httpPort}`];
   const argv = [process.execPath, CLI, 'hub', '--stdio', ...http, '--data', options.dataDir, '--grpc', `127.0.0.1:${options.grpcPort}`, '--source-root', options.sourceRoot, ...(options.args ?? [])];
@@ -81,15 +85,19 @@ export async function startStdioHub(options: {
   };
   const pid = transport.pid!;
   pids.add(pid);
+  // The SDK transport keeps the child to itself; its exit code is what a host would see.
+  const child = (transport as unknown as { _process: import('node:child_process').ChildProcess })._process;
+  const exited = new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
   await client.listTools(); // caches output schemas, so the client checks every structured result
   const waitFor = async (pattern: RegExp, timeoutMs = 20_000): Promise<string> => (await eventually(() => lines.find((l) => pattern.test(l)), timeoutMs, 50))!;
-  await waitFor(/"msg":"hub ready"/);
+  await waitFor(options.ready ?? /"msg":"hub ready"/);
   return {
     client,
     pid,
     lines,
     received,
     transportErrors,
+    exited,
     call: (name, args = {}, requestOptions) => client.callTool({ name, arguments: args }, undefined, requestOptions) as Promise<CallToolResult>,
     waitFor,
     async close() {

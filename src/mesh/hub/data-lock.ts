@@ -31,12 +31,18 @@ export interface HubLockRecord {
   since: string;
   grpc?: string;
   http?: string;
+  /**
+   * Where the hub serves MCP over HTTP (its --http listener, or /mcp on its
+   * admin listener when MCP runs on stdio): a `hub --stdio` started on the
+   * folder relays its client there.
+   */
+  mcp?: string;
 }
 
 export interface DataLock {
   readonly file: string;
   /** Record the addresses the hub listens on (the next hub's error names them). */
-  announce(addresses: { grpc?: string; http?: string }): Promise<void>;
+  announce(addresses: { grpc?: string; http?: string; mcp?: string }): Promise<void>;
   /** Remove the record if it is still ours; never throws. */
   release(): Promise<void>;
 }
@@ -121,6 +127,11 @@ export async function holderAlive(holder: HubLockRecord): Promise<boolean> {
   if (!holder.startTicks) return true;
   const ticks = await startTicksOf(holder.pid);
   return ticks === undefined || ticks === holder.startTicks;
+}
+
+/** The record of the hub holding `dataDir`, if any (alive or not: see holderAlive). */
+export function readDataLock(dataDir: string): Promise<HubLockRecord | undefined> {
+  return readRecord(path.join(dataDir, DATA_LOCK_FILE));
 }
 
 async function readRecord(file: string): Promise<HubLockRecord | undefined> {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { currentRequestId, withRequestId } from '../../request-context.js';
 import { normalizeSessionPath } from '../fs/paths.js';
 import { moveInside, removeInside } from '../fs/remove-move.js';
 import type { MeshStore } from '../store/mesh-store.js';
@@ -168,7 +169,8 @@ export class HubFileOps {
     const members = this.deps.membership.membersOf(session);
     const id = randomBytes(8).toString('hex');
     const seq = this.seq++;
-    const records = members.map((node): FileOpRecord => ({ id, node, session, seq, createdAt: Date.now(), ...change }));
+    const requestId = currentRequestId();
+    const records = members.map((node): FileOpRecord => ({ id, node, session, seq, createdAt: Date.now(), ...change, ...(requestId ? { requestId } : {}) }));
     // Never lost: every member's change is in the store before any is sent.
     await Promise.all(records.map((r) => this.deps.store.putFileOp(r)));
     for (const r of records) this.queue(r.node).push(r);
@@ -187,7 +189,12 @@ export class HubFileOps {
     }
   }
 
-  private async runOne(r: FileOpRecord): Promise<NodeOutcome> {
+  /** One member's part of a change, under the id of the call that made it (replays run from other calls' callbacks). */
+  private runOne(r: FileOpRecord): Promise<NodeOutcome> {
+    return withRequestId(r.requestId, () => this.sendOne(r));
+  }
+
+  private async sendOne(r: FileOpRecord): Promise<NodeOutcome> {
     const link = this.deps.registry.get(r.node);
     if (!link) return { node: r.node, status: 'offline' };
     try {

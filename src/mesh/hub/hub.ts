@@ -585,8 +585,13 @@ export class Hub {
     await this.dataLock?.release();
   }
 
-  /** Name the MCP HTTP address in the data folder's lock, so a second hub's refusal can point at it. */
+  /** Name the MCP HTTP address in the data folder's lock, so a second hub's refusal can point at it and a `hub --stdio` relay to it. */
   async announceHttp(url: string): Promise<void> {
-    await this.dataLock?.announce({ http: url });
+    await this.dataLock?.announce({ http: url, mcp: url });
+  }
+
+  /** Name the admin listener's /mcp (MCP on stdio, no --http) in the data folder's lock, for a `hub --stdio` to relay to. */
+  async announceMcp(url: string): Promise<void> {
+    await this.dataLock?.announce({ mcp: url });
   }
 }

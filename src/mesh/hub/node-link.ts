@@ -3,6 +3,7 @@
 // place (`close`), so a node that drops never leaves a caller hanging.
 import type * as grpc from '@grpc/grpc-js';
 import { MeshError, toMeshError } from '../../errors.js';
+import { currentRequestId } from '../../request-context.js';
 import { checkReply } from '../protocol/frame-checks.js';
 import {
   REPLY_FIELD,
@@ -88,7 +89,9 @@ export class NodeLink {
         options.signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(id, entry);
-      this.send({ request: { id, [op]: payload } });
+      // The tool call this request serves, so that the node's log lines for it carry the same id.
+      const requestId = currentRequestId();
+      this.send({ request: { id, [op]: payload, ...(requestId ? { requestId } : {}) } });
     });
   }
 

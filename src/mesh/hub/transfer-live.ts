@@ -46,6 +46,8 @@ export interface LiveTransfer {
   mirrored: Deferred;
   /** The mirror step, once started. */
   mirroring?: Promise<void>;
+  /** The tool call that created the transfer (none for repairs and restored transfers); its deliveries run under it. */
+  requestId?: string;
 }
 
 export interface Deferred {

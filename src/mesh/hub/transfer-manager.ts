@@ -12,6 +12,7 @@ import { readdir, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { currentRequestId, withRequestId } from '../../request-context.js';
 import { CHUNK_SIZE } from '../fs/chunk-plan.js';
 import { ensureDirDurable } from '../fs/durable.js';
 import type { Progress } from '../protocol/frames.js';
@@ -312,6 +313,7 @@ export class TransferManager {
     const deliveries = record.targets.map((node): DeliveryRecord => ({ transferId: id, node, state: 'pending', verifiedChunks: 0, bytes: 0, updatedAt: Date.now() }));
     await Promise.all(deliveries.map((d) => this.deps.store.putDelivery(d)));
     const live = newLive(record, deliveries, gate);
+    live.requestId = currentRequestId(); // the write or push call creating it, if any
     this.live.set(id, live);
     for (const node of record.targets) this.touch(record, node);
     await this.supersedeOlder(live);
@@ -496,7 +498,8 @@ export class TransferManager {
 
   private lane(node: string): DeliveryLane {
     let lane = this.lanes.get(node);
-    if (!lane) this.lanes.set(node, (lane = new DeliveryLane(node, (n, id) => this.deliver(n, id))));
+    // A lane runs deliveries of many calls, each started from whichever ended before it: each runs under its own call's id.
+    if (!lane) this.lanes.set(node, (lane = new DeliveryLane(node, (n, id) => withRequestId(this.live.get(id)?.requestId, () => this.deliver(n, id)))));
     return lane;
   }
 

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
+import { receivedRequestId, withRequestId } from '../../request-context.js';
 import { validateNodeId, validateSessionName } from '../fs/paths.js';
 import { ensurePrivateRoot } from '../fs/private-mode.js';
 import type { HubFrame, NodeFrame, NodeFrameOut, Request } from '../protocol/frames.js';
@@ -16,6 +17,7 @@ import { callMetadata, createHubClient, type HubClientOptions } from './hub-clie
 import { credentialPath, loadCredential, saveCredential } from './credential-file.js';
 import { NodeWorkspace } from './workspace.js';
 import { RequestHandlers } from './request-handlers.js';
+import { logServed } from './request-log.js';
 import { DEFAULT_SCAN_INTERVAL_MS, ManifestReporter } from './manifest-reporter.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -256,12 +258,20 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
 
   private onRequest(request: Request): void {
     const id = Number(request.id);
-    this.handlers.handle(request).then(
-      (result) => this.send({ reply: { id, ...result } }),
-      (err) => {
-        const mesh = toMeshError(err);
-        this.send({ reply: { id, error: { code: mesh.code, message: mesh.message } } });
-      },
+    const started = performance.now();
+    // The node's log lines for this work carry the id of the tool call that caused it, as the hub's do.
+    withRequestId(receivedRequestId(request.requestId), () =>
+      this.handlers.handle(request).then(
+        (result) => {
+          logServed(this.log, request, started);
+          this.send({ reply: { id, ...result } });
+        },
+        (err) => {
+          const mesh = toMeshError(err);
+          logServed(this.log, request, started, mesh);
+          this.send({ reply: { id, error: { code: mesh.code, message: mesh.message } } });
+        },
+      ),
     );
   }
 

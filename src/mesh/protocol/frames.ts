@@ -241,7 +241,12 @@ export const REPLY_FIELD: Record<RequestOp, ReplyKey> = {
   sweepParts: 'ok',
 };
 
-export type Request = { id: number; op?: RequestOp } & Partial<RequestOps>;
+export type Request = {
+  id: number;
+  op?: RequestOp;
+  /** The MCP tool call that caused the request; empty (or absent) for the hub's own work. */
+  requestId?: string;
+} & Partial<RequestOps>;
 export type Reply = {
   id: number;
   error?: WireError | null;

@@ -134,6 +134,8 @@ export interface FileOpRecord {
   to?: string;
   overwrite?: boolean;
   createdAt: number;
+  /** The rm or mv tool call that made the change: its replay on a returning node is logged under the same id. */
+  requestId?: string;
 }
 
 export const keys = {
