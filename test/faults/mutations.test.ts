@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MUTATIONS, removeStatement } from './mutations.js';
+import { applyMutation, MUTATIONS, removeStatement } from './mutations.js';
 
 describe('removeStatement', () => {
   it('removes exactly the nth occurrence and nothing else', () => {
@@ -17,5 +17,5 @@ describe('removeStatement', () => {
 
 // The list names statements by their text: an edit of the write path that renames one must update it.
 it.each(MUTATIONS)('$file still holds "$text" (#$nth)', (m) => {
-  expect(() => removeStatement(readFileSync(m.file, 'utf8'), m.text, m.nth)).not.toThrow();
+  expect(() => applyMutation(readFileSync(m.file, 'utf8'), m)).not.toThrow();
 });

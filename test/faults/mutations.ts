@@ -1,5 +1,5 @@
-// `npm run mutations`: remove each fsync of the write path, one at a time,
-// and check that the tests meant to guard it fail. A guarantee no test can
+// `npm run mutations`: remove each fsync of the write path, and the drift
+// fix, one at a time, and check that the tests meant to guard them fail. A guarantee no test can
 // break is a guarantee nobody checks: with every `sync()` of the write path
 // removed, a read-back still passes from the page cache, so only the order
 // checks read from strace logs (write-order, delivery-order) can tell.
@@ -7,7 +7,7 @@
 // Works on a copy of the project in a temp folder (node_modules linked), so
 // the checkout is never touched; about a minute a mutation on 2 cores.
 //
-//   npm run mutations [-- --only durable.ts,cas-write.ts]
+//   npm run mutations [-- --only durable.ts,cas-write.ts,drift.ts]
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,11 +18,13 @@ import { parseArgs } from 'node:util';
 interface Mutation {
   /** Source file, relative to the project root. */
   file: string;
-  /** The exact statement removed; `nth` picks one of several equal ones (0-based). */
-  text: string;
+  /** The exact statement removed (or several, removed together); `nth` picks one of several equal ones (0-based). */
+  text: string | string[];
   nth?: number;
-  /** What that statement makes durable. */
+  /** What that statement guarantees. */
   guards: string;
+  /** The tests that must fail without it (default: the durable-order tests). */
+  tests?: string[];
 }
 
 // Every fsync on the way from a tool call's bytes to its acknowledgement: the
@@ -41,10 +43,17 @@ export const MUTATIONS: Mutation[] = [
   { file: 'src/mesh/fs/remove-move.ts', text: 'await toDir!.sync();', guards: "mv: the destination's folder" },
   { file: 'src/mesh/fs/remove-move.ts', text: 'await fromDir!.sync();', guards: "mv: the source's folder" },
   { file: 'src/mesh/node/deliverer.ts', text: 'await handle.sync();', nth: 0, guards: "a node's part file before its rename into the session" },
+  // The drift fix: what the mesh had in flight to a node when its report arrived is not drift.
+  {
+    file: 'src/mesh/hub/drift.ts',
+    text: ['at.pendingAtReceipt.has(rel) ||', 'this.deps.transfers.touchedSince(node, session, rel, at.receivedAt) ||'],
+    guards: 'drift: deliveries pending or settled since a report arrived are not taken for drift',
+    tests: ['test/mesh/hub/write-drift-race.test.ts'],
+  },
 ];
 
-/** The tests that must fail when a statement above is removed. */
-const GUARD_TESTS = ['test/mesh/fs/write-order.test.ts', 'test/mesh/node/delivery-order.test.ts'];
+/** The tests that must fail when a write-path fsync is removed. */
+const ORDER_TESTS = ['test/mesh/fs/write-order.test.ts', 'test/mesh/node/delivery-order.test.ts'];
 
 /** `source` with the `nth` occurrence of `text` replaced by a marker; throws when there is no such occurrence. */
 export function removeStatement(source: string, text: string, nth = 0): string {
@@ -61,12 +70,20 @@ function run(cwd: string, cmd: string, args: string[]): { ok: boolean; out: stri
   return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
-/** Build the copy and run the guard tests: true when they all pass. */
-function guardsPass(copy: string): boolean {
+/** Build the copy and run `tests`: true when they all pass. */
+function testsPass(copy: string, tests: string[]): boolean {
   const build = run(copy, 'npx', ['tsc', '-p', 'tsconfig.json']);
   if (!build.ok) throw new Error(`build failed:\n${build.out.slice(-2000)}`);
-  return run(copy, 'npx', ['vitest', 'run', ...GUARD_TESTS]).ok;
+  return run(copy, 'npx', ['vitest', 'run', ...tests]).ok;
 }
+
+/** `source` with every statement of `m` removed. */
+export function applyMutation(source: string, m: Mutation): string {
+  return (Array.isArray(m.text) ? m.text : [m.text]).reduce((out, text) => removeStatement(out, text, m.nth), source);
+}
+
+const label = (m: Mutation) => (Array.isArray(m.text) ? m.text.join(' + ') : m.text);
+const cell = (text: string) => text.replaceAll('|', '\\|');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } });
@@ -77,17 +94,19 @@ async function main(): Promise<void> {
   try {
     for (const entry of ['src', 'test', 'proto', 'package.json', 'tsconfig.json', 'vitest.config.ts']) cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
     symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
-    if (!guardsPass(copy)) throw new Error(`the guard tests fail with nothing removed: ${GUARD_TESTS.join(', ')}`);
-    say(`baseline: ${GUARD_TESTS.join(', ')} pass`);
+    const selected = MUTATIONS.filter((x) => !only || only.some((o) => x.file.endsWith(o)));
+    const allTests = [...new Set(selected.flatMap((m) => m.tests ?? ORDER_TESTS))];
+    if (!testsPass(copy, allTests)) throw new Error(`the guard tests fail with nothing removed: ${allTests.join(', ')}`);
+    say(`baseline: ${allTests.join(', ')} pass`);
     const rows: Array<{ m: Mutation; caught: boolean }> = [];
-    for (const m of MUTATIONS.filter((x) => !only || only.some((o) => x.file.endsWith(o)))) {
+    for (const m of selected) {
       const file = path.join(copy, m.file);
       const original = readFileSync(file, 'utf8');
-      writeFileSync(file, removeStatement(original, m.text, m.nth));
+      writeFileSync(file, applyMutation(original, m));
       try {
-        const caught = !guardsPass(copy);
+        const caught = !testsPass(copy, m.tests ?? ORDER_TESTS);
         rows.push({ m, caught });
-        say(`${caught ? 'caught  ' : 'SURVIVED'} ${m.file} ${m.text}${m.nth ? ` #${m.nth}` : ''}: ${m.guards}`);
+        say(`${caught ? 'caught  ' : 'SURVIVED'} ${m.file} ${label(m)}${m.nth ? ` #${m.nth}` : ''}: ${m.guards}`);
       } finally {
         writeFileSync(file, original);
       }
@@ -96,7 +115,7 @@ async function main(): Promise<void> {
     say('');
     say('| removed | guards | caught |');
     say('| --- | --- | --- |');
-    for (const { m, caught } of rows) say(`| \`${path.basename(m.file)}\`: \`${m.text}\`${m.nth ? ` (#${m.nth + 1})` : ''} | ${m.guards} | ${caught ? 'yes' : '**no**'} |`);
+    for (const { m, caught } of rows) say(`| \`${path.basename(m.file)}\`: \`${cell(label(m))}\`${m.nth ? ` (#${m.nth + 1})` : ''} | ${m.guards} | ${caught ? 'yes' : '**no**'} |`);
     say('');
     say(`mutations: ${rows.length} removed, ${rows.length - survived} caught, ${survived} survived`);
     process.exitCode = survived > 0 ? 1 : 0;
