@@ -21,7 +21,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { MeshError } from '../../errors.js';
 import { fsyncDir } from '../fs/durable.js';
-import { PRIVATE_FILE_MODE } from '../fs/private-mode.js';
+import { PRIVATE_FILE_MODE, privateLockFs } from '../fs/private-mode.js';
 import { decodeRecord, encodeRecord, type LogRecord } from './log-record.js';
 
 export interface LogStoreOptions {
@@ -82,6 +82,7 @@ export class LogStore extends EventEmitter {
     let store: LogStore | undefined;
     const release = await lockfile
       .lock(file, {
+        fs: privateLockFs,
         stale,
         // A holder SIGKILLed leaves its lock behind: wait for it to go stale, a little longer than `stale`.
         retries: { retries: Math.ceil(stale / 500) + 4, factor: 1, minTimeout: 500, maxTimeout: 500 },

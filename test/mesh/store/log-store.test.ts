@@ -22,7 +22,7 @@ const ops = fc.array(
     { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), key }) },
     { weight: 1, arbitrary: fc.constant({ op: 'reopen' as const }) },
   ),
-  { maxLength: 60 },
+  { maxLength: 60, size: 'medium' },
 );
 
 async function contents(store: LogStore): Promise<Map<string, string>> {
@@ -38,7 +38,7 @@ it('random sets, deletes and reopens leave exactly the model, compacting on the 
     fc.asyncProperty(ops, async (list) => {
       const file = path.join(dir, `model-${run++}.kvlog`);
       // A tiny compaction threshold: most runs compact, some several times.
-      const openStore = () => LogStore.open(file, { compactMinBytes: 256 });
+      const openStore = () => LogStore.open(file, { compactMinBytes: 64 });
       let store = await openStore();
       const model = new Map<string, string>();
       try {
