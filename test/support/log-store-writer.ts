@@ -1,8 +1,8 @@
 // A child process that writes to a log store until it is killed, for the
 // crash test: 8 lanes, each sets its own key to an increasing sequence, sets
-// a fresh key per step and deletes the one from 5 steps back. A line on
-// stdout follows every acknowledged operation:
-//   set <lane> <seq>   (lane key = seq and once-<lane>-<seq> acknowledged)
+// two fresh keys per step (keep-, never deleted; once-, deleted 5 steps
+// later). A line on stdout follows every acknowledged operation:
+//   set <lane> <seq>   (lane key = seq, keep-<lane>-<seq> and once-<lane>-<seq> acknowledged)
 //   del <lane> <seq>   (delete of once-<lane>-<seq> acknowledged)
 //   node --import tsx test/support/log-store-writer.ts <file>
 import { LogStore } from '../../src/mesh/store/log-store.js';
@@ -17,6 +17,7 @@ await Promise.all(
   Array.from({ length: LANES }, async (_, lane) => {
     for (let seq = 0; ; seq++) {
       await store.set(`lane-${lane}`, JSON.stringify({ seq, pad }));
+      await store.set(`keep-${lane}-${seq}`, String(seq));
       await store.set(`once-${lane}-${seq}`, String(seq));
       process.stdout.write(`set ${lane} ${seq}\n`);
       if (seq >= 5) {
