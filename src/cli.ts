@@ -4,7 +4,7 @@
 // variables; flags override them.
 import { Command, Option } from 'commander';
 import path from 'node:path';
-import { DEFAULTS, envList, parseDriftMode, parseScanInterval, pick, requireValue } from './config.js';
+import { DEFAULTS, envList, parseDriftMode, parseScanInterval, pick, requireValue, resolveDataDir } from './config.js';
 import { toMeshError } from './errors.js';
 import { createLogger } from './log.js';
 import type { HubOptions } from './mesh/hub/hub-options.js';
@@ -42,7 +42,7 @@ program
   .description('run the hub: gRPC for node agents, MCP over stdio or Streamable HTTP for LLM clients')
   .option('--grpc <host:port>', `gRPC listen address (env MESH_GRPC, default ${DEFAULTS.grpc})`)
   .option('--data <dir>', `data folder (env MESH_DATA_DIR, default ${DEFAULTS.dataDir})`)
-  .option('--store <url>', 'postgres://... store URL (env MESH_STORE_URL; default: SQLite in the data folder)')
+  .option('--store <url>', 'postgres://..., sqlite://FILE or log://FILE store URL (env MESH_STORE_URL; default: the embedded store in the data folder, SQLite unless MESH_EMBEDDED_STORE=log)')
   .option('--stdio', 'serve MCP on stdin/stdout (what desktop hosts run)')
   .option('--http <host:port>', `serve MCP over Streamable HTTP at /mcp (env MESH_HTTP, default ${DEFAULTS.http} unless --stdio)`)
   .option('--no-http', 'do not serve MCP over HTTP')
@@ -50,9 +50,9 @@ program
   .option('--source-root <dir>', 'folder `push` may read from; repeatable (env MESH_SOURCE_ROOTS, comma-separated)', collect)
   .addOption(new Option('--drift <mode>', 'on drift: repair the node from the mirror, or only report').choices(['repair', 'report']))
   .option('--auto-promote', 'promote skills written into skills/<name>/ once their SKILL.md is valid')
-  .option('--tls-cert <file>', 'TLS certificate for the gRPC listener')
-  .option('--tls-key <file>', 'TLS private key')
-  .option('--tls-ca <file>', 'CA that node client certificates must chain to (requires client certificates)')
+  .option('--tls-cert <file>', 'TLS certificate for the gRPC listener (env MESH_TLS_CERT)')
+  .option('--tls-key <file>', 'TLS private key (env MESH_TLS_KEY)')
+  .option('--tls-ca <file>', 'CA that node client certificates must chain to (requires client certificates; env MESH_TLS_CA)')
   .option('--insecure', 'allow plaintext gRPC on a non-loopback address')
   .option('--admin <host:port>', `admin endpoints (/healthz, /readyz, /metrics, status page) when MCP is on stdio (env MESH_ADMIN, default ${DEFAULT_ADMIN_ADDRESS})`)
   .option('--no-admin', 'no admin listener with --stdio (the HTTP listener, when there is one, always serves them)')
@@ -60,8 +60,11 @@ program
     const log = createLogger('hub');
     routeGrpcLogs(log);
     if (typeof opts.admin === 'string') checkAddress(opts.admin, '--admin'); // refused before anything starts
-    const tls = opts.tlsCert || opts.tlsKey ? { cert: requireValue(opts.tlsCert, '--tls-cert'), key: requireValue(opts.tlsKey, '--tls-key'), ca: opts.tlsCa } : undefined;
-    const dataDir = path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir));
+    const tlsCert = pick<string | undefined>(opts.tlsCert, env.MESH_TLS_CERT, undefined);
+    const tlsKey = pick<string | undefined>(opts.tlsKey, env.MESH_TLS_KEY, undefined);
+    const tlsCa = pick<string | undefined>(opts.tlsCa, env.MESH_TLS_CA, undefined);
+    const tls = tlsCert || tlsKey ? { cert: requireValue(tlsCert, '--tls-cert (or MESH_TLS_CERT)'), key: requireValue(tlsKey, '--tls-key (or MESH_TLS_KEY)'), ca: tlsCa } : undefined;
+    const dataDir = resolveDataDir(opts.data, env);
     const httpAddress = opts.http === false ? undefined : typeof opts.http === 'string' ? opts.http : opts.stdio ? env.MESH_HTTP : pick(undefined, env.MESH_HTTP, DEFAULTS.http);
     // Settled before anything listens: --no-http-auth beyond loopback and an unsafe token file are refused here.
     const httpAuth = httpAddress ? await resolveHttpAuth(httpAddress, opts.httpAuth !== false, dataDir, env.MESH_HTTP_TOKEN || undefined) : undefined;
@@ -164,7 +167,7 @@ const token = program.command('token').description('manage node credentials kept
 const storeOptions = (cmd: Command) =>
   cmd.option('--data <dir>', 'data folder (env MESH_DATA_DIR)').option('--store <url>', 'store URL (env MESH_STORE_URL)');
 async function withStore<T>(opts: { data?: string; store?: string }, fn: (store: MeshStore) => Promise<T>): Promise<T> {
-  const store = await MeshStore.open(pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined), path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir)));
+  const store = await MeshStore.open(pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined), resolveDataDir(opts.data, env));
   try {
     return await fn(store);
   } finally {

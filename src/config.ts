@@ -1,6 +1,8 @@
 // Configuration: environment variables first, command-line flags override.
 // Defaults work on a laptop with nothing installed: embedded store in
 // ./.mesh, everything on 127.0.0.1.
+import os from 'node:os';
+import path from 'node:path';
 import { MeshError } from './errors.js';
 
 export const DEFAULTS = {
@@ -39,4 +41,16 @@ export function parseScanInterval(value: string): number {
     throw new MeshError('INVALID_ARGUMENT', `--scan-interval must be a whole number of milliseconds (got "${value}")`);
   }
   return ms;
+}
+
+/**
+ * The data folder from the flag, the environment or the default, as an
+ * absolute path. A leading `~/` means the home folder: desktop hosts pass
+ * MESH_DATA_DIR without a shell to expand it (the MCP Bundle's default is
+ * `~/.mesh-assistant`).
+ */
+export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
+  const chosen = pick(flag, env.MESH_DATA_DIR, DEFAULTS.dataDir);
+  if (chosen === '~') return home;
+  return path.resolve(/^~[/\\]/.test(chosen) ? path.join(home, chosen.slice(2)) : chosen);
 }

@@ -1,11 +1,10 @@
-// The MCP Bundle manifest and .mcpbignore: valid for the mcpb tool, in step
-// with package.json, and never leaving out a file the bundle needs to run.
+// The MCP Bundle manifest: valid for the mcpb tool, in step with package.json
+// and the hub's settings. test/ops/bundle.test.ts builds and runs the bundle.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { readMcpbIgnorePatterns, shouldExclude } from '@anthropic-ai/mcpb/node';
 import { describe, expect, it } from 'vitest';
 
 const execFileAsync = promisify(execFile);
@@ -20,49 +19,11 @@ interface Manifest {
 
 interface PackageJson {
   version: string;
-  dependencies?: Record<string, string>;
-  optionalDependencies?: Record<string, string>;
-  peerDependencies?: Record<string, string>;
 }
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(path.join(ROOT, file), 'utf8')) as T;
 const manifest = readJson<Manifest>('manifest.json');
 const pkg = readJson<PackageJson>('package.json');
-
-/**
- * Folders (relative to the root) of every installed production package,
- * resolved the way Node does: nearest node_modules first, then the parents'.
- */
-function productionPackageDirs(): string[] {
-  const found = new Set<string>();
-  const queue: string[] = [''];
-  while (queue.length > 0) {
-    const from = queue.shift()!;
-    const json = from === '' ? pkg : readJson<PackageJson>(path.join(from, 'package.json'));
-    const names = Object.keys({ ...json.dependencies, ...json.optionalDependencies, ...json.peerDependencies });
-    for (const name of names) {
-      let dir = from;
-      let hit: string | undefined;
-      for (;;) {
-        const candidate = path.join(dir, 'node_modules', name);
-        if (existsSync(path.join(ROOT, candidate, 'package.json'))) {
-          hit = candidate;
-          break;
-        }
-        if (dir === '') break;
-        // Step out of the enclosing node_modules/<name> (or node_modules/@scope/<name>).
-        const parts = dir.split(path.sep);
-        const at = parts.lastIndexOf('node_modules');
-        dir = parts.slice(0, at).join(path.sep);
-      }
-      if (hit && !found.has(hit)) {
-        found.add(hit);
-        queue.push(hit);
-      }
-    }
-  }
-  return [...found];
-}
 
 describe('manifest.json', () => {
   it('passes `mcpb validate`', async () => {
@@ -83,35 +44,33 @@ describe('manifest.json', () => {
     expect(manifest.version).toBe(pkg.version);
   });
 
-  it('starts the compiled hub over stdio with every user setting it declares', () => {
+  it('starts the bundled hub over stdio on the log store, with every user setting it declares', () => {
     const { args, env, command } = manifest.server.mcp_config;
     expect(command).toBe('node');
-    expect(manifest.server.entry_point).toBe('dist/cli.js');
-    expect(args.slice(0, 3)).toEqual(['${__dirname}/dist/cli.js', 'hub', '--stdio']);
+    expect(manifest.server.entry_point).toBe('server/index.mjs');
+    expect(args).toEqual(['${__dirname}/server/index.mjs', 'hub', '--stdio']);
+    expect(env.MESH_EMBEDDED_STORE).toBe('log');
     const used = [...args, ...Object.values(env)].join(' ').match(/\$\{user_config\.([a-z_]+)\}/g) ?? [];
     const referenced = new Set(used.map((u) => u.slice('${user_config.'.length, -1)));
     expect([...referenced].sort()).toEqual(Object.keys(manifest.user_config).sort());
     expect(manifest.user_config.node_tokens?.sensitive).toBe(true);
     expect(manifest.user_config.store_url?.sensitive).toBe(true);
+    expect(manifest.user_config.tls_key?.sensitive).toBe(true);
   });
-});
 
-describe('.mcpbignore', () => {
-  const patterns = readMcpbIgnorePatterns(ROOT);
-
-  it('keeps what the bundle runs on and drops sources, tests and benchmarks', () => {
-    for (const kept of ['dist/cli.js', 'proto/mesh.proto', 'manifest.json', 'package.json']) {
-      expect(shouldExclude(kept, patterns), kept).toBe(false);
-    }
-    for (const dropped of ['src/cli.ts', 'test/manifest.test.ts', 'bench/run.ts', 'node_modules/typescript/package.json']) {
-      expect(shouldExclude(dropped, patterns), dropped).toBe(true);
+  it('gives every optional setting a default, so no ${user_config...} reaches the hub unreplaced', () => {
+    // The host replaces a variable only when it has a value; an unset one would be passed on as its own text.
+    for (const [name, option] of Object.entries(manifest.user_config)) {
+      if (!option.required) expect(option.default, name).toBeDefined();
+      expect(String(option.default ?? ''), name).not.toMatch(/\$\{/);
     }
   });
 
-  it('never drops a production dependency', () => {
-    const dirs = productionPackageDirs();
-    expect(dirs.length).toBeGreaterThan(10);
-    const dropped = dirs.filter((d) => shouldExclude(path.join(d, 'package.json').split(path.sep).join('/'), patterns));
-    expect(dropped).toEqual([]);
+  it('maps each setting to a variable the hub reads', () => {
+    const cli = readFileSync(path.join(ROOT, 'src', 'cli.ts'), 'utf8') + readFileSync(path.join(ROOT, 'src', 'config.ts'), 'utf8');
+    for (const name of Object.keys(manifest.server.mcp_config.env)) {
+      if (name === 'MESH_EMBEDDED_STORE') continue; // read by the store (embedded-kind.ts)
+      expect(cli, name).toContain(name);
+    }
   });
 });

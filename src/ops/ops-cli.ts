@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULTS, pick } from '../config.js';
+import { DEFAULTS, resolveDataDir } from '../config.js';
 import { MeshError } from '../errors.js';
 import { httpTokenFile } from '../mcp/http-token.js';
 import { readAdminFile } from './admin-file.js';
@@ -25,7 +25,7 @@ export interface Target {
 }
 
 export async function findHub(opts: Target, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; token: string | undefined }> {
-  const dataDir = path.resolve(pick(opts.data, env.MESH_DATA_DIR, DEFAULTS.dataDir));
+  const dataDir = resolveDataDir(opts.data, env);
   let url = opts.url ?? env.MESH_ADMIN_URL;
   if (!url) {
     const published = await readAdminFile(dataDir);

@@ -2,6 +2,7 @@
 // mesh creates in them are for their owner only, whatever the umask. Modes
 // are passed explicitly at creation (a mode only loses bits to the umask, it
 // never gains any); a root found open to others is tightened once at start.
+import fs from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import type { Logger } from '../../log.js';
 
@@ -11,6 +12,12 @@ export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 /** Executable files the mesh creates (skill scripts): rwx for the owner only. */
 export const PRIVATE_EXEC_MODE = 0o700;
+
+/** proper-lockfile's `fs` option: its lock folders created owner-only whatever the umask. */
+export const privateLockFs = {
+  ...fs,
+  mkdir: (dir: string, callback: (err: NodeJS.ErrnoException | null) => void) => fs.mkdir(dir, { mode: PRIVATE_DIR_MODE }, (err) => callback(err)),
+};
 
 /** Bits that let group or other users in. */
 const OPEN_BITS = 0o077;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { MeshError } from '../../errors.js';
 import { isTempName, writeFileDurable } from '../fs/durable.js';
-import { PRIVATE_DIR_MODE } from '../fs/private-mode.js';
+import { privateLockFs } from '../fs/private-mode.js';
 
 export const DATA_LOCK_FILE = 'hub.lock';
 /** The record is tiny; anything bigger was not written by a hub. Bytes. */
@@ -54,12 +54,6 @@ export interface DataLock {
  * starting a second Hub on it in the same process.
  */
 const heldHere = new Set<string>();
-
-/** proper-lockfile's fs, with its lock folder created owner-only whatever the umask. */
-const privateLockFs = {
-  ...fs,
-  mkdir: (dir: string, callback: (err: NodeJS.ErrnoException | null) => void) => fs.mkdir(dir, { mode: PRIVATE_DIR_MODE }, (err) => callback(err)),
-};
 
 /** Take the data folder for this process, or throw HUB_ALREADY_RUNNING naming the running hub. */
 export async function acquireDataLock(dataDir: string): Promise<DataLock> {

@@ -8,7 +8,7 @@
 // A deleted file stays as a tombstone until the hub has acknowledged it.
 import { randomBytes } from 'node:crypto';
 import { chmod, open } from 'node:fs/promises';
-import sqlite3 from 'sqlite3';
+import type sqlite3 from 'sqlite3';
 import { MeshError } from '../../errors.js';
 import { PRIVATE_FILE_MODE } from '../fs/private-mode.js';
 
@@ -76,8 +76,10 @@ export class CopyIndex {
     // Security: created 0600 before SQLite opens it (it would use 0644 less the umask).
     await (await open(file, 'a', PRIVATE_FILE_MODE)).close();
     await chmod(file, PRIVATE_FILE_MODE);
+    // Loaded here, not at the top: the hub shares this module graph and must start where sqlite3 is not installed (the MCP Bundle).
+    const { Database } = (await import('sqlite3')).default;
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const d = new sqlite3.Database(file, (err) => (err ? reject(new MeshError('DISK_FAILED', `cannot open the node index ${file}: ${err.message}`)) : resolve(d)));
+      const d = new Database(file, (err) => (err ? reject(new MeshError('DISK_FAILED', `cannot open the node index ${file}: ${err.message}`)) : resolve(d)));
     });
     const index = new CopyIndex(db);
     for (const sql of SCHEMA) await index.run(sql);

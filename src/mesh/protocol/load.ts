@@ -3,11 +3,18 @@
 // camelCase, 64-bit integers are plain numbers and bytes are Buffers.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { messageOfFrame } from './chunk-wire.js';
 import { installSharedFrames, isSealedFrame } from './shared-frames.js';
 
-export const PROTO_PATH = fileURLToPath(new URL('../../../proto/mesh.proto', import.meta.url));
+/**
+ * proto/mesh.proto: beside the single file of the MCP Bundle (`server/proto/`),
+ * else at the package root, three folders above this module (dist/ or src/).
+ */
+export const PROTO_PATH = [new URL('./proto/mesh.proto', import.meta.url), new URL('../../../proto/mesh.proto', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((file) => existsSync(file)) ?? fileURLToPath(new URL('../../../proto/mesh.proto', import.meta.url));
 
 const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,

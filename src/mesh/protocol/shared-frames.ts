@@ -8,7 +8,9 @@
 // is. grpc-js has no public hook for this, so the server's framing method is
 // wrapped; if a grpc-js version lacks it, the wrapper is not installed and
 // grpc-js frames the message itself (a copy, but the same bytes on the wire).
-import { createRequire } from 'node:module';
+// Imported by name (not through createRequire) so that the MCP Bundle's build
+// sees it and bundles the same module grpc-js's server uses.
+import * as serverInterceptors from '@grpc/grpc-js/build/src/server-interceptors.js';
 
 /** Bytes of the gRPC length prefix in front of each message. */
 export const GRPC_FRAME_PREFIX = 5;
@@ -38,8 +40,7 @@ export function installSharedFrames(): boolean {
   if (installed !== undefined) return installed;
   installed = false;
   try {
-    const require = createRequire(import.meta.url);
-    const mod = require('@grpc/grpc-js/build/src/server-interceptors.js') as { BaseServerInterceptingCall?: { prototype: FramingCall } };
+    const mod = serverInterceptors as unknown as { BaseServerInterceptingCall?: { prototype: FramingCall } };
     const proto = mod.BaseServerInterceptingCall?.prototype;
     if (!proto || typeof proto.serializeMessage !== 'function') return false;
     const original = proto.serializeMessage;

@@ -4,21 +4,14 @@
 // taken over when older than the stale time); on top of it an owner token
 // fences the rare case where two contenders break the same stale lock.
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { MeshError } from '../../errors.js';
 import { ensureDirDurable } from '../fs/durable.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs/private-mode.js';
+import { PRIVATE_FILE_MODE, privateLockFs } from '../fs/private-mode.js';
 
 export const LOCKS_DIR = '.locks';
-
-/** proper-lockfile's fs, with its lock folders created owner-only whatever the umask. */
-const privateLockFs = {
-  ...fs,
-  mkdir: (dir: string, callback: (err: NodeJS.ErrnoException | null) => void) => fs.mkdir(dir, { mode: PRIVATE_DIR_MODE }, (err) => callback(err)),
-};
 
 export interface SkillLockOptions {
   /** A lock whose heartbeat stopped this long ago is taken over; ms, default 10,000 (at least 2,000). */

@@ -1,13 +1,15 @@
-// Opens the Keyv store behind the hub: the embedded SQLite file in the data
-// folder by default, PostgreSQL when given a postgres:// URL. Everything the
-// hub must not forget (memberships, tokens, transfers, deliveries, skills)
-// lives here; memory only caches it.
+// Opens the Keyv store behind the hub: an embedded store in the data folder
+// by default (SQLite, or the plain-JavaScript log store where no native
+// module may be loaded), PostgreSQL when given a postgres:// URL. Everything
+// the hub must not forget (memberships, tokens, transfers, deliveries,
+// skills) lives here; memory only caches it.
 import Keyv from 'keyv';
-import KeyvSqlite from '@keyv/sqlite';
-import { chmod, mkdir, open } from 'node:fs/promises';
+import { access, chmod, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError } from '../../errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs/private-mode.js';
+import { embeddedFile, embeddedPreference, pickEmbedded, type EmbeddedKind } from './embedded-kind.js';
+import { LogStore } from './log-store.js';
 import { ResilientKeyvPostgres } from './postgres-adapter.js';
 
 export interface OpenedStore {
@@ -24,15 +26,26 @@ const ITERATION_BATCH = 1000;
  * @param namespace key prefix; the manifests nodes report live in a namespace
  *   of their own, so listing the hub's records never walks them.
  * @param storeUrl `postgres://...` (an optional `?table=name` picks the table,
- *   default `mesh_keyv`), `sqlite://path`, or undefined for `<dataDir>/mesh.sqlite`.
+ *   default `mesh_keyv`), `sqlite://path`, `log://path`, or undefined for the
+ *   embedded store in the data folder: the kind already there, else the one
+ *   MESH_EMBEDDED_STORE names (`sqlite`, the default, or `log`).
  */
-export async function openKeyv(storeUrl: string | undefined, dataDir: string, namespace = NAMESPACE): Promise<OpenedStore> {
+export async function openKeyv(storeUrl: string | undefined, dataDir: string, namespace = NAMESPACE, preferred = embeddedPreference()): Promise<OpenedStore> {
   if (storeUrl && /^postgres(ql)?:\/\//.test(storeUrl)) return openPostgres(storeUrl, namespace);
-  const file = storeUrl?.startsWith('sqlite://') ? storeUrl.slice('sqlite://'.length) : path.join(dataDir, 'mesh.sqlite');
-  if (storeUrl && !storeUrl.startsWith('sqlite://')) {
-    throw new MeshError('INVALID_ARGUMENT', `store URL must start with postgres:// or sqlite:// (got "${redact(storeUrl)}")`);
+  let kind: EmbeddedKind;
+  let file: string;
+  if (storeUrl?.startsWith('sqlite://') || storeUrl?.startsWith('log://')) {
+    kind = storeUrl.startsWith('log://') ? 'log' : 'sqlite';
+    file = storeUrl.slice(`${kind}://`.length);
+  } else if (storeUrl) {
+    throw new MeshError('INVALID_ARGUMENT', `store URL must start with postgres://, sqlite:// or log:// (got "${redact(storeUrl)}")`);
+  } else {
+    const exists = (k: EmbeddedKind) => access(embeddedFile(dataDir, k)).then(() => true, () => false);
+    kind = pickEmbedded(preferred, { sqlite: await exists('sqlite'), log: await exists('log') });
+    file = embeddedFile(dataDir, kind);
   }
-  return openSqlite(namespace === NAMESPACE ? file : namespacedFile(file, namespace), namespace);
+  const own = namespace === NAMESPACE ? file : namespacedFile(file, namespace);
+  return kind === 'log' ? openLog(own, namespace) : openSqlite(own, namespace);
 }
 
 /**
@@ -51,7 +64,33 @@ function namespacedFile(file: string, namespace: string): string {
   return ext ? `${file.slice(0, -ext.length)}.${namespace}${ext}` : `${file}.${namespace}`;
 }
 
+async function openLog(file: string, namespace: string): Promise<OpenedStore> {
+  await mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+  const adapter = await LogStore.open(file);
+  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
+  keyv.on('error', () => {});
+  // Keyv builds its iterator only for adapters it knows by name; the log store's walks the in-memory index.
+  keyv.iterator = keyv.generateIterator(adapter.iterator.bind(adapter));
+  return { keyv, describe: `log:${file}`, close: () => adapter.disconnect() };
+}
+
+/**
+ * @keyv/sqlite is loaded only when used: it needs sqlite3's native module,
+ * which the MCP Bundle does not carry.
+ */
+async function loadKeyvSqlite(): Promise<typeof import('@keyv/sqlite').default> {
+  try {
+    return (await import('@keyv/sqlite')).default;
+  } catch (err) {
+    throw new MeshError(
+      'STORE_UNAVAILABLE',
+      `the SQLite store cannot be loaded here (${(err as Error).message}); use the log store: MESH_EMBEDDED_STORE=log, or --store log://<file>`,
+    );
+  }
+}
+
 async function openSqlite(file: string, namespace: string): Promise<OpenedStore> {
+  const KeyvSqlite = await loadKeyvSqlite();
   await mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
   // Security: the store holds token hashes and every membership. Create it
   // 0600 before SQLite does (SQLite would use 0644 less the umask, and gives
