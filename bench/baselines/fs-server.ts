@@ -38,24 +38,43 @@ export async function connectFsServer(root: string): Promise<Client> {
   return client;
 }
 
-export async function runFsServerLatency(opts: FsServerOptions): Promise<FsServerResult> {
+/** Where writeFsServerFiles put the sample file and folder. */
+export interface FsServerFiles {
+  file: string;
+  dir: string;
+  fileBytes: number;
+  entries: number;
+}
+
+/** Create the sample file (`sample.txt`) and folder (`listing/`) in `opts.workspace`. */
+export async function writeFsServerFiles(opts: Omit<FsServerOptions, 'samples'>): Promise<FsServerFiles> {
   const fileBytes = opts.fileBytes ?? 4096;
   const entries = opts.entries ?? 100;
-  const samples = opts.samples ?? 500;
   const file = path.join(opts.workspace, 'sample.txt');
   const dir = path.join(opts.workspace, 'listing');
   await writeFile(file, 'mesh assistant latency sample line\n'.repeat(Math.ceil(fileBytes / 35)).slice(0, fileBytes));
   await mkdir(dir, { recursive: true });
   await Promise.all(Array.from({ length: entries }, (_, i) => writeFile(path.join(dir, `entry-${i}.txt`), `${i}\n`)));
+  return { file, dir, fileBytes, entries };
+}
 
+/** The reference server's tools that match `cat` and `ls`, whichever its release has. */
+export async function fsServerTools(client: Client): Promise<{ readTool: string; listTool: string }> {
+  const tools = (await client.listTools()).tools.map((t) => t.name);
+  // Newer releases call it read_text_file; older ones only have read_file.
+  const readTool = tools.includes('read_text_file') ? 'read_text_file' : 'read_file';
+  // With sizes, as `ls` returns them (plain list_directory gives names only).
+  const listTool = tools.includes('list_directory_with_sizes') ? 'list_directory_with_sizes' : 'list_directory';
+  return { readTool, listTool };
+}
+
+export async function runFsServerLatency(opts: FsServerOptions): Promise<FsServerResult> {
+  const samples = opts.samples ?? 500;
+  const { file, dir, fileBytes, entries } = await writeFsServerFiles(opts);
   const client = await connectFsServer(opts.workspace);
   try {
-    const tools = (await client.listTools()).tools.map((t) => t.name);
-    // Newer releases call it read_text_file; older ones only have read_file.
-    const readTool = tools.includes('read_text_file') ? 'read_text_file' : 'read_file';
+    const { readTool, listTool } = await fsServerTools(client);
     const read = await measureToolLatency(client, readTool, { path: file }, samples);
-    // With sizes, as `ls` returns them (plain list_directory gives names only).
-    const listTool = tools.includes('list_directory_with_sizes') ? 'list_directory_with_sizes' : 'list_directory';
     const list = await measureToolLatency(client, listTool, { path: dir }, samples);
     return { read, list, fileBytes, entries };
   } finally {

@@ -32,10 +32,19 @@ export function summarizeMs(tool: string, ms: number[]): LatencyResult {
   };
 }
 
+/** A call of `toolName` that resolves when it is answered; a result with isError rejects (timing errors would flatter the server). */
+export function toolCall(client: Client, toolName: string, args: Record<string, unknown>): () => Promise<void> {
+  return async () => {
+    const result = await client.callTool({ name: toolName, arguments: args });
+    if (result.isError) {
+      throw new MeshError('INTERNAL', `${toolName} returned an error: ${JSON.stringify(result.content).slice(0, 300)}`);
+    }
+  };
+}
+
 /**
  * Call `toolName` `samples` times one after another and report the latency
- * percentiles in ms. A result with isError fails the measurement: timing
- * errors would flatter the server.
+ * percentiles in ms. A result with isError fails the measurement.
  */
 export async function measureToolLatency(
   client: Client,
@@ -44,17 +53,32 @@ export async function measureToolLatency(
   samples: number,
   options: LatencyOptions = {},
 ): Promise<LatencyResult> {
-  const call = async (): Promise<number> => {
-    const started = performance.now();
-    const result = await client.callTool({ name: toolName, arguments: args });
-    const ms = performance.now() - started;
-    if (result.isError) {
-      throw new MeshError('INTERNAL', `${toolName} returned an error: ${JSON.stringify(result.content).slice(0, 300)}`);
+  const results = await measureInterleaved([{ label: toolName, call: toolCall(client, toolName, args) }], samples, options);
+  return results[0]!;
+}
+
+export interface TimedCall {
+  /** Names the result (LatencyResult.tool). */
+  label: string;
+  call(): Promise<unknown>;
+}
+
+/**
+ * Time `calls` in turns: one of each, `samples` rounds, after `warmup`
+ * rounds not counted. Servers compared this way meet the same machine load
+ * call by call, so their ratio holds on a busy machine, where timing one
+ * after the other compares the load of two moments. Results in the order of
+ * `calls`.
+ */
+export async function measureInterleaved(calls: readonly TimedCall[], samples: number, options: LatencyOptions = {}): Promise<LatencyResult[]> {
+  const ms = calls.map(() => [] as number[]);
+  const rounds = (options.warmup ?? 20) + samples;
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < calls.length; i++) {
+      const started = performance.now();
+      await calls[i]!.call();
+      if (round >= rounds - samples) ms[i]!.push(performance.now() - started);
     }
-    return ms;
-  };
-  for (let i = 0; i < (options.warmup ?? 20); i++) await call();
-  const ms: number[] = [];
-  for (let i = 0; i < samples; i++) ms.push(await call());
-  return summarizeMs(toolName, ms);
+  }
+  return calls.map((c, i) => summarizeMs(c.label, ms[i]!));
 }

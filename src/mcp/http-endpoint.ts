@@ -15,6 +15,8 @@ import { alignProtocolVersion, negotiatedVersion } from './http-protocol-version
 import { checkBearer, checkHost, checkOrigin } from './http-guard.js';
 import { HTTP_BODY_RETRY_AFTER_S, type HttpLimits } from './http-limits.js';
 import { replyError } from './http-reply.js';
+import { plainRequestOf, readOnlyToolsOf } from './http-plain-calls.js';
+import { SessionTransport } from './http-session-transport.js';
 import { HttpSessions, type SessionSlot } from './http-sessions.js';
 import { createMcpServer } from './server.js';
 
@@ -22,7 +24,7 @@ export const MCP_PATH = '/mcp';
 
 export interface McpSession {
   server: McpServer;
-  transport: StreamableHTTPServerTransport;
+  transport: SessionTransport;
   /** The protocol version agreed at initialize. */
   protocolVersion: string;
   close(): Promise<void>;
@@ -116,8 +118,11 @@ export class HttpEndpoint {
     // The session may have closed while its body was read.
     if (!this.sessions.get(id)) return sessionNotFound(req, res);
     res.once('close', this.sessions.begin(id));
+    // A request that finishes at once and sends nothing on the way gets a plain JSON answer (http-plain-calls.ts).
+    const plain = body && plainRequestOf(req, body.value, readOnlyToolsOf(session.server));
+    if (plain && session.transport.canAnswerPlainly(plain.id)) return session.transport.answerPlainly(req, res, plain);
     alignProtocolVersion(req, session.protocolVersion);
-    return session.transport.handleRequest(req, res, body?.value);
+    return session.transport.sdk.handleRequest(req, res, body?.value);
   }
 
   private async initialize(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -160,7 +165,7 @@ export class HttpEndpoint {
     let opened: string | undefined;
     // Streams resume after a drop: events get ids, clients a `retry`, and Last-Event-ID replays what was missed.
     const events = new SessionEventStore({ sessionBytes: limits.sseEventsSessionBytes, ttlMs: limits.sseEventTtlMs }, this.eventBytes);
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const sdkTransport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: limits.maxBodyBytes,
       eventStore: events,
@@ -172,13 +177,14 @@ export class HttpEndpoint {
       },
       onsessionclosed: (id) => void this.sessions.close(id, 'ended by the client'),
     });
+    const transport = new SessionTransport(sdkTransport);
     transport.onclose = () => {
       events.clear();
       if (opened) this.sessions.forget(opened);
     };
     try {
       await server.connect(transport);
-      await transport.handleRequest(req, res, body?.value);
+      await sdkTransport.handleRequest(req, res, body?.value);
     } finally {
       // Anything but a successful initialize leaves no session behind.
       if (!opened) await server.close();

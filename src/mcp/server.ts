@@ -21,6 +21,7 @@ import { registerWrite } from '../tools/write.js';
 import { rewriteSdkToolErrors } from './arg-errors.js';
 import { forwardDrift, watchToolCalls } from './call-events.js';
 import { ClientLog } from './client-log.js';
+import { trackReadOnlyTools } from './http-plain-calls.js';
 import { registerSkillResources } from './skill-resources.js';
 
 const INSTRUCTIONS = [
@@ -37,6 +38,7 @@ export function createMcpServer(hub: Hub, log: Logger): McpServer {
   const server = new McpServer({ name: 'mesh-assistant', title: 'Mesh Assistant', version: AGENT_VERSION }, { instructions: INSTRUCTIONS });
   const context: ToolContext = { hub, log };
   observeToolCalls(server, hub.options.toolCalls);
+  trackReadOnlyTools(server);
   rewriteSdkToolErrors(server);
   const clientLog = new ClientLog(server, log);
   watchToolCalls(server, hub, clientLog);

@@ -42,7 +42,7 @@ async function connect(url: string, headers: Record<string, string>): Promise<{ 
 const call = (client: Client, name: string, args: Record<string, unknown> = {}) => client.callTool({ name, arguments: args }) as Promise<CallToolResult>;
 
 /** A hand-made JSON-RPC POST, so that Host and Origin can be anything. */
-function rawPost(url: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; body: string }> {
+function rawPost(url: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; body: string; contentType?: string; sessionId?: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -50,7 +50,7 @@ function rawPost(url: string, headers: Record<string, string>, body: unknown): P
       (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, contentType: res.headers['content-type'], sessionId: res.headers['mcp-session-id'] as string | undefined }));
       },
     );
     req.on('error', reject);
@@ -112,6 +112,42 @@ describe('hub on loopback, with its generated token', () => {
     const allowed = await rawPost(url, { ...base, origin: new URL(url).origin }, writeCall(4, 'allowed.txt'));
     expect(allowed.status).toBe(200);
     expect(await exists(path.join(dataDir, 'sessions', 'demo', 'allowed.txt'))).toBe(true);
+  });
+
+  it('answers what finishes at once as plain JSON, and keeps an SSE stream for calls that ask nodes or want progress', async () => {
+    const { client, transport } = await connect(url, auth);
+    data(await call(client, 'write', { session: 'demo', path: 'plain.txt', content: 'plain answer' }));
+    const sessionId = transport.sessionId!;
+    const base = { ...auth, 'mcp-session-id': sessionId, 'mcp-protocol-version': transport.protocolVersion ?? '2025-06-18' };
+    const post = (id: number, method: string, params?: Record<string, unknown>) => rawPost(url, base, { jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
+    const tool = (name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) => ({ name, arguments: args, ...(meta ? { _meta: meta } : {}) });
+
+    const plain = [
+      await post(1, 'ping'),
+      await post(2, 'tools/list'),
+      await post(3, 'tools/call', tool('ls', { session: 'demo' })),
+      await post(4, 'tools/call', tool('cat', { session: 'demo', path: 'plain.txt', node: 'hub' })),
+      await post(5, 'tools/call', tool('status', {})),
+    ];
+    plain.forEach((r, i) => {
+      expect(r.status).toBe(200);
+      expect(r.contentType).toBe('application/json');
+      expect(r.sessionId).toBe(sessionId);
+      expect(JSON.parse(r.body)).toMatchObject({ jsonrpc: '2.0', id: i + 1, result: expect.any(Object) });
+    });
+    expect(JSON.parse(plain[3]!.body).result.structuredContent.results[0].content).toBe('plain answer');
+
+    const streamed = [
+      await post(6, 'tools/call', tool('cat', { session: 'demo', path: 'plain.txt', node: 'alpha' })),
+      await post(7, 'tools/call', tool('ls', { session: 'demo' }, { progressToken: 'p-7' })),
+      await post(8, 'tools/call', tool('write', { session: 'demo', path: 'streamed.txt', content: 'x' })),
+    ];
+    streamed.forEach((r, i) => {
+      expect(r.status).toBe(200);
+      expect(r.contentType).toBe('text/event-stream');
+      expect(r.body).toContain(`"id":${i + 6}`);
+    });
+    expect(streamed[0]!.body).toContain('plain answer');
   });
 
   it('keeps two HTTP sessions independent', async () => {

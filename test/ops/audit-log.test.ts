@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { AUDIT_FILE, AuditLog } from '../../src/ops/audit-log.js';
-import { tempDir } from '../support/processes.js';
+import { eventually, tempDir } from '../support/processes.js';
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 beforeEach(async () => {
@@ -73,4 +73,28 @@ it('refuses a link planted at audit.log instead of writing through it', async ()
   audit.append({ tool: 'write' });
   await audit.close();
   expect(await readFile(target, 'utf8')).toBe('');
+});
+
+it('holds lines for their batch, so calls in quick succession share one write; flush writes at once', async () => {
+  const file = path.join(tmp.dir, AUDIT_FILE);
+  const audit = new AuditLog({ dir: tmp.dir, batchMs: 60_000, log: silentLogger });
+  audit.append({ i: 0 });
+  // Several file system round trips later (each as long as a write would be), nothing is written yet.
+  for (let i = 0; i < 20; i++) expect(await readFile(file, 'utf8').catch(() => 'absent')).toBe('absent');
+  audit.append({ i: 1 });
+  await audit.flush();
+  expect((await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).i)).toEqual([0, 1]);
+  await audit.close();
+});
+
+it('writes a batch by itself once its time is up, and lines queued after it in the next one', async () => {
+  const file = path.join(tmp.dir, AUDIT_FILE);
+  const audit = new AuditLog({ dir: tmp.dir, batchMs: 20, log: silentLogger });
+  const count = async () => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+  audit.append({ i: 0 });
+  await eventually(async () => (await count()) === 1);
+  audit.append({ i: 1 });
+  audit.append({ i: 2 });
+  await eventually(async () => (await count()) === 3);
+  await audit.close();
 });

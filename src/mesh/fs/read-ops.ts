@@ -1,7 +1,6 @@
 // Listing and ranged reads inside a session root, shared by the hub (its
 // mirror) and node agents (their copies), so both sides apply the same rules.
 // Both read through the handle that was checked (safe-open.ts), never by path.
-import { lstat } from 'node:fs/promises';
 import { MeshError } from '../../errors.js';
 import type { Entry } from '../protocol/frames.js';
 import { isTransientName } from './manifest.js';
@@ -23,16 +22,17 @@ export async function listDir(root: string, rel: string, scope?: LinkScope): Pro
     // Temp and part files are the mesh's own bookkeeping, never listed.
     const names = (await dir.readdir()).filter((n) => !isTransientName(n)).sort();
     const truncated = names.length > MAX_LIST_ENTRIES;
-    const entries = await Promise.all(
-      names.slice(0, MAX_LIST_ENTRIES).map(async (name): Promise<Entry> => {
-        const st = await lstat(dir.at(name)).catch(() => undefined);
-        const type = !st ? 'other' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
-        return { name, type, size: st?.isFile() ? st.size : 0, mtimeMs: Math.trunc(st?.mtimeMs ?? 0) };
-      }),
-    );
+    const listed = names.slice(0, MAX_LIST_ENTRIES);
+    const stats = await dir.lstatAll(listed);
+    const entries = listed.map((name, i): Entry => {
+      const st = stats[i];
+      const type = !st ? 'other' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
+      return { name, type, size: st?.isFile() ? st.size : 0, mtimeMs: Math.trunc(st?.mtimeMs ?? 0) };
+    });
     return { entries, truncated };
   } finally {
-    await opened.close();
+    // The answer does not wait for the handle to close (close never rejects).
+    void opened.close();
   }
 }
 
@@ -62,6 +62,7 @@ export async function readRange(
     }
     return { data: buf.subarray(0, done), size, offset: start };
   } finally {
-    await opened.close();
+    // The answer does not wait for the handle to close (close never rejects).
+    void opened.close();
   }
 }

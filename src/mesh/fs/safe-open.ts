@@ -5,7 +5,7 @@
 // Entries are then addressed through the handle (`/proc/self/fd/<fd>/<name>`,
 // an openat() stand-in), so a folder swapped for a link after the check
 // changes nothing. Writes through these handles are in safe-write.ts.
-import { constants, type Stats } from 'node:fs';
+import { constants, lstat as lstatCallback, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
@@ -36,6 +36,11 @@ function fdLinksWork(): Promise<boolean> {
 
 export function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+function rootOpenError(root: string, err: unknown): MeshError {
+  if (errnoOf(err) === 'ENOENT') return new MeshError('NOT_FOUND', `folder ${JSON.stringify(root)} does not exist`);
+  return toMeshError(err);
 }
 
 /**
@@ -90,6 +95,32 @@ export class ContainedDir {
   /** Open the root folder itself; a missing root is NOT_FOUND. `scope`: see LinkScope. */
   static async openRoot(root: string, scope?: LinkScope): Promise<ContainedDir> {
     const viaFd = await fdLinksWork();
+    return viaFd ? ContainedDir.openRootViaFd(root, scope) : ContainedDir.openRootByPath(root, scope);
+  }
+
+  /**
+   * Linux: the root is opened as named (links in its path followed, as
+   * realpath would) and the kernel says where the handle landed: that is the
+   * real root, with no window between resolving and opening. Two round
+   * trips to the thread pool, where realpath, open and a check took three.
+   */
+  private static async openRootViaFd(root: string, scope?: LinkScope): Promise<ContainedDir> {
+    let handle: FileHandle;
+    try {
+      handle = await open(root, O_RDONLY | O_DIRECTORY);
+    } catch (err) {
+      throw rootOpenError(root, err);
+    }
+    try {
+      const realRoot = await locate(handle, root, true, '.');
+      return new ContainedDir(handle, realRoot, '.', realRoot, true, scope);
+    } catch (err) {
+      await handle.close();
+      throw toMeshError(err);
+    }
+  }
+
+  private static async openRootByPath(root: string, scope?: LinkScope): Promise<ContainedDir> {
     let realRoot: string;
     try {
       realRoot = await realpath(root);
@@ -101,18 +132,17 @@ export class ContainedDir {
     try {
       handle = await open(realRoot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     } catch (err) {
-      if (errnoOf(err) === 'ENOENT') throw new MeshError('NOT_FOUND', `folder ${JSON.stringify(root)} does not exist`);
       if (errnoOf(err) === 'ELOOP') throw linkError('.', 'is a root that became a link while it was opened');
-      throw toMeshError(err);
+      throw rootOpenError(root, err);
     }
     try {
       // Security: the root swapped after realpath would make every check below relative to the wrong folder.
-      if ((await locate(handle, realRoot, viaFd, '.')) !== realRoot) throw linkError('.', 'is a root that moved while it was opened');
+      if ((await locate(handle, realRoot, false, '.')) !== realRoot) throw linkError('.', 'is a root that moved while it was opened');
     } catch (err) {
       await handle.close();
       throw toMeshError(err);
     }
-    return new ContainedDir(handle, realRoot, '.', realRoot, viaFd, scope);
+    return new ContainedDir(handle, realRoot, '.', realRoot, false, scope);
   }
 
   /** A path that names entry `name` of this folder through the handle, wherever the folder is now. */
@@ -152,6 +182,26 @@ export class ContainedDir {
 
   readdir(): Promise<string[]> {
     return readdir(this.self);
+  }
+
+  /**
+   * lstat of entries `names` of this folder, through the handle; undefined
+   * for an entry that is gone. Callbacks and one promise for the lot: a
+   * promise or two per entry (each also seen by AsyncLocalStorage's hooks)
+   * cost more than the calls themselves in a listing of 100 entries.
+   */
+  lstatAll(names: readonly string[]): Promise<Array<Stats | undefined>> {
+    const out = new Array<Stats | undefined>(names.length);
+    if (names.length === 0) return Promise.resolve(out);
+    return new Promise((resolve) => {
+      let left = names.length;
+      names.forEach((name, i) =>
+        lstatCallback(this.at(name), (err, st) => {
+          out[i] = err ? undefined : st;
+          if (--left === 0) resolve(out);
+        }),
+      );
+    });
   }
 
   /** fsync the folder: entries created, renamed or removed in it are on disk. */
@@ -211,11 +261,11 @@ export class ContainedDir {
       return { link: target };
     }
     try {
-      const st = await handle.stat();
-      if (st.isDirectory()) return { stat: st, dir: await this.adopt(handle, this.at(name), this.relOf(name), want) };
+      // Both questions are asked of the opened handle, so they can be asked at once.
+      const [st, where] = await Promise.all([handle.stat(), locate(handle, this.at(name), this.viaFd, want)]);
+      if (st.isDirectory()) return { stat: st, dir: this.adoptAt(handle, where, this.relOf(name), want) };
       // Security: reading a FIFO blocks forever, a device can be endless or have side effects.
       if (!st.isFile()) throw specialError(want);
-      const where = await locate(handle, this.at(name), this.viaFd, want);
       if (!this.contains(where)) throw linkError(want, 'resolves to outside the session root');
       return { stat: st, file: handle };
     } catch (err) {
@@ -227,15 +277,19 @@ export class ContainedDir {
   /** Wrap a folder handle opened in this folder once it is located inside the root. */
   private async adopt(handle: FileHandle, opened: string, rel: string, want = rel): Promise<ContainedDir> {
     try {
-      const where = await locate(handle, opened, this.viaFd, want);
-      // Security: the handle decides, not the path: a folder swapped for a link
-      // to outside after any earlier check is caught here, before it is used.
-      if (!this.contains(where)) throw linkError(want, 'goes through a link that leads outside the session root');
-      return new ContainedDir(handle, this.realRoot, rel, where, this.viaFd, this.scope);
+      return this.adoptAt(handle, await locate(handle, opened, this.viaFd, want), rel, want);
     } catch (err) {
       await handle.close();
       throw toMeshError(err);
     }
+  }
+
+  /** adopt, for a handle already located at `where`; the caller closes the handle when this throws. */
+  private adoptAt(handle: FileHandle, where: string, rel: string, want: string): ContainedDir {
+    // Security: the handle decides, not the path: a folder swapped for a link
+    // to outside after any earlier check is caught here, before it is used.
+    if (!this.contains(where)) throw linkError(want, 'goes through a link that leads outside the session root');
+    return new ContainedDir(handle, this.realRoot, rel, where, this.viaFd, this.scope);
   }
 
   /** The error for a failed open of `name` in this folder. */

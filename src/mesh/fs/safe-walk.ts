@@ -17,7 +17,8 @@ export async function openDirInside(root: string, segments: readonly string[], o
   try {
     for (const segment of segments) {
       const next = await dir.openChild(segment, options);
-      await dir.close();
+      // Closed off the caller's path: nothing waits for it, and close() never rejects.
+      void dir.close();
       dir = next;
     }
     return dir;
@@ -57,7 +58,7 @@ export async function openExistingInside(root: string, rel: string, scope?: Link
     try {
       opened = await parent.openEntry(segments[segments.length - 1]!, rel);
     } finally {
-      await parent.close();
+      void parent.close(); // off the caller's path, as in openDirInside
     }
     if (!('link' in opened)) {
       const { stat: st, file, dir } = opened;

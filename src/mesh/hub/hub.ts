@@ -206,6 +206,10 @@ export class Hub {
     let manifestStore: ManifestStore;
     try {
       await ensureDirDurable(path.join(dataDir, 'sessions'));
+      // The library exists from the start, so reads resolve its real path once
+      // (skill-read-scope.ts) instead of failing a realpath on every call until
+      // the first promotion.
+      await ensureDirDurable(path.join(dataDir, 'skills'));
       store = await MeshStore.open(options.storeUrl, dataDir);
       manifestStore = await ManifestStore.open(options.storeUrl, dataDir).catch(async (err: unknown) => {
         await store.close();
