@@ -17,8 +17,7 @@ import { credentialPath, loadCredential, saveCredential } from './credential-fil
 import { NodeWorkspace } from './workspace.js';
 import { RequestHandlers } from './request-handlers.js';
 import { DEFAULT_SCAN_INTERVAL_MS, ManifestReporter } from './manifest-reporter.js';
-
-export const AGENT_VERSION = '0.1.0';
+import { AGENT_VERSION } from '../../version.js';
 
 export interface NodeAgentOptions extends HubClientOptions {
   workspace: string;
