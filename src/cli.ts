@@ -67,7 +67,12 @@ program
     const log = createLogger('node');
     routeGrpcLogs(log);
     const tlsWanted = opts.tlsCa || opts.tlsCert;
-    const [{ NodeAgent }, { DEFAULT_SCAN_INTERVAL_MS }] = await Promise.all([import('./mesh/node/agent.js'), import('./mesh/node/manifest-reporter.js')]);
+    const [{ NodeAgent }, { DEFAULT_SCAN_INTERVAL_MS }, { keepHeapSmall }] = await Promise.all([
+      import('./mesh/node/agent.js'),
+      import('./mesh/node/manifest-reporter.js'),
+      import('./mesh/node/heap-budget.js'),
+    ]);
+    keepHeapSmall();
     const agent = new NodeAgent({
       hub: requireValue(pick(opts.hub, env.MESH_HUB, undefined), '--hub (or MESH_HUB)'),
       nodeId: requireValue(pick(opts.id, env.MESH_NODE_ID, undefined), '--id (or MESH_NODE_ID)'),
