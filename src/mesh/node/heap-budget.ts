@@ -3,9 +3,9 @@
 // (a verification scan of 100,000 files, a full report), and by default V8
 // keeps the young generation it grew under a burst (up to 32 MiB) and old
 // space sized for it, and an idle process collects nothing. Measured on a
-// node with 100,000 files: 98-117 MiB RSS idle after its first scan with the
-// defaults (young generation growth alone stopped: 98-117), 88 MiB with both
-// settings below; the scan took no longer.
+// node with 100,000 files, RSS idle after its first scan: 115 MiB with the
+// defaults, 98-117 MiB with either flag below alone, 88 MiB with both; the
+// scan took no longer.
 //
 // Set at run time (`v8.setFlagsFromString`) rather than on the command line
 // so that `mesh-assistant node` needs neither a wrapper process (one more
