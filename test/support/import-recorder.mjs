@@ -3,6 +3,7 @@
 // Loaded with `node --import <this file>`.
 import { appendFileSync } from 'node:fs';
 import { register } from 'node:module';
+import process from 'node:process';
 
 if (process.env.MESH_IMPORT_LOG) {
   const hooks = `
