@@ -4,33 +4,23 @@
 // variables; flags override them.
 import { Command, Option } from 'commander';
 import path from 'node:path';
-import { DEFAULTS, envList, parseDriftMode, parseScanInterval, pick, requireValue, resolveDataDir } from './config.js';
+import { DEFAULTS, parseScanInterval, pick, requireValue, resolveDataDir } from './config.js';
 import { toMeshError } from './errors.js';
+import type { HubCommandOptions } from './hub-command.js';
 import { createLogger } from './log.js';
-import type { HubOptions } from './mesh/hub/hub-options.js';
 import { parseGrantList } from './mesh/hub/grants.js';
-import { changeGrants, createToken, listTokens, resetNode, revokeToken } from './mesh/hub/tokens.js';
-import { AGENT_VERSION, NodeAgent } from './mesh/node/agent.js';
-import { DEFAULT_SCAN_INTERVAL_MS } from './mesh/node/manifest-reporter.js';
-import { MeshStore } from './mesh/store/mesh-store.js';
-import { serveHttp } from './mcp/http.js';
-import { httpLimitsFromEnv } from './mcp/http-limits.js';
-import { resolveHttpAuth } from './mcp/http-token.js';
-import { serveStdio } from './mcp/stdio.js';
-import { startHubOrRelay } from './mcp/relay-start.js';
-import { printQuickHelp } from './quick-help.js';
+import type { MeshStore } from './mesh/store/mesh-store.js';
 import { DEFAULT_ADMIN_ADDRESS } from './ops/admin-server.js';
-import { checkAddress, startAdminEndpoints } from './ops/admin-start.js';
 import { routeGrpcLogs } from './ops/grpc-log.js';
-import { envInt, HubOps } from './ops/hub-ops.js';
 import { registerOpsCommands } from './ops/ops-cli.js';
 import { registerPushCommand } from './ops/push-cli.js';
-import { runDemo } from './demo/demo.js';
+import { AGENT_VERSION } from './version.js';
 
+// Each command loads what it runs when it runs (the `import()`s below): a node
+// agent, the process on every machine of the mesh, then carries no hub, MCP
+// server, store or demo code (about 25 MiB of its resident memory).
 const env = process.env;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-/** A hub asked to stop exits within this long, ms, whatever is still running (it all continues after the restart). */
-const SHUTDOWN_LIMIT_MS = 9_000;
 
 const program = new Command()
   .name('mesh-assistant')
@@ -56,74 +46,8 @@ program
   .option('--insecure', 'allow plaintext gRPC on a non-loopback address')
   .option('--admin <host:port>', `admin endpoints (/healthz, /readyz, /metrics, status page) when MCP is on stdio (env MESH_ADMIN, default ${DEFAULT_ADMIN_ADDRESS})`)
   .option('--no-admin', 'no admin listener with --stdio (the HTTP listener, when there is one, always serves them)')
-  .action(async (opts) => {
-    const log = createLogger('hub');
-    routeGrpcLogs(log);
-    if (typeof opts.admin === 'string') checkAddress(opts.admin, '--admin'); // refused before anything starts
-    const tlsCert = pick<string | undefined>(opts.tlsCert, env.MESH_TLS_CERT, undefined);
-    const tlsKey = pick<string | undefined>(opts.tlsKey, env.MESH_TLS_KEY, undefined);
-    const tlsCa = pick<string | undefined>(opts.tlsCa, env.MESH_TLS_CA, undefined);
-    const tls = tlsCert || tlsKey ? { cert: requireValue(tlsCert, '--tls-cert (or MESH_TLS_CERT)'), key: requireValue(tlsKey, '--tls-key (or MESH_TLS_KEY)'), ca: tlsCa } : undefined;
-    const dataDir = resolveDataDir(opts.data, env);
-    const httpAddress = opts.http === false ? undefined : typeof opts.http === 'string' ? opts.http : opts.stdio ? env.MESH_HTTP : pick(undefined, env.MESH_HTTP, DEFAULTS.http);
-    // Settled before anything listens: --no-http-auth beyond loopback and an unsafe token file are refused here.
-    const httpAuth = httpAddress ? await resolveHttpAuth(httpAddress, opts.httpAuth !== false, dataDir, env.MESH_HTTP_TOKEN || undefined) : undefined;
-    const httpLimits = httpAddress ? httpLimitsFromEnv(env) : undefined;
-    const ops = new HubOps({ dataDir, log, auditMaxBytes: envInt('MESH_AUDIT_MAX_BYTES'), auditKeep: envInt('MESH_AUDIT_KEEP') });
-    const hubOptions: HubOptions = {
-      observer: ops.observer,
-      toolCalls: ops.toolCalls,
-      dataDir,
-      storeUrl: pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined),
-      grpcAddress: pick(opts.grpc, env.MESH_GRPC, DEFAULTS.grpc),
-      tls,
-      insecure: Boolean(opts.insecure),
-      nodeTokens: envList('MESH_NODE_TOKENS'),
-      sourceRoots: (opts.sourceRoot ?? envList('MESH_SOURCE_ROOTS')).map((r: string) => path.resolve(r)),
-      driftMode: parseDriftMode(pick(opts.drift, env.MESH_DRIFT, 'repair')),
-      autoPromote: Boolean(opts.autoPromote) || env.MESH_AUTO_PROMOTE === '1',
-      log,
-    };
-    const hub = await startHubOrRelay(hubOptions, { stdio: Boolean(opts.stdio), http: httpAddress, ops, log });
-    ops.bind(hub);
-    const closers: Array<() => Promise<void>> = [];
-    if (opts.stdio) closers.push((await serveStdio(hub, log)).close);
-    let httpUrl: string | undefined;
-    if (httpAddress && httpAuth) {
-      const { auth, token } = httpAuth;
-      const http = await serveHttp(hub, { address: httpAddress, auth, token: token?.token, allowedHosts: envList('MESH_HTTP_ALLOWED_HOSTS'), limits: httpLimits, ops }, log);
-      closers.push(http.close);
-      httpUrl = http.url;
-      await hub.announceHttp(http.url);
-      if (!opts.stdio) printQuickHelp({ grpc: hub.grpcAddress, http: http.url, token });
-    }
-    const admin = await startAdminEndpoints({
-      dataDir,
-      ops,
-      log,
-      httpUrl,
-      admin: opts.admin,
-      envAdmin: env.MESH_ADMIN,
-      envToken: env.MESH_HTTP_TOKEN || undefined,
-      mcpLimits: httpLimitsFromEnv(env),
-    });
-    closers.push(admin.close);
-    // Where a `hub --stdio` started by another host on this folder relays its client.
-    if (!httpUrl && admin.mcpUrl) await hub.announceMcp(admin.mcpUrl);
-    log.info({ grpc: hub.grpcAddress, http: httpAddress, stdio: Boolean(opts.stdio), admin: admin.url }, 'hub ready');
-    const shutdown = async (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      // Bounded: a stop that hangs (a stuck disk) must not keep the process past its supervisor's patience.
-      setTimeout(() => process.exit(1), SHUTDOWN_LIMIT_MS).unref();
-      // Pending push and write calls are answered (their transfer continues after the restart) before the MCP servers close.
-      hub.stopAccepting();
-      await new Promise((resolve) => setImmediate(resolve));
-      for (const close of closers) await close().catch(() => {});
-      await hub.stop();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void shutdown('SIGINT'));
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  .action(async (opts: HubCommandOptions) => {
+    await (await import('./hub-command.js')).runHub(opts);
   });
 
 program
@@ -143,6 +67,12 @@ program
     const log = createLogger('node');
     routeGrpcLogs(log);
     const tlsWanted = opts.tlsCa || opts.tlsCert;
+    const [{ NodeAgent }, { DEFAULT_SCAN_INTERVAL_MS }, { keepHeapSmall }] = await Promise.all([
+      import('./mesh/node/agent.js'),
+      import('./mesh/node/manifest-reporter.js'),
+      import('./mesh/node/heap-budget.js'),
+    ]);
+    keepHeapSmall();
     const agent = new NodeAgent({
       hub: requireValue(pick(opts.hub, env.MESH_HUB, undefined), '--hub (or MESH_HUB)'),
       nodeId: requireValue(pick(opts.id, env.MESH_NODE_ID, undefined), '--id (or MESH_NODE_ID)'),
@@ -166,10 +96,12 @@ program
 const token = program.command('token').description('manage node credentials kept (hashed) in the store; a running hub applies changes within a second');
 const storeOptions = (cmd: Command) =>
   cmd.option('--data <dir>', 'data folder (env MESH_DATA_DIR)').option('--store <url>', 'store URL (env MESH_STORE_URL)');
-async function withStore<T>(opts: { data?: string; store?: string }, fn: (store: MeshStore) => Promise<T>): Promise<T> {
+type Tokens = typeof import('./mesh/hub/tokens.js');
+async function withStore<T>(opts: { data?: string; store?: string }, fn: (store: MeshStore, tokens: Tokens) => Promise<T>): Promise<T> {
+  const [{ MeshStore }, tokens] = await Promise.all([import('./mesh/store/mesh-store.js'), import('./mesh/hub/tokens.js')]);
   const store = await MeshStore.open(pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined), resolveDataDir(opts.data, env));
   try {
-    return await fn(store);
+    return await fn(store, tokens);
   } finally {
     await store.close();
   }
@@ -182,19 +114,19 @@ storeOptions(
     .option('--node <id>', "make it this node id's own credential (without: it only enrols new node ids, each of which then gets its own)")
     .requiredOption('--sessions <list>', "sessions it grants, comma-separated, or '*' for every session"),
 ).action(async (opts) => {
-  const { token: value, record } = await withStore(opts, (store) => createToken(store, { name: opts.name, node: opts.node, sessions: parseGrantList(opts.sessions) }));
+  const { token: value, record } = await withStore(opts, (store, t) => t.createToken(store, { name: opts.name, node: opts.node, sessions: parseGrantList(opts.sessions) }));
   process.stdout.write(`${value}\n`);
   process.stderr.write(`token ${record.id} (${record.name}) created, granting ${record.sessions!.join(',')}; it is not shown again\n`);
 });
 storeOptions(token.command('list').description('list credentials: id, name, node, grants, created, state (never the secrets)')).action(async (opts) => {
-  for (const record of await withStore(opts, listTokens)) {
+  for (const record of await withStore(opts, (store, t) => t.listTokens(store))) {
     const state = record.revokedAt ? `revoked ${new Date(record.revokedAt).toISOString()}` : 'active';
     const node = record.node ?? (record.origin === 'issued' ? '?' : '(enrols)');
     process.stdout.write(`${record.id}\t${record.name}\t${node}\t${(record.sessions ?? ['*']).join(',')}\t${new Date(record.createdAt).toISOString()}\t${state}\n`);
   }
 });
 storeOptions(token.command('revoke').description('revoke a token (by id, or an enrolled node id); its open streams are closed').argument('<id>')).action(async (id: string, opts) => {
-  const record = await withStore(opts, (store) => revokeToken(store, id));
+  const record = await withStore(opts, (store, t) => t.revokeToken(store, id));
   process.stderr.write(`token ${record.id} revoked\n`);
 });
 storeOptions(
@@ -205,7 +137,7 @@ storeOptions(
     .argument('<sessions>', "comma-separated session names, or '*'")
     .option('--replace', 'set the grants to exactly this list'),
 ).action(async (id: string, sessions: string, opts) => {
-  const record = await withStore(opts, (store) => changeGrants(store, id, parseGrantList(sessions, 'sessions'), opts.replace ? 'replace' : 'add'));
+  const record = await withStore(opts, (store, t) => t.changeGrants(store, id, parseGrantList(sessions, 'sessions'), opts.replace ? 'replace' : 'add'));
   process.stderr.write(`token ${record.id} now grants ${record.sessions!.join(',') || '(nothing)'}\n`);
 });
 storeOptions(
@@ -215,13 +147,13 @@ storeOptions(
     .argument('<id>')
     .argument('<sessions>', 'comma-separated session names'),
 ).action(async (id: string, sessions: string, opts) => {
-  const record = await withStore(opts, (store) => changeGrants(store, id, parseGrantList(sessions, 'sessions'), 'remove'));
+  const record = await withStore(opts, (store, t) => t.changeGrants(store, id, parseGrantList(sessions, 'sessions'), 'remove'));
   process.stderr.write(`token ${record.id} now grants ${record.sessions!.join(',') || '(nothing)'}\n`);
 });
 storeOptions(
   token.command('reset').description('re-enrol a node id (reinstalled, or its credential lost): revokes its credentials').argument('<node>'),
 ).action(async (node: string, opts) => {
-  const { revoked } = await withStore(opts, (store) => resetNode(store, node));
+  const { revoked } = await withStore(opts, (store, t) => t.resetNode(store, node));
   process.stderr.write(`node ${node} reset (revoked ${revoked.join(', ') || 'nothing'}); it enrols again with a shared token\n`);
 });
 
@@ -231,7 +163,7 @@ program
   .command('demo')
   .description('a hub and 3 local nodes in a temp folder, driven through every tool with a readable transcript; everything is cleaned up')
   .action(async () => {
-    await runDemo({ out: process.stdout });
+    await (await import('./demo/demo.js')).runDemo({ out: process.stdout });
     process.exit(0);
   });
 

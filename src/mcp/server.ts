@@ -5,7 +5,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Logger } from '../log.js';
 import type { Hub } from '../mesh/hub/hub.js';
 import { observeToolCalls } from '../ops/tool-calls.js';
-import { AGENT_VERSION } from '../mesh/node/agent.js';
+import { AGENT_VERSION } from '../version.js';
 import { registerCat } from '../tools/cat.js';
 import { registerEdit } from '../tools/edit.js';
 import { registerFind } from '../tools/find.js';

@@ -2,8 +2,7 @@
 // running hub, called over its MCP HTTP endpoint, with a progress bar on a
 // terminal (plain lines every 10 % otherwise, e.g. in CI logs).
 import type { Command } from 'commander';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { MeshError } from '../errors.js';
 import { ERROR_META_KEY } from '../mcp/tool-result.js';
@@ -43,6 +42,11 @@ export function progressPrinter(sink: ProgressSink): { update(done: number, tota
 }
 
 async function connect(url: string, token: string | undefined): Promise<Client> {
+  // Loaded here, not at the top: every command of the CLI (a node agent too) would carry the MCP client otherwise.
+  const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
   const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: token ? { authorization: `Bearer ${token}` } : {} } });
   const client = new Client({ name: 'mesh-assistant-cli', version: '1.0.0' });
   try {

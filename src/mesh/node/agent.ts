@@ -19,8 +19,7 @@ import { NodeWorkspace } from './workspace.js';
 import { RequestHandlers } from './request-handlers.js';
 import { logServed } from './request-log.js';
 import { DEFAULT_SCAN_INTERVAL_MS, ManifestReporter } from './manifest-reporter.js';
-
-export const AGENT_VERSION = '0.1.0';
+import { AGENT_VERSION } from '../../version.js';
 
 export interface NodeAgentOptions extends HubClientOptions {
   workspace: string;
