@@ -10,7 +10,6 @@ import type { HubCommandOptions } from './hub-command.js';
 import { createLogger } from './log.js';
 import { parseGrantList } from './mesh/hub/grants.js';
 import type { MeshStore } from './mesh/store/mesh-store.js';
-import { DEFAULT_ADMIN_ADDRESS } from './ops/admin-server.js';
 import { routeGrpcLogs } from './ops/grpc-log.js';
 import { registerOpsCommands } from './ops/ops-cli.js';
 import { registerPushCommand } from './ops/push-cli.js';
@@ -44,7 +43,7 @@ program
   .option('--tls-key <file>', 'TLS private key (env MESH_TLS_KEY)')
   .option('--tls-ca <file>', 'CA that node client certificates must chain to (requires client certificates; env MESH_TLS_CA)')
   .option('--insecure', 'allow plaintext gRPC on a non-loopback address')
-  .option('--admin <host:port>', `admin endpoints (/healthz, /readyz, /metrics, status page) when MCP is on stdio (env MESH_ADMIN, default ${DEFAULT_ADMIN_ADDRESS})`)
+  .option('--admin <host:port>', `admin endpoints (/healthz, /readyz, /metrics, status page) when MCP is on stdio (env MESH_ADMIN, default ${DEFAULTS.admin})`)
   .option('--no-admin', 'no admin listener with --stdio (the HTTP listener, when there is one, always serves them)')
   .action(async (opts: HubCommandOptions) => {
     await (await import('./hub-command.js')).runHub(opts);

@@ -9,6 +9,8 @@ export const DEFAULTS = {
   grpc: '127.0.0.1:7420',
   http: '127.0.0.1:7421',
   dataDir: './.mesh',
+  /** Admin endpoints next to MCP on stdio: loopback, a free port (its address is in <data>/admin.json). */
+  admin: '127.0.0.1:0',
 } as const;
 
 /** Comma-separated list from an environment variable; empty items dropped. */

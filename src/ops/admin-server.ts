@@ -4,6 +4,7 @@
 // on the same data folder can relay its client to this hub.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULTS } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Hub } from '../mesh/hub/hub.js';
 import { HttpEndpoint, MCP_PATH } from '../mcp/http-endpoint.js';
@@ -19,7 +20,7 @@ import type { HubOps } from './hub-ops.js';
  * start their own stdio hub, and a fixed port would collide. Give --admin for a
  * port a Prometheus can scrape.
  */
-export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:0';
+export const DEFAULT_ADMIN_ADDRESS = DEFAULTS.admin;
 /** Time limits of the admin listener, ms: probes and scrapes are small requests. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
