@@ -67,7 +67,7 @@ describe('manifest.json', () => {
   });
 
   it('maps each setting to a variable the hub reads', () => {
-    const cli = readFileSync(path.join(ROOT, 'src', 'cli.ts'), 'utf8') + readFileSync(path.join(ROOT, 'src', 'config.ts'), 'utf8');
+    const cli = ['cli.ts', 'hub-command.ts', 'config.ts'].map((f) => readFileSync(path.join(ROOT, 'src', f), 'utf8')).join('\n');
     for (const name of Object.keys(manifest.server.mcp_config.env)) {
       if (name === 'MESH_EMBEDDED_STORE') continue; // read by the store (embedded-kind.ts)
       expect(cli, name).toContain(name);
