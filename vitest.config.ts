@@ -4,23 +4,18 @@ import { defineConfig } from 'vitest/config';
 // on a 2-core machine, hence the generous timeouts.
 //
 // Most files wait on processes, sockets and disks more than they compute, so
-// they run two at a time. Files that measure memory or time, race on purpose,
-// or push bulk data through throttled links run one at a time after them, so
-// that nothing else skews what they measure.
+// they run two at a time. The few that assert how fast something happens
+// (a revocation within 1 s, a page updated within 5 s, a slow body cut in
+// time, a retry count, a cancellation before a slow node ends, a slow node's
+// share of a push) run one at a time after them, so that nothing else skews
+// what they measure.
 const ALONE = [
-  'test/security/**/*.test.ts',
-  'test/mesh/transfer/**/*.test.ts',
-  'test/mesh/skills/skill-crash.test.ts',
-  'test/mesh/skills/skill-concurrency.test.ts',
-  'test/mesh/hub/write-drift-1000.test.ts',
-  'test/mesh/hub/store-outage.test.ts',
-  'test/mesh/node/reconnect.test.ts',
-  'test/mesh/node/manifest-resume.test.ts',
-  'test/mcp/cancel.test.ts',
-  'test/mcp/http-resume.test.ts',
+  'test/security/revocation.test.ts',
+  'test/security/http-slow-body.test.ts',
   'test/ops/status-page.test.ts',
-  'test/ops/demo.test.ts',
-  'test/support/throttle-proxy.test.ts',
+  'test/mesh/node/reconnect.test.ts',
+  'test/mcp/cancel.test.ts',
+  'test/mesh/transfer/isolation.test.ts',
 ];
 
 const common = { testTimeout: 60_000, hookTimeout: 60_000, pool: 'forks' as const };
