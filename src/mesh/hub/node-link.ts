@@ -37,8 +37,14 @@ export const MAX_UNREAD_FRAMES = 1_024;
 
 export type ControlCall = grpc.ServerDuplexStream<NodeFrame, HubFrame>;
 
+/**
+ * Request ids are unique across every link of this hub process, not per link:
+ * a reply that a node sends late, for a request of a stream that has since
+ * been replaced, can then never be taken for the answer to another request.
+ */
+let nextRequestId = 1;
+
 export class NodeLink {
-  private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedWith: MeshError | undefined;
   readonly attachedAt = Date.now();
@@ -66,7 +72,7 @@ export class NodeLink {
 
   request<K extends RequestOp>(op: K, payload: RequestOps[K], options: RequestOptions = {}): Promise<ReplyResults[K]> {
     if (this.closedWith) return Promise.reject(offline(this.nodeId));
-    const id = this.nextId++;
+    const id = nextRequestId++;
     return new Promise<ReplyResults[K]>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? 30_000;
       const entry: Pending = {

@@ -258,17 +258,25 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
   private onRequest(request: Request): void {
     const id = Number(request.id);
     const started = performance.now();
+    // A reply goes back on the stream its request came on, or nowhere: request ids
+    // are the hub's numbering for one stream, and a delivery that outlives its stream
+    // (the node re-attached meanwhile) would otherwise answer whatever request of
+    // the new stream has that number. The hub re-sends what is still pending.
+    const stream = this.call;
+    const reply = (frame: NodeFrameOut) => {
+      if (stream === this.call) this.send(frame);
+    };
     // The node's log lines for this work carry the id of the tool call that caused it, as the hub's do.
     withRequestId(receivedRequestId(request.requestId), () =>
       this.handlers.handle(request).then(
         (result) => {
           logServed(this.log, request, started);
-          this.send({ reply: { id, ...result } });
+          reply({ reply: { id, ...result } });
         },
         (err) => {
           const mesh = toMeshError(err);
           logServed(this.log, request, started, mesh);
-          this.send({ reply: { id, error: { code: mesh.code, message: mesh.message } } });
+          reply({ reply: { id, error: { code: mesh.code, message: mesh.message } } });
         },
       ),
     );
