@@ -225,9 +225,13 @@ async function judge(mesh: Mesh, ops: Op[], joins: Array<{ node: string; session
     return found;
   };
   let found: Violation[] = [];
+  // Settled: nothing left to deliver to an attached node (a delivery to a node that is not
+  // attached, the joiner's for one, waits for it and is not what this check is about).
+  const settled = (status: { online: string[]; transfers: Array<{ nodes: Array<{ node: string; state: string }> }> }) =>
+    status.transfers.every((t) => t.nodes.every((n) => n.state !== 'pending' || !status.online.includes(n.node)));
   await eventually(async () => {
     found = await check();
-    return found.length === 0 && (await call(mesh, { op: 'status' }, 10_000)).transfers.length === 0;
+    return found.length === 0 && settled(await call(mesh, { op: 'status' }, 10_000));
   }, 30_000, 500).catch(() => {});
   found = await check();
   for (const v of found) {

@@ -534,7 +534,12 @@ export class TransferManager {
       if (reply.sha256 !== live.record.sha256) {
         throw new MeshError('CHECKSUM_MISMATCH', `node ${node} wrote SHA-256 ${reply.sha256}, expected ${live.record.sha256}`);
       }
-      await this.record(live, node, 'done');
+      // The node holds the file, durably and verified: that is the outcome, whether or not the store
+      // can take the note of it now. Unrecorded (the store is down), the delivery still reads pending
+      // there, and after a restart the node answers it at once from the file it has.
+      await this.record(live, node, 'done').catch((err: unknown) =>
+        this.deps.log.warn({ node, transfer: transferId, err: toMeshError(err).message }, 'delivered, but the store could not record it'),
+      );
       settle(live, { node, status: 'ok', sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes) });
     } catch (err) {
       // cancel() or failTransfer() settles and forgets; a stopping hub keeps the delivery pending.
