@@ -3,42 +3,25 @@
 // delivery is recorded in the node's index before its reply, and every later
 // report follows it on the ordered stream, so no older scan can contradict a
 // delivery the hub confirmed.
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/log.js';
-import { Hub } from '../../../src/mesh/hub/hub.js';
-import { NodeAgent } from '../../../src/mesh/node/agent.js';
-import { eventually, tempDir } from '../../support/processes.js';
+import { startInProcessMesh, type InProcessMesh } from '../../support/in-process-mesh.js';
+import { eventually } from '../../support/processes.js';
 
 const WRITES = 1_000;
 const pathOf = (i: number) => `w/${i % 40}/f${i}.txt`;
 
-const cleanups: Array<() => Promise<void>> = [];
+let mesh: InProcessMesh | undefined;
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  await mesh?.close();
+  mesh = undefined;
 });
 
 it('1,000 writes racing verification scans produce no drift report', async () => {
-  const tmp = await tempDir();
-  cleanups.push(tmp.cleanup);
-  const hub = await Hub.start({
-    dataDir: path.join(tmp.dir, 'hub'),
-    grpcAddress: '127.0.0.1:0',
-    nodeTokens: ['t'],
-    sourceRoots: [],
-    driftMode: 'repair',
-    autoPromote: false,
-    log: silentLogger,
-  });
-  cleanups.push(() => hub.stop());
-  const agent = new NodeAgent({ hub: hub.grpcAddress, nodeId: 'busy', token: 't', workspace: path.join(tmp.dir, 'ws'), sessions: ['s'], scanIntervalMs: 20, scanShare: 1,
+  mesh = await startInProcessMesh();
+  const { hub } = mesh;
+  await mesh.attach({ nodeId: 'busy', scanIntervalMs: 20, scanShare: 1,
     // A scan's result reaches the hub a while after the scan looked: deliveries land in between.
     afterFolderScan: () => new Promise((r) => setTimeout(r, 15)),
-  });
-  cleanups.push(() => agent.stop());
-  await new Promise<void>((resolve) => {
-    agent.once('attached', () => resolve());
-    void agent.start();
   });
   let next = 0;
   const writer = async () => {

@@ -3,39 +3,22 @@
 // an overflow makes it scan at once. The hub (real gRPC, real store) repairs
 // the file from the mirror either way.
 import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/log.js';
-import { Hub } from '../../../src/mesh/hub/hub.js';
-import { NodeAgent, type NodeAgentOptions } from '../../../src/mesh/node/agent.js';
-import { eventually, tempDir } from '../../support/processes.js';
+import type { Hub } from '../../../src/mesh/hub/hub.js';
+import type { NodeAgent, NodeAgentOptions } from '../../../src/mesh/node/agent.js';
+import { startInProcessMesh, type InProcessMesh } from '../../support/in-process-mesh.js';
+import { eventually } from '../../support/processes.js';
 
-const cleanups: Array<() => Promise<void>> = [];
+let mesh: InProcessMesh | undefined;
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  await mesh?.close();
+  mesh = undefined;
 });
 
 async function meshWith(agentOptions: Partial<NodeAgentOptions>): Promise<{ hub: Hub; agent: NodeAgent; file: (rel: string) => string }> {
-  const tmp = await tempDir();
-  cleanups.push(tmp.cleanup);
-  const hub = await Hub.start({
-    dataDir: path.join(tmp.dir, 'hub'),
-    grpcAddress: '127.0.0.1:0',
-    nodeTokens: ['t'],
-    sourceRoots: [],
-    driftMode: 'repair',
-    autoPromote: false,
-    log: silentLogger,
-  });
-  cleanups.push(() => hub.stop());
-  const workspace = path.join(tmp.dir, 'ws');
-  const agent = new NodeAgent({ hub: hub.grpcAddress, nodeId: 'n1', token: 't', workspace, sessions: ['s'], ...agentOptions });
-  cleanups.push(() => agent.stop());
-  await new Promise<void>((resolve) => {
-    agent.once('attached', () => resolve());
-    void agent.start();
-  });
-  return { hub, agent, file: (rel) => path.join(workspace, 'sessions', 's', rel) };
+  mesh = await startInProcessMesh();
+  const agent = await mesh.attach(agentOptions);
+  return { hub: mesh.hub, agent, file: mesh.nodeFile };
 }
 
 const content = (file: string) => readFile(file, 'utf8').catch(() => undefined);
