@@ -1,7 +1,8 @@
 // Receiver process of the raw gRPC baseline: dials the sender, waits for "go"
 // on stdin, pulls the file into its own folder (no hashing, no fsync), confirms.
 // Usage: raw-grpc-receiver.ts <host:port> <receiver index> <output file>
-// Prints "ready" once connected and "done <bytes> <ms>" when the file is written.
+// Prints "ready" once connected and "done <bytes> <ms> <cpu ms>" when the file is written
+// (its own CPU time while pulling, user and system).
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
@@ -23,6 +24,7 @@ function fail(message: string): never {
 
 function pull(): void {
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const file = createWriteStream(out!);
   let bytes = 0;
   const call = client.pull({ receiver });
@@ -38,10 +40,11 @@ function pull(): void {
   file.on('error', (err) => fail(err.message));
   file.on('finish', () => {
     const ms = performance.now() - started;
+    const cpu = process.cpuUsage(cpuStarted);
     client.confirm({ receiver }, (err) => {
       if (err) fail(err.message);
       client.close();
-      process.stdout.write(`done ${bytes} ${ms.toFixed(1)}\n`, () => process.exit(0));
+      process.stdout.write(`done ${bytes} ${ms.toFixed(1)} ${((cpu.user + cpu.system) / 1000).toFixed(0)}\n`, () => process.exit(0));
     });
   });
 }

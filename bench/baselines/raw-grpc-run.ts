@@ -38,6 +38,8 @@ export interface RawRunResult {
   aggregateGoodputBytesPerSec: number;
   /** CPU time the sender process used during the transfer, in ms. */
   senderCpuMs: number;
+  /** CPU time each receiver used while pulling, in ms, by index (the yardstick of a node agent's CPU per GiB). */
+  receiverCpuMs: number[];
 }
 
 export async function runRawTransfer(opts: RawRunOptions): Promise<RawRunResult> {
@@ -76,9 +78,11 @@ export async function runRawTransfer(opts: RawRunOptions): Promise<RawRunResult>
     const cpuBefore = await cpuTimeMs(sender.pid);
     const started = performance.now();
     for (const r of receivers) r.child.stdin!.write('go\n');
+    const receiverCpuMs: number[] = [];
     const perReceiverSeconds = await Promise.all(
-      receivers.map(async (r) => {
-        await r.waitForLine(/^done (\d+) /, timeoutMs);
+      receivers.map(async (r, i) => {
+        const done = await r.waitForLine(/^done (\d+) \S+ (\d+)/, timeoutMs);
+        receiverCpuMs[i] = Number(done[2]);
         return (performance.now() - started) / 1000;
       }),
     );
@@ -96,6 +100,7 @@ export async function runRawTransfer(opts: RawRunOptions): Promise<RawRunResult>
       perReceiverSeconds,
       aggregateGoodputBytesPerSec: (opts.bytes * opts.receivers) / seconds,
       senderCpuMs,
+      receiverCpuMs,
     };
   } finally {
     await Promise.all(procs.map((p) => p.kill()));

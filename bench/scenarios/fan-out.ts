@@ -16,7 +16,7 @@ export const name = 'fan-out';
 export const describe = 'push of 1 GiB (half text, half random) to 1, 4, 8 nodes: aggregate goodput vs raw grpc-js fan-out';
 
 const MiB = 1024 * 1024;
-const COUNTS = [1, 4, 8];
+const COUNTS = process.env.MESH_BENCH_FANOUT_NODES ? process.env.MESH_BENCH_FANOUT_NODES.split(",").map(Number) : [1, 4, 8];
 const GiB = 1024 * MiB;
 
 /**
@@ -94,6 +94,8 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
         nodeCpuSecondsPerGiB,
         goodputMiBs: mibPerSecond(ours),
         rawSeconds: raw.seconds,
+        rawSenderCpuSeconds: raw.senderCpuMs / 1000,
+        rawReceiverCpuSecondsPerGiB: raw.receiverCpuMs.reduce((a, ms) => a + ms, 0) / 1000 / ((fileBytes * n) / GiB),
         rawGoodputMiBs: mibPerSecond(raw.aggregateGoodputBytesPerSec),
         ratio: ratio(ours, raw.aggregateGoodputBytesPerSec),
       });
@@ -108,6 +110,8 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
       'node CPU s/GiB': r.nodeCpuSecondsPerGiB,
       'push MiB/s': r.goodputMiBs,
       'raw s': r.rawSeconds,
+      'raw sender CPU s': r.rawSenderCpuSeconds,
+      'raw receiver CPU s/GiB': r.rawReceiverCpuSecondsPerGiB,
       'raw MiB/s': r.rawGoodputMiBs,
       'ratio': `${r.ratio.toFixed(2)}x`,
       target: r.ratio >= TARGET ? 'met' : 'MISSED',

@@ -14,6 +14,8 @@ export interface HostileNode {
   waitFrame<K extends HubFrame['kind']>(kind: K, timeoutMs?: number): Promise<Extract<HubFrame, { kind: K }>>;
   /** Open a raw Fetch; the stream is paused, so it reads nothing (a stalled reader). */
   fetchPaused(transferId: string): grpc.ClientReadableStream<Chunk>;
+  /** Fetch a whole transfer with the request the test wants; resolves with every message received, in order. */
+  fetchAll(request: FetchRequest): Promise<Chunk[]>;
   close(): void;
 }
 
@@ -45,6 +47,8 @@ export function connectHostile(options: HostileOptions): HostileNode {
   });
   send({ hello: { nodeId: options.nodeId, sessions: options.sessions ?? [], version: 'hostile' } });
   const streams: grpc.ClientReadableStream<Chunk>[] = [];
+  const fetch = (request: FetchRequest) =>
+    (client as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch(request, md());
   return {
     frames,
     ended,
@@ -68,14 +72,21 @@ export function connectHostile(options: HostileOptions): HostileNode {
       });
     },
     fetchPaused(transferId) {
-      const stream = (client as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch(
-        { transferId, fromChunk: 0 },
-        md(),
-      );
+      const stream = fetch({ transferId, fromChunk: 0 });
       stream.on('error', () => {});
       stream.pause();
       streams.push(stream);
       return stream;
+    },
+    fetchAll(request) {
+      const stream = fetch(request);
+      streams.push(stream);
+      const received: Chunk[] = [];
+      return new Promise((resolve, reject) => {
+        stream.on('data', (chunk: Chunk) => received.push(chunk));
+        stream.on('error', reject);
+        stream.on('end', () => resolve(received));
+      });
     },
     close() {
       for (const s of streams) s.cancel();

@@ -294,7 +294,7 @@ export class Hub {
             log: this.log,
             transferFor: (id, node) => this.transfers.transferFor(id, node),
             whenStaged: (id, index, timeoutMs) => this.transfers.whenChunkStaged(id, index, timeoutMs),
-            chunkMessage: (record, index) => this.transfers.chunkMessage(record, index),
+            dataFile: (id) => this.transfers.dataFile(id),
             countSent: (id, node, bytes) => {
               this.transfers.countSent(id, node, bytes);
               this.options.observer?.bytesSent(node, bytes);

@@ -18,7 +18,6 @@ import { ensureDirDurable } from '../fs/durable.js';
 import type { Progress } from '../protocol/frames.js';
 import type { MeshStore, StoreSnapshot } from '../store/mesh-store.js';
 import { TRANSFER_FORMAT, type ChunkInfo, type DeliveryRecord, type TransferRecord } from '../store/records.js';
-import { ChunkCache } from './chunk-cache.js';
 import { DeliveryLane } from './delivery-lane.js';
 import type { Registry } from './registry.js';
 import { StagingGate } from './staging-gate.js';
@@ -30,7 +29,6 @@ import {
   dataFile,
   deliverRequest,
   fileHashOf,
-  readChunkMessage,
   readerOfBuffer,
   readerOfHandle,
   sameSource,
@@ -84,7 +82,6 @@ export interface TransferDeps {
 export class TransferManager {
   private readonly live = new Map<string, LiveTransfer>();
   private readonly lanes = new Map<string, DeliveryLane>();
-  readonly chunkCache = new ChunkCache();
   /**
    * When a delivery of a path to a node last changed (created or settled),
    * "node\0session\0path" -> ms. Drift checks ask it, so a manifest sent
@@ -252,7 +249,6 @@ export class TransferManager {
         stagingDir: this.stagingDir(record.id),
         read: readerOfHandle(source.file, what),
         signal: AbortSignal.any([this.stopStaging.signal, live.abort.signal]),
-        onMessage: (index, frame) => this.chunkCache.put(record.id, index, frame, pendingCount(live)),
         // The last chunk becomes fetchable only once the source is shown unchanged since the push began:
         // a file written meanwhile may be a mix of old and new chunks, and no node may complete it.
         beforeComplete: async () => {
@@ -323,10 +319,9 @@ export class TransferManager {
     return live;
   }
 
-  /** The encoded Fetch reply of a staged chunk: from the cache, else read from the data file. */
-  chunkMessage(record: TransferRecord, index: number): Promise<Buffer> {
-    const live = this.live.get(record.id);
-    return this.chunkCache.get(record.id, index, live ? pendingCount(live) : 1, () => readChunkMessage(this.stagingDir(record.id), record, index));
+  /** The staged data file of a transfer, which Fetch streams read. */
+  dataFile(transferId: string): string {
+    return dataFile(this.stagingDir(transferId));
   }
 
   /** For Fetch: resolves once chunk `index` of a running transfer is staged. */
@@ -636,7 +631,6 @@ export class TransferManager {
 
   /** Remove a finished transfer from the store and its staging from disk. */
   private async forget(record: TransferRecord, deliveries: DeliveryRecord[]): Promise<void> {
-    this.chunkCache.dropTransfer(record.id);
     await Promise.all(deliveries.map((d) => this.deps.store.deleteDelivery(d.transferId, d.node)));
     await this.deps.store.deleteTransfer(record.id);
     await rm(this.stagingDir(record.id), { recursive: true, force: true });
@@ -668,13 +662,6 @@ export class TransferManager {
 
 function newTransferId(): string {
   return randomBytes(8).toString('hex');
-}
-
-/** Nodes still to receive a transfer: the readers a staged chunk is kept in memory for. */
-function pendingCount(live: LiveTransfer): number {
-  let n = 0;
-  for (const d of live.deliveries.values()) if (d.state === 'pending') n++;
-  return n;
 }
 
 function newRecord(kind: TransferRecord['kind'], session: string, destPath: string, size: number, targets: string[]): TransferRecord {

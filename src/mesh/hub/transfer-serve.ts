@@ -1,9 +1,10 @@
 // The hub side of Fetch: streams the chunks of one transfer to one node from
 // the chunk it asks for, each as soon as it is staged (a push is fetched
-// while it is still being staged). A chunk is written only once an earlier
-// one has left, so HTTP/2 flow control is the backpressure: a slow node holds
-// at most two chunks of hub memory and never slows another node's stream.
-// Encoded chunks are shared by all streams (chunk-cache.ts).
+// while it is still being staged), in pieces of the size the node asked for
+// (pieces.ts). A piece is written only once the oldest of a few before it has
+// left, so HTTP/2 flow control is the backpressure: a slow node holds at most
+// a few MiB of hub memory, in buffers its stream reuses (piece-reader.ts),
+// and never slows another node's stream.
 import type * as grpc from '@grpc/grpc-js';
 import { once } from 'node:events';
 import { MeshError, toMeshError } from '../../errors.js';
@@ -16,6 +17,8 @@ import { grantsSession } from './grants.js';
 import type { OpenCall } from './open-calls.js';
 import { sealFrame } from '../protocol/shared-frames.js';
 import { chunkCount } from './transfer-stage.js';
+import { pieceBytesFor, piecesOf } from '../protocol/pieces.js';
+import { PieceReader } from './piece-reader.js';
 
 export interface FetchDeps {
   log: Logger;
@@ -23,11 +26,11 @@ export interface FetchDeps {
   transferFor(transferId: string, node: string): TransferRecord | undefined;
   /** Resolves once chunk `index` is staged; rejects when staging failed or after `timeoutMs`. */
   whenStaged(transferId: string, index: number, timeoutMs: number): Promise<void>;
-  /** The encoded reply for a staged chunk, shared between the nodes' streams. */
-  chunkMessage(record: TransferRecord, index: number): Promise<Buffer>;
+  /** The staged data file of a transfer, which the stream reads its pieces from. */
+  dataFile(transferId: string): string;
   /** Bytes put on the wire for a node, for status and benchmarks. */
   countSent(transferId: string, node: string, bytes: number): void;
-  /** Time to have one chunk ready (read from staging or the cache, encoded), ms; for metrics. */
+  /** Time to have one piece ready (read from the staged data, encoded), ms; for metrics. */
   chunkServed?(ms: number): void;
   /** Open Fetch streams of `node`, this one included. */
   openFetches(node: string): number;
@@ -42,12 +45,13 @@ export const MAX_FETCHES_PER_NODE = 4;
 export const FETCH_STALL_MS = 60_000;
 
 /**
- * Chunks handed to grpc-js per stream before waiting for the oldest to be
- * written. Its `write()` only returns false after 16 queued messages (the
- * object-mode high-water mark), 64 MiB of a slow node's data in hub memory;
- * two keeps the next chunk ready while one drains.
+ * Bytes handed to grpc-js per stream before waiting for the oldest piece to
+ * be written (at least two pieces). Its `write()` only returns false after 16
+ * queued messages (the object-mode high-water mark), 64 MiB of a slow node's
+ * data in hub memory with whole chunks; 3 MiB keeps the next piece ready
+ * while others drain.
  */
-const MAX_CHUNKS_IN_FLIGHT = 2;
+const IN_FLIGHT_BYTES = 3 * 1024 * 1024;
 
 /** Wait for a write to leave, the call to go, or the stall limit. */
 async function drained(written: Promise<void>, gone: Promise<unknown>, node: string): Promise<void> {
@@ -99,35 +103,58 @@ async function serve(call: grpc.ServerWritableStream<FetchRequest, Chunk>, open:
   const transfer = addressed();
   const total = chunkCount(transfer);
   if (from < 0 || from > total) throw new MeshError('INVALID_ARGUMENT', `from_chunk ${from} out of range`);
-  // A write's callback fires once HTTP/2 flow control let it out, and never
+  // A write's callback fires once HTTP/2 has written the frame out, and never
   // on a cancelled call; `gone` ends the wait in that case.
   const gone = Promise.race(['cancelled', 'close', 'finish', 'error'].map((event) => once(call, event).then(noop, noop)));
-  const inFlight: Array<Promise<void>> = [];
   let ended = false;
   void gone.then(() => (ended = true));
-  for (let index = from; index < total; index++) {
-    if (ended || call.cancelled) return;
-    // Pipelined: a chunk not staged yet is waited for, as long as a stalled reader would be.
-    await Promise.race([deps.whenStaged(transferId, index, FETCH_STALL_MS), gone]);
-    if (ended || call.cancelled) return;
-    const current = addressed();
-    const asked = performance.now();
-    let message = await deps.chunkMessage(current, index);
-    deps.chunkServed?.(performance.now() - asked);
-    if (corruptIndex !== undefined && Number(corruptIndex) === index && !corrupted.has(`${transferId}:${node}`)) {
-      corrupted.add(`${transferId}:${node}`);
-      message = Buffer.from(message); // a private copy: the shared frame stays intact for other nodes
-      const at = message.length - (current.chunks[index]!.size >> 1) - 1;
-      message[at] = message[at]! ^ 0xff;
-      sealFrame(message);
+  const reader = new PieceReader(deps.dataFile(transferId), pieceBytesFor(call.request.maxPieceBytes, transfer.chunkSize));
+  const maxInFlight = Math.max(2, Math.floor(IN_FLIGHT_BYTES / reader.pieceBytes));
+  const inFlight: Array<Promise<void>> = [];
+  try {
+    for (let index = from; index < total; index++) {
+      if (ended || call.cancelled) return;
+      // Pipelined: a chunk not staged yet is waited for, as long as a stalled reader would be.
+      await Promise.race([deps.whenStaged(transferId, index, FETCH_STALL_MS), gone]);
+      if (ended || call.cancelled) return;
+      const current = addressed();
+      for (const piece of piecesOf(current.chunks[index]!.size, reader.pieceBytes)) {
+        if (ended || call.cancelled) return;
+        const asked = performance.now();
+        const frame = await reader.frame(current, index, piece);
+        deps.chunkServed?.(performance.now() - asked);
+        const message = maybeCorrupt(frame, transferId, node, index, piece.offset, piece.length, reader);
+        // `message` is a sealed gRPC frame, sent as is (shared-frames.ts, load.ts); its buffer is reused once written.
+        const written = new Promise<void>((resolve) =>
+          call.write(message as unknown as Chunk, () => {
+            reader.release(message);
+            resolve();
+          }),
+        );
+        deps.countSent(transferId, node, piece.length);
+        inFlight.push(written);
+        // Writes complete in order, so waiting for the oldest frees one slot.
+        if (inFlight.length >= maxInFlight) await drained(inFlight.shift()!, gone, node);
+      }
     }
-    // `message` is the sealed gRPC frame of the Chunk, shared with other
-    // nodes' streams and sent as is (shared-frames.ts, load.ts).
-    const written = new Promise<void>((resolve) => call.write(message as unknown as Chunk, () => resolve()));
-    deps.countSent(transferId, node, current.chunks[index]!.size);
-    inFlight.push(written);
-    // Writes complete in order, so waiting for the oldest frees one slot.
-    if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await drained(inFlight.shift()!, gone, node);
+    call.end();
+  } finally {
+    // Buffers of writes still queued stay referenced by their frames; the file handle is no longer needed.
+    void Promise.race([Promise.all(inFlight), gone]).finally(() => reader.close());
   }
-  call.end();
+}
+
+/**
+ * Under the corrupt-chunk fault, the first piece of the named chunk sent to
+ * each node once has one byte flipped, in a private copy (the stream's buffer
+ * stays intact).
+ */
+function maybeCorrupt(frame: Buffer, transferId: string, node: string, index: number, offset: number, length: number, reader: PieceReader): Buffer {
+  if (corruptIndex === undefined || Number(corruptIndex) !== index || offset !== 0 || corrupted.has(`${transferId}:${node}`)) return frame;
+  corrupted.add(`${transferId}:${node}`);
+  const copy = Buffer.from(frame);
+  reader.release(frame);
+  const at = copy.length - (length >> 1) - 1;
+  copy[at] = copy[at]! ^ 0xff;
+  return sealFrame(copy);
 }

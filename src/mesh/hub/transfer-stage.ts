@@ -3,9 +3,9 @@
 // source and fsynced per batch of chunks; a chunk becomes fetchable only
 // once its bytes are durable there and its hash is in the store, so a hub
 // restart never forgets a chunk a node may already hold. Each chunk is read
-// straight into the tail of its encoded Fetch reply (chunk-wire.ts), hashed
-// on the libuv pool and handed to the chunk cache: one buffer per chunk,
-// shared by the data file write and every node's stream.
+// into one of a few buffers staging reuses, hashed on the libuv pool and
+// written; nodes' streams read the data file (piece-reader.ts), so staging
+// allocates nothing per chunk.
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,7 +16,6 @@ import { planChunks, type ChunkSpan } from '../fs/chunk-plan.js';
 import { contentHashFromBlockHashes } from '../fs/content-hash.js';
 import { sha256HexOffLoop } from '../fs/hash.js';
 import { PRIVATE_FILE_MODE } from '../fs/private-mode.js';
-import { allocChunkMessage, writeChunkHeader } from '../protocol/chunk-wire.js';
 import type { DeliverRequest } from '../protocol/frames.js';
 import type { ChunkInfo, SourceIdentity, TransferRecord } from '../store/records.js';
 
@@ -84,7 +83,7 @@ export function readerOfHandle(handle: FileHandle, what: string): SpanReader {
 }
 
 /** Fill `into` from `position`; `short()` is thrown when the file ends first. */
-async function readExactly(handle: FileHandle, into: Buffer, position: number, short: () => Error): Promise<void> {
+export async function readExactly(handle: FileHandle, into: Buffer, position: number, short: () => Error): Promise<void> {
   let done = 0;
   while (done < into.length) {
     const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
@@ -93,15 +92,13 @@ async function readExactly(handle: FileHandle, into: Buffer, position: number, s
   }
 }
 
-const stagedDataShort = (id: string) => () => new MeshError('INTERNAL', `the staged data of transfer ${id} is shorter than its record`);
+export const stagedDataShort = (id: string) => () => new MeshError('INTERNAL', `the staged data of transfer ${id} is shorter than its record`);
 
 export interface StageOptions {
   record: TransferRecord;
   stagingDir: string;
   read: SpanReader;
   signal?: AbortSignal;
-  /** The encoded Fetch reply of a chunk just staged (not yet durable): the cache keeps it for the nodes. */
-  onMessage?(index: number, message: Buffer): void;
   /**
    * Chunks now durable in the data file, in order. Called one batch at a
    * time; it stores them with the record before they may be fetched. When
@@ -130,19 +127,23 @@ export async function stageChunks(options: StageOptions): Promise<void> {
     if (complete) await options.beforeComplete?.();
     await options.onDurable(batch, complete);
   };
-  // One chunk: read into its frame, hashed, written to the data file.
-  const prepare = async (span: ChunkSpan): Promise<{ info: ChunkInfo; frame: Buffer }> => {
-    const header = { index: span.index, rawSize: span.length, dataLength: span.length, compressed: false };
-    const { frame, data } = allocChunkMessage(header);
-    await options.read(span, data);
-    const started = performance.now();
-    const sha256 = await sha256HexOffLoop(data);
-    stagingStats.hashMs += performance.now() - started;
-    writeChunkHeader(frame, header, sha256);
-    await writeAll(handle, data, span.offset);
-    return { info: { sha256, size: span.length }, frame };
+  // One chunk: read into a free buffer, hashed, written to the data file; the buffer is free again once it settles.
+  const free: Buffer[] = [];
+  const prepare = async (span: ChunkSpan): Promise<ChunkInfo> => {
+    const buffer = free.pop() ?? Buffer.allocUnsafeSlow(record.chunkSize);
+    try {
+      const data = buffer.subarray(0, span.length);
+      await options.read(span, data);
+      const started = performance.now();
+      const sha256 = await sha256HexOffLoop(data);
+      stagingStats.hashMs += performance.now() - started;
+      await writeAll(handle, data, span.offset);
+      return { sha256, size: span.length };
+    } finally {
+      free.push(buffer);
+    }
   };
-  const jobs = new Map<number, Promise<{ info: ChunkInfo; frame: Buffer }>>();
+  const jobs = new Map<number, Promise<ChunkInfo>>();
   let next = record.chunks.length;
   const fill = () => {
     while (next < spans.length && jobs.size < STAGING_WINDOW && !signal?.aborted) {
@@ -155,9 +156,8 @@ export async function stageChunks(options: StageOptions): Promise<void> {
     for (let k = record.chunks.length; k < spans.length; k++) {
       if (signal?.aborted) throw new MeshError('CANCELLED', 'staging was stopped');
       fill();
-      const { info, frame } = await jobs.get(k)!;
+      const info = await jobs.get(k)!;
       jobs.delete(k);
-      options.onMessage?.(k, frame);
       unsynced.push(info);
       stagingStats.chunksStaged++;
       stagingStats.bytesStaged += info.size;
@@ -189,22 +189,6 @@ export async function verifyStagedPrefix(record: TransferRecord, read: SpanReade
 /** The file hash of a fully staged transfer. */
 export function fileHashOf(chunks: readonly ChunkInfo[]): string {
   return contentHashFromBlockHashes(chunks.map((c) => c.sha256));
-}
-
-/** Read chunk `index`'s raw bytes from the data file into a fresh encoded Fetch reply. */
-export async function readChunkMessage(stagingDir: string, record: TransferRecord, index: number): Promise<Buffer> {
-  const info = record.chunks[index];
-  if (!info) throw new MeshError('INTERNAL', `chunk ${index} of transfer ${record.id} is not staged`);
-  const header = { index, rawSize: info.size, dataLength: info.size, compressed: false };
-  const { frame, data } = allocChunkMessage(header);
-  const handle = await open(dataFile(stagingDir), constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    await readExactly(handle, data, index * record.chunkSize, stagedDataShort(record.id));
-  } finally {
-    await handle.close();
-  }
-  writeChunkHeader(frame, header, info.sha256);
-  return frame;
 }
 
 /** The deliver request for a transfer; small files carry their bytes inline (only once fully staged). */

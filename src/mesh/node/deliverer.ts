@@ -5,11 +5,14 @@
 // travels with) before it is kept, and the file hash, computed from the chunk
 // hashes (content-hash.ts: each byte is hashed once), is checked before the
 // durable rename. A restarted delivery resumes from the first chunk that
-// does not verify. Hashing runs on the libuv pool, off the loop.
+// does not verify. A chunk arrives in 1 MiB pieces (pieces.ts), each hashed
+// as it comes (about 1 ms of the agent's loop, which serves no one else in a
+// hurry) and written at once, so no chunk is ever gathered in memory.
 // Every file is reached through the target folder's checked handle
 // (safe-open.ts): a folder swapped for a link, or a link or hard link planted
 // as the part file, never gets a byte written outside the workspace.
 import type * as grpc from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
 import { rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -23,6 +26,7 @@ import type { ContainedDir } from '../fs/safe-open.js';
 import { openDirInside } from '../fs/safe-walk.js';
 import { checkWriteTarget, commitAt, openOwnedFile, openParentForWrite, openRegularAt, removeAt, writeFileAt } from '../fs/safe-write.js';
 import type { CancelRequest, Chunk, DeliverReply, DeliverRequest, FetchRequest, NodeFrameOut } from '../protocol/frames.js';
+import { NODE_PIECE_BYTES } from '../protocol/pieces.js';
 import type { NodeWorkspace } from './workspace.js';
 
 const inflate = promisify(inflateCb);
@@ -161,17 +165,32 @@ export class Deliverer {
       for (let attempt = 1; verified < total; attempt++) {
         if (signal.aborted) throw cancelled(req);
         try {
-          for await (const chunk of this.fetch({ transferId: req.transferId, fromChunk: verified }, signal)) {
-            const raw = chunk.compressed ? await inflate(chunk.data) : chunk.data;
-            fetchedBytes += raw.length;
-            const expected = req.chunkSha256[verified] ?? chunk.sha256;
+          // The chunk being received: its pieces arrive in order and are written as they come; it counts only
+          // once all its bytes hash to the expected value (a chunk cut short is truncated away on the next attempt).
+          let filled = 0;
+          let hasher = createHash('sha256');
+          const fetchRequest = { transferId: req.transferId, fromChunk: verified, maxPieceBytes: NODE_PIECE_BYTES };
+          for await (const piece of this.fetch(fetchRequest, signal)) {
             const wantLength = Math.min(req.chunkSize, size - verified * req.chunkSize);
-            if (chunk.index !== verified || raw.length !== wantLength || !isSha256Hex(expected) || (await sha256HexOffLoop(raw)) !== expected) {
-              throw new MeshError('CHECKSUM_MISMATCH', `chunk ${chunk.index} of ${req.path} failed verification`);
+            const offset = Number(piece.offset) || 0;
+            const raw = piece.compressed && offset === 0 ? await inflate(piece.data) : piece.data;
+            // Security: pieces come from the network: the next one must continue exactly where the last ended.
+            if (piece.index !== verified || offset !== filled || filled + raw.length > wantLength || (piece.compressed && raw.length !== wantLength)) {
+              throw new MeshError('CHECKSUM_MISMATCH', `chunk ${piece.index} of ${req.path}: a piece at ${offset} does not continue the ${filled} bytes received`);
             }
-            await writeAll(handle, raw, verified * req.chunkSize);
+            hasher.update(raw);
+            await writeAll(handle, raw, verified * req.chunkSize + filled);
+            fetchedBytes += raw.length;
+            filled += raw.length;
+            if (filled < wantLength) continue;
+            const expected = req.chunkSha256[verified] ?? piece.sha256;
+            if (!isSha256Hex(expected) || hasher.digest('hex') !== expected) {
+              throw new MeshError('CHECKSUM_MISMATCH', `chunk ${piece.index} of ${req.path} failed verification`);
+            }
             hashes.push(expected);
             verified++;
+            filled = 0;
+            hasher = createHash('sha256');
             report(false);
           }
         } catch (err) {
@@ -179,6 +198,7 @@ export class Deliverer {
           const mesh = toMeshError(err);
           this.log.warn({ transfer: req.transferId, chunk: verified, attempt, code: mesh.code, err: mesh.message }, 'fetch interrupted; fetching again');
           if (attempt >= MAX_FETCH_ATTEMPTS) throw mesh;
+          await handle.truncate(verified * req.chunkSize);
           await delay(Math.min(2_000, 100 * 2 ** attempt), signal).catch(() => {});
         }
       }

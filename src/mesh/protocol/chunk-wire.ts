@@ -1,13 +1,13 @@
-// The Fetch reply (`Chunk` in proto/mesh.proto) encoded by hand, so that one
-// buffer per chunk serves every purpose: staging reads the source straight
-// into the tail of the encoded message, hashes and writes that tail, and
-// every node's Fetch stream sends the very same buffer. Encoding through
-// protobufjs would copy the 4 MiB payload into a fresh buffer per chunk.
+// The Fetch reply (`Chunk` in proto/mesh.proto: one piece of a chunk)
+// encoded by hand, so that a Fetch stream reads the staged bytes straight
+// into the tail of the encoded message, in a buffer it reuses for every
+// piece, and sends that buffer as is. Encoding through protobufjs would copy
+// each payload into a fresh buffer, per piece and per node.
 //
 // Field order in the wire form is free in protobuf; `data` goes last so the
 // header (every other field) has a size known before the data is read. The
-// buffer starts with the 5-byte gRPC frame prefix, so that the frame itself
-// is shared by every stream (shared-frames.ts).
+// buffer starts with the 5-byte gRPC frame prefix, so that grpc-js sends the
+// frame without framing (copying) it again (shared-frames.ts).
 import { GRPC_FRAME_PREFIX, sealFrame } from './shared-frames.js';
 
 /** Wire tags: (field number << 3) | wire type (0 varint, 2 length-delimited). */
@@ -16,16 +16,19 @@ const TAG_DATA = (2 << 3) | 2;
 const TAG_COMPRESSED = (3 << 3) | 0;
 const TAG_SHA256 = (4 << 3) | 2;
 const TAG_RAW_SIZE = (5 << 3) | 0;
+const TAG_OFFSET = (6 << 3) | 0;
 /** A hex SHA-256 is always 64 ASCII bytes. */
 const SHA256_HEX_BYTES = 64;
 
 export interface ChunkHeader {
   index: number;
-  /** Bytes of the raw chunk (before compression). */
+  /** Bytes of the raw chunk (before compression), the whole chunk's even in a piece. */
   rawSize: number;
   /** Bytes of `data` on the wire. */
   dataLength: number;
   compressed: boolean;
+  /** Where `data` starts within the chunk; absent or 0 for a whole chunk or its first piece. */
+  offset?: number;
 }
 
 function varintLength(value: number): number {
@@ -53,8 +56,29 @@ export function chunkHeaderLength(h: ChunkHeader): number {
     (h.compressed ? 2 : 0) +
     1 + 1 + SHA256_HEX_BYTES +
     1 + varintLength(h.rawSize) +
+    (h.offset ? 1 + varintLength(h.offset) : 0) +
     1 + varintLength(h.dataLength)
   );
+}
+
+/** The largest header any piece can have (every field at its largest value). */
+const MAX_HEADER_BYTES = chunkHeaderLength({ index: 0xffffffff, rawSize: 0xffffffff, dataLength: 0xffffffff, compressed: true, offset: 0xffffffff });
+
+/** Bytes a reusable buffer needs to hold the frame of any piece of up to `pieceBytes`. */
+export function pieceFrameCapacity(pieceBytes: number): number {
+  return GRPC_FRAME_PREFIX + MAX_HEADER_BYTES + pieceBytes;
+}
+
+/**
+ * The frame of one piece laid out at the start of `buffer` (from
+ * `pieceFrameCapacity`, reused): `frame` is exactly the frame's bytes, `data`
+ * the view its payload goes into. Both are views of `buffer`, no copy.
+ */
+export function pieceFrameIn(buffer: Buffer, h: ChunkHeader): { frame: Buffer; data: Buffer } {
+  const length = GRPC_FRAME_PREFIX + chunkHeaderLength(h) + h.dataLength;
+  if (length > buffer.length) throw new RangeError(`a piece frame of ${length} bytes does not fit a buffer of ${buffer.length}`);
+  const frame = buffer.subarray(0, length);
+  return { frame, data: frame.subarray(length - h.dataLength) };
 }
 
 /**
@@ -67,7 +91,7 @@ export function allocChunkMessage(h: ChunkHeader): { frame: Buffer; data: Buffer
   return { frame, data: frame.subarray(GRPC_FRAME_PREFIX + headerLength) };
 }
 
-/** Fill in the frame prefix and message header of a frame from `allocChunkMessage` once the payload's hash is known. */
+/** Fill in the frame prefix and message header of a frame (`allocChunkMessage`, `pieceFrameIn`) once the payload's hash is known. */
 export function writeChunkHeader(frame: Buffer, h: ChunkHeader, sha256: string): void {
   if (sha256.length !== SHA256_HEX_BYTES) throw new RangeError('sha256 must be 64 hex digits');
   const message = frame.subarray(GRPC_FRAME_PREFIX);
@@ -83,6 +107,10 @@ export function writeChunkHeader(frame: Buffer, h: ChunkHeader, sha256: string):
   at += message.write(sha256, at, 'latin1');
   message[at++] = TAG_RAW_SIZE;
   at = writeVarint(message, at, h.rawSize);
+  if (h.offset) {
+    message[at++] = TAG_OFFSET;
+    at = writeVarint(message, at, h.offset);
+  }
   message[at++] = TAG_DATA;
   at = writeVarint(message, at, h.dataLength);
   if (at !== message.length - h.dataLength) throw new RangeError('chunk header does not fit its message');

@@ -293,6 +293,8 @@ export type NodeFrameOut = {
 export interface FetchRequest {
   transferId: string;
   fromChunk: number;
+  /** Largest piece of a chunk per message the node takes; 0 or absent: whole chunks. */
+  maxPieceBytes?: number;
 }
 export interface Chunk {
   index: number;
@@ -300,4 +302,6 @@ export interface Chunk {
   compressed: boolean;
   sha256: string;
   rawSize: number;
+  /** Where `data` starts within the chunk (0 for a whole chunk or its first piece). */
+  offset: number;
 }

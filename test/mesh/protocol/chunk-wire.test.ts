@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { allocChunkMessage, chunkHeaderLength, encodeChunkFrame, messageOfFrame, writeChunkHeader } from '../../../src/mesh/protocol/chunk-wire.js';
+import { allocChunkMessage, chunkHeaderLength, encodeChunkFrame, messageOfFrame, pieceFrameCapacity, pieceFrameIn, writeChunkHeader } from '../../../src/mesh/protocol/chunk-wire.js';
 import type { Chunk } from '../../../src/mesh/protocol/frames.js';
 import { meshServiceDefinition } from '../../../src/mesh/protocol/load.js';
 import { GRPC_FRAME_PREFIX, installSharedFrames, isSealedFrame } from '../../../src/mesh/protocol/shared-frames.js';
@@ -31,6 +31,25 @@ describe('chunk frames', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('a piece laid out in a reused buffer decodes to its index, offset, sizes and bytes', () => {
+    const pieceBytes = 4096;
+    const buffer = Buffer.alloc(pieceFrameCapacity(pieceBytes), 0xee);
+    fc.assert(
+      fc.property(fc.nat({ max: 2 ** 32 - 1 }), fc.nat({ max: 2 ** 32 - 1 }), fc.nat({ max: 2 ** 32 - 1 }), fc.uint8Array({ maxLength: pieceBytes }), (index, offset, rawSize, payload) => {
+        const header = { index, rawSize, dataLength: payload.length, compressed: false, offset };
+        const { frame, data } = pieceFrameIn(buffer, header);
+        expect(frame.buffer).toBe(buffer.buffer); // a view: nothing allocated per piece
+        data.set(payload);
+        writeChunkHeader(frame, header, 'c'.repeat(64));
+        const piece = decode(messageOfFrame(frame));
+        expect({ index: piece.index, offset: piece.offset, rawSize: piece.rawSize }).toEqual({ index, offset, rawSize });
+        expect(Buffer.compare(piece.data, Buffer.from(payload))).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+    expect(() => pieceFrameIn(buffer, { index: 0, rawSize: 1, dataLength: buffer.length, compressed: false })).toThrow(RangeError);
   });
 
   it('the payload view is the tail of the frame: bytes read into it are what is sent', () => {

@@ -1,0 +1,38 @@
+// Pure rules for cutting a chunk into the pieces a Fetch stream sends. A
+// chunk (4 MiB, the unit of hashing and of resume) travels as 1 MiB messages:
+// grpc-js gathers each message into one fresh buffer on the receiving side,
+// and a fresh 4 MiB buffer per message costs a node more in page faults and
+// collections than the copy itself (measured: gathering 1 GiB as 4 MiB
+// messages took 0.68 s of CPU, as 1 MiB messages 0.31 s); the hub, too,
+// then holds a few pieces per stream instead of a few chunks.
+
+/** The piece size a node asks for. */
+export const NODE_PIECE_BYTES = 1024 * 1024;
+/** Smallest piece the hub sends, whatever a node asks: tiny pieces would only cost framing. */
+export const MIN_PIECE_BYTES = 64 * 1024;
+
+export interface PieceSpan {
+  /** Where the piece starts within its chunk. */
+  offset: number;
+  length: number;
+}
+
+/**
+ * The piece size for one stream: what the node asked (`maxPieceBytes` of its
+ * FetchRequest, untrusted) clamped to [MIN_PIECE_BYTES, chunkSize]; a node
+ * that asks nothing (0, absent or not a number) gets whole chunks.
+ */
+export function pieceBytesFor(asked: unknown, chunkSize: number): number {
+  const n = Number(asked);
+  if (!Number.isSafeInteger(n) || n <= 0) return chunkSize;
+  return Math.min(chunkSize, Math.max(MIN_PIECE_BYTES, n));
+}
+
+/** The pieces of a chunk of `size` bytes, in order; an empty chunk has none. */
+export function piecesOf(size: number, pieceBytes: number): PieceSpan[] {
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`size must be a non-negative integer (got ${size})`);
+  if (!Number.isSafeInteger(pieceBytes) || pieceBytes <= 0) throw new RangeError(`pieceBytes must be a positive integer (got ${pieceBytes})`);
+  const pieces: PieceSpan[] = [];
+  for (let offset = 0; offset < size; offset += pieceBytes) pieces.push({ offset, length: Math.min(pieceBytes, size - offset) });
+  return pieces;
+}
