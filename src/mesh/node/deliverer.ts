@@ -27,6 +27,7 @@ import { openDirInside } from '../fs/safe-walk.js';
 import { checkWriteTarget, commitAt, openOwnedFile, openParentForWrite, openRegularAt, removeAt, writeFileAt } from '../fs/safe-write.js';
 import type { CancelRequest, Chunk, DeliverReply, DeliverRequest, FetchRequest, NodeFrameOut } from '../protocol/frames.js';
 import { NODE_PIECE_BYTES } from '../protocol/pieces.js';
+import { withDeliveryHeap } from './heap-budget.js';
 import type { NodeWorkspace } from './workspace.js';
 
 const inflate = promisify(inflateCb);
@@ -126,7 +127,7 @@ export class Deliverer {
         this.log.info({ transfer: req.transferId, path: req.path, size: req.size }, 'already delivered');
         return { sha256: req.sha256, size: req.size, fetchedBytes: 0 };
       }
-      return await this.receiveChunked(req, dir, name, signal);
+      return await withDeliveryHeap(() => this.receiveChunked(req, dir, name, signal));
     } finally {
       await dir.close();
     }

@@ -14,26 +14,42 @@ const MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..
 
 const BURST = `
 import v8 from 'node:v8';
-import { keepHeapSmall } from ${JSON.stringify(MODULE)};
-if (process.argv[1] === 'apply') keepHeapSmall();
-let kept = [];
-for (let i = 0; i < 1.5e6; i++) {
-  kept.push({ path: 'd' + (i % 1000) + '/f' + i, size: i, parts: [i, i + 1] });
-  if (kept.length > 20000) kept = [];
-}
+import { keepHeapSmall, withDeliveryHeap } from ${JSON.stringify(MODULE)};
+const mode = process.argv[1];
+if (mode !== 'defaults') keepHeapSmall();
+const burst = async () => {
+  let kept = [];
+  for (let i = 0; i < 1.5e6; i++) {
+    kept.push({ path: 'd' + (i % 1000) + '/f' + i, size: i, parts: [i, i + 1] });
+    if (kept.length > 20000) kept = [];
+  }
+};
+if (mode === 'during-delivery') await withDeliveryHeap(burst);
+else if (mode === 'after-delivery') {
+  await withDeliveryHeap(async () => {});
+  await burst();
+} else await burst();
 const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
 process.stdout.write(String(young));
 `;
 
-async function youngGenerationAfterBurst(apply: boolean): Promise<number> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', BURST, apply ? 'apply' : 'defaults'], { timeout: 60_000 });
+type Mode = 'defaults' | 'apply' | 'during-delivery' | 'after-delivery';
+
+async function youngGenerationAfterBurst(mode: Mode): Promise<number> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', BURST, mode], { timeout: 60_000 });
   return Number(stdout);
 }
 
 describe('node heap budget', () => {
   it('keeps the young generation at its initial size through a burst, where the defaults grow it', async () => {
-    const [defaults, applied] = await Promise.all([youngGenerationAfterBurst(false), youngGenerationAfterBurst(true)]);
+    const [defaults, applied] = await Promise.all([youngGenerationAfterBurst('defaults'), youngGenerationAfterBurst('apply')]);
     expect(defaults).toBeGreaterThan(4 * 1024 * 1024);
     expect(applied).toBeLessThanOrEqual(2 * 1024 * 1024);
+  }, 90_000);
+
+  it("lets a delivery grow it as V8's defaults would, and keeps it small again once deliveries end", async () => {
+    const [during, after] = await Promise.all([youngGenerationAfterBurst('during-delivery'), youngGenerationAfterBurst('after-delivery')]);
+    expect(during).toBeGreaterThan(4 * 1024 * 1024);
+    expect(after).toBeLessThanOrEqual(2 * 1024 * 1024);
   }, 90_000);
 });
