@@ -116,7 +116,7 @@ export class MeshMetrics implements HubObserver {
     });
     this.chunkSeconds = new Histogram({
       name: 'mesh_chunk_fetch_seconds',
-      help: 'Time to have a chunk ready for a node\'s Fetch stream (staging read or cache hit, encoding)',
+      help: 'Time to have a piece of a chunk ready for a node\'s Fetch stream (read from the staged data, encoding)',
       buckets: CHUNK_BUCKETS,
       registers,
     });
