@@ -4,6 +4,7 @@
 import { MeshError } from '../../errors.js';
 import type { Entry } from '../protocol/frames.js';
 import { isTransientName } from './manifest.js';
+import type { RootHandles } from './root-handles.js';
 import type { LinkScope } from './safe-open.js';
 import { openExistingInside } from './safe-walk.js';
 
@@ -13,9 +14,12 @@ export const MAX_READ_BYTES = 4 * 1024 * 1024;
 /** A listing stops after this many entries (it says so). */
 export const MAX_LIST_ENTRIES = 5_000;
 
-/** `scope`: where links may lead besides the root (the skills library), see LinkScope. */
-export async function listDir(root: string, rel: string, scope?: LinkScope): Promise<{ entries: Entry[]; truncated: boolean }> {
-  const opened = await openExistingInside(root, rel, scope);
+/**
+ * `scope`: where links may lead besides the root (the skills library), see
+ * LinkScope. `roots`: root folders kept open between reads (root-handles.ts).
+ */
+export async function listDir(root: string, rel: string, scope?: LinkScope, roots?: RootHandles): Promise<{ entries: Entry[]; truncated: boolean }> {
+  const opened = await openExistingInside(root, rel, scope, roots);
   try {
     const dir = opened.dir;
     if (!dir) throw new MeshError('NOT_A_DIRECTORY', `"${rel}" is a file, not a folder`);
@@ -42,12 +46,13 @@ export async function readRange(
   offset = 0,
   length = DEFAULT_READ_BYTES,
   scope?: LinkScope,
+  roots?: RootHandles,
 ): Promise<{ data: Buffer; size: number; offset: number }> {
   if (!Number.isSafeInteger(offset) || offset < 0) throw new MeshError('INVALID_ARGUMENT', `offset must be a non-negative integer (got ${offset})`);
   if (!Number.isSafeInteger(length) || length < 0) throw new MeshError('INVALID_ARGUMENT', `length must be a non-negative integer (got ${length})`);
   if (length > MAX_READ_BYTES) throw new MeshError('TOO_LARGE', `length ${length} exceeds the ${MAX_READ_BYTES}-byte read limit`);
   const want = length || DEFAULT_READ_BYTES;
-  const opened = await openExistingInside(root, rel, scope);
+  const opened = await openExistingInside(root, rel, scope, roots);
   try {
     const handle = opened.file;
     if (!handle) throw new MeshError('NOT_A_FILE', `"${rel}" is a folder; list it instead`);
