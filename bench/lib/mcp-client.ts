@@ -36,7 +36,12 @@ export function fetchWithOwnSignals(): FetchLike {
 /** Connect to `http://127.0.0.1:<port>/mcp` with its bearer token; close the client when done. */
 export async function connectHttp(url: string, token: string): Promise<Client> {
   const client = new Client({ name: 'mesh-bench', version: '0.1.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } }, fetch: fetchWithOwnSignals() });
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    // Redirects refused: with the SDK's default ('manual', followed within the origin) undici copies every request body
+    // (a tee of its stream) in case it must be sent again; the hub never redirects.
+    requestInit: { headers: { authorization: `Bearer ${token}` }, redirect: 'error' },
+    fetch: fetchWithOwnSignals(),
+  });
   await client.connect(transport);
   return client;
 }
