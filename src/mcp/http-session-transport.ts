@@ -82,8 +82,10 @@ export class SessionTransport implements Transport {
         if (res.destroyed || res.writableEnded) return;
         if ('status' in outcome) return void res.writeHead(outcome.status).end();
         const answer = 'answer' in outcome ? outcome.answer : { jsonrpc: '2.0', id: request.id, error: { code: ErrorCode.ConnectionClosed, message: 'Session closed' } };
-        res.writeHead(200, { 'content-type': 'application/json', ...(this.sessionId ? { 'mcp-session-id': this.sessionId } : {}) });
-        res.end(JSON.stringify(answer));
+        const body = JSON.stringify(answer);
+        // With its length the body goes out whole, not as a chunked stream the client has to unframe.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(this.sessionId ? { 'mcp-session-id': this.sessionId } : {}) });
+        res.end(body);
       };
       this.waiting.set(request.id, waiter);
       // A client that hung up gets nothing; a late answer then finds no waiter and goes to the SDK, which drops it.

@@ -23,6 +23,7 @@ import { forwardDrift, watchToolCalls } from './call-events.js';
 import { ClientLog } from './client-log.js';
 import { trackReadOnlyTools } from './http-plain-calls.js';
 import { registerSkillResources } from './skill-resources.js';
+import { checkToolSchemasSync } from './sync-schema-checks.js';
 
 const INSTRUCTIONS = [
   'Mesh Assistant reaches files on several machines (nodes) grouped into sessions (shared workspaces).',
@@ -37,6 +38,7 @@ const INSTRUCTIONS = [
 export function createMcpServer(hub: Hub, log: Logger): McpServer {
   const server = new McpServer({ name: 'mesh-assistant', title: 'Mesh Assistant', version: AGENT_VERSION }, { instructions: INSTRUCTIONS });
   const context: ToolContext = { hub, log };
+  checkToolSchemasSync(server);
   observeToolCalls(server, hub.options.toolCalls);
   trackReadOnlyTools(server);
   rewriteSdkToolErrors(server);

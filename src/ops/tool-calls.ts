@@ -32,6 +32,27 @@ export interface ToolCallObserver {
 }
 
 type Extra = { sessionId?: string };
+
+/** Bytes of a request id (16 hex digits). */
+const REQUEST_ID_BYTES = 8;
+/** Random bytes drawn at once for request ids: one randomBytes(8) per call was a synchronous trip into OpenSSL that showed in the hub's profile of a `cat`. */
+const REQUEST_ID_POOL_BYTES = 4096;
+
+/** Random request ids, 16 hex digits each, cut from a pool of random bytes refilled when used up. */
+export class RequestIds {
+  private pool = Buffer.alloc(0);
+  private at = 0;
+
+  next(): string {
+    if (this.at + REQUEST_ID_BYTES > this.pool.length) {
+      this.pool = randomBytes(REQUEST_ID_POOL_BYTES);
+      this.at = 0;
+    }
+    const id = this.pool.toString('hex', this.at, this.at + REQUEST_ID_BYTES);
+    this.at += REQUEST_ID_BYTES;
+    return id;
+  }
+}
 type Handler = (...params: unknown[]) => Promise<CallToolResult> | CallToolResult;
 
 function outcomeOf(result: CallToolResult | undefined, thrown: boolean): string {
@@ -90,9 +111,10 @@ export function observeToolCalls(server: McpServer, observer: ToolCallObserver |
       });
     }
   };
+  const ids = new RequestIds();
   const wrapped = (name: string, config: { inputSchema?: unknown }, cb: Handler) =>
     register(name, config, (...params: unknown[]) => {
-      const requestId = randomBytes(8).toString('hex');
+      const requestId = ids.next();
       return withRequestId(requestId, () => observed(name, config, cb, params, requestId));
     });
   (server as unknown as { registerTool: typeof wrapped }).registerTool = wrapped;

@@ -4,8 +4,9 @@
 import { MeshError } from '../../errors.js';
 import type { Entry } from '../protocol/frames.js';
 import { isTransientName } from './manifest.js';
+import type { RootHandles } from './root-handles.js';
 import type { LinkScope } from './safe-open.js';
-import { openExistingInside } from './safe-walk.js';
+import { openExistingInside, type OpenedEntry } from './safe-walk.js';
 
 /** Default and hard cap for one read, in bytes. */
 export const DEFAULT_READ_BYTES = 256 * 1024;
@@ -13,9 +14,22 @@ export const MAX_READ_BYTES = 4 * 1024 * 1024;
 /** A listing stops after this many entries (it says so). */
 export const MAX_LIST_ENTRIES = 5_000;
 
-/** `scope`: where links may lead besides the root (the skills library), see LinkScope. */
-export async function listDir(root: string, rel: string, scope?: LinkScope): Promise<{ entries: Entry[]; truncated: boolean }> {
-  const opened = await openExistingInside(root, rel, scope);
+/**
+ * Close `opened` once the answer has gone out: not waited for (close never
+ * rejects), and not even started before the caller's answer is written, as
+ * handing a close to the thread pool costs the event loop a wake-up of a
+ * pool thread that, on a busy machine, ran before the answer.
+ */
+function closeAfterAnswer(opened: OpenedEntry): void {
+  setImmediate(() => void opened.close());
+}
+
+/**
+ * `scope`: where links may lead besides the root (the skills library), see
+ * LinkScope. `roots`: root folders kept open between reads (root-handles.ts).
+ */
+export async function listDir(root: string, rel: string, scope?: LinkScope, roots?: RootHandles): Promise<{ entries: Entry[]; truncated: boolean }> {
+  const opened = await openExistingInside(root, rel, scope, roots);
   try {
     const dir = opened.dir;
     if (!dir) throw new MeshError('NOT_A_DIRECTORY', `"${rel}" is a file, not a folder`);
@@ -31,8 +45,7 @@ export async function listDir(root: string, rel: string, scope?: LinkScope): Pro
     });
     return { entries, truncated };
   } finally {
-    // The answer does not wait for the handle to close (close never rejects).
-    void opened.close();
+    closeAfterAnswer(opened);
   }
 }
 
@@ -42,12 +55,13 @@ export async function readRange(
   offset = 0,
   length = DEFAULT_READ_BYTES,
   scope?: LinkScope,
+  roots?: RootHandles,
 ): Promise<{ data: Buffer; size: number; offset: number }> {
   if (!Number.isSafeInteger(offset) || offset < 0) throw new MeshError('INVALID_ARGUMENT', `offset must be a non-negative integer (got ${offset})`);
   if (!Number.isSafeInteger(length) || length < 0) throw new MeshError('INVALID_ARGUMENT', `length must be a non-negative integer (got ${length})`);
   if (length > MAX_READ_BYTES) throw new MeshError('TOO_LARGE', `length ${length} exceeds the ${MAX_READ_BYTES}-byte read limit`);
   const want = length || DEFAULT_READ_BYTES;
-  const opened = await openExistingInside(root, rel, scope);
+  const opened = await openExistingInside(root, rel, scope, roots);
   try {
     const handle = opened.file;
     if (!handle) throw new MeshError('NOT_A_FILE', `"${rel}" is a folder; list it instead`);
@@ -62,7 +76,6 @@ export async function readRange(
     }
     return { data: buf.subarray(0, done), size, offset: start };
   } finally {
-    // The answer does not wait for the handle to close (close never rejects).
-    void opened.close();
+    closeAfterAnswer(opened);
   }
 }

@@ -5,7 +5,7 @@
 // Entries are then addressed through the handle (`/proc/self/fd/<fd>/<name>`,
 // an openat() stand-in), so a folder swapped for a link after the check
 // changes nothing. Writes through these handles are in safe-write.ts.
-import { constants, lstat as lstatCallback, type Stats } from 'node:fs';
+import { constants, lstat as lstatCallback, readlinkSync, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MeshError, toMeshError } from '../../errors.js';
@@ -17,7 +17,7 @@ const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 let fdLinks: Promise<boolean> | undefined;
 
 /** True where `/proc/self/fd/<fd>` names what an open handle refers to (Linux): the strong path. */
-function fdLinksWork(): Promise<boolean> {
+export function fdLinksWork(): Promise<boolean> {
   fdLinks ??= (async () => {
     if (process.platform !== 'linux') return false;
     try {
@@ -50,7 +50,11 @@ function rootOpenError(root: string, err: unknown): MeshError {
  * between the two calls, so the Linux path is the strong one.
  */
 async function locate(handle: FileHandle, opened: string, viaFd: boolean, rel: string): Promise<string> {
-  if (viaFd) return readlink(`/proc/self/fd/${handle.fd}`);
+  // Asked without the thread pool, on purpose: procfs answers from the
+  // kernel's own records of the open handle (no disk, nothing to wait for),
+  // in microseconds, where a pool round trip for it was one of the five of a
+  // `cat` and, on a loaded machine, cost the event loop a context switch.
+  if (viaFd) return readlinkSync(`/proc/self/fd/${handle.fd}`);
   const real = await realpath(opened).catch(() => undefined);
   const [held, named] = await Promise.all([handle.stat(), real === undefined ? undefined : stat(real).catch(() => undefined)]);
   if (real === undefined || !named || held.dev !== named.dev || held.ino !== named.ino) {
@@ -90,7 +94,23 @@ export class ContainedDir {
     private readonly viaFd: boolean,
     /** Where links may lead besides the root, for reads; none by default. */
     private readonly scope?: LinkScope,
+    /** Set on a lent copy (see lend): closing it gives the handle back instead of closing it. */
+    private readonly giveBack?: () => void,
   ) {}
+
+  /**
+   * The same folder under the same checks, for a borrower whose close()
+   * calls `giveBack` and leaves the handle open for its owner (a cached
+   * root, root-handles.ts). The owner closes the handle itself.
+   */
+  lend(giveBack: () => void): ContainedDir {
+    return new ContainedDir(this.handle, this.realRoot, this.rel, this.where, this.viaFd, this.scope, giveBack);
+  }
+
+  /** The link scope this folder was opened with. */
+  get linkScope(): LinkScope | undefined {
+    return this.scope;
+  }
 
   /** Open the root folder itself; a missing root is NOT_FOUND. `scope`: see LinkScope. */
   static async openRoot(root: string, scope?: LinkScope): Promise<ContainedDir> {
@@ -210,6 +230,10 @@ export class ContainedDir {
   }
 
   close(): Promise<void> {
+    if (this.giveBack) {
+      this.giveBack();
+      return Promise.resolve();
+    }
     return this.handle.close().catch(() => {});
   }
 

@@ -6,6 +6,7 @@ import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { linkError, normalizeSessionPath } from './paths.js';
+import type { RootHandles } from './root-handles.js';
 import { ContainedDir, type LinkScope, type StepOptions } from './safe-open.js';
 
 /** Links followed in a row at the last segment of a read before it counts as a loop. */
@@ -13,7 +14,12 @@ const MAX_LINK_HOPS = 8;
 
 /** Open the folder `segments` below `root`, one verified segment at a time; `scope` only for reads. */
 export async function openDirInside(root: string, segments: readonly string[], options: StepOptions & { scope?: LinkScope } = {}): Promise<ContainedDir> {
-  let dir = await ContainedDir.openRoot(root, options.scope);
+  return openDirFrom(await ContainedDir.openRoot(root, options.scope), segments, options);
+}
+
+/** openDirInside from an open folder `start`, which this closes (or gives back) once past it. */
+async function openDirFrom(start: ContainedDir, segments: readonly string[], options: StepOptions): Promise<ContainedDir> {
+  let dir = start;
   try {
     for (const segment of segments) {
       const next = await dir.openChild(segment, options);
@@ -44,34 +50,77 @@ export interface OpenedEntry {
  * `scope` admits links to elsewhere too (a promoted skill in the library):
  * the walk then goes on from the folder the scope names, checked the same way.
  */
-export async function openExistingInside(root: string, rel: string, scope?: LinkScope): Promise<OpenedEntry> {
+export async function openExistingInside(root: string, rel: string, scope?: LinkScope, roots?: RootHandles): Promise<OpenedEntry> {
   const normalized = normalizeSessionPath(rel);
   let segments = normalized === '.' ? [] : normalized.split('/');
   let from = root;
   for (let hops = 0; ; hops++) {
-    if (segments.length === 0) {
-      const dir = await ContainedDir.openRoot(from, scope);
-      return { stat: await dir.stat(), dir, close: () => dir.close() };
-    }
-    const parent = await openDirInside(from, segments.slice(0, -1), { notDir: 'NOT_FOUND', want: rel, scope });
-    let opened: Awaited<ReturnType<ContainedDir['openEntry']>>;
-    try {
-      opened = await parent.openEntry(segments[segments.length - 1]!, rel);
-    } finally {
-      void parent.close(); // off the caller's path, as in openDirInside
-    }
-    if (!('link' in opened)) {
-      const { stat: st, file, dir } = opened;
-      return { stat: st, file, dir, close: async () => void (await (file ?? dir)?.close().catch(() => {})) };
-    }
+    const step = await fromRoot(from, scope, roots, (start, rootStat) => openStep(start, rootStat, segments, rel));
+    if (!('link' in step)) return step;
     if (hops >= MAX_LINK_HOPS) throw linkError(rel, 'goes through a link loop');
     // openEntry admitted the target, so one of the two roots holds it.
-    const base = parent.rootFor(opened.link);
+    const base = step.rootFor(step.link);
     if (base === undefined) throw linkError(rel, 'resolves through a link to outside the session root');
     from = base;
-    const inner = path.relative(base, opened.link);
+    const inner = path.relative(base, step.link);
     segments = inner === '' ? [] : inner.split(path.sep);
   }
+}
+
+type Step = OpenedEntry | { link: string; rootFor(where: string): string | undefined };
+
+/** One walk of openExistingInside from an open root: the entry, or the real target of a link met at the last segment. */
+async function openStep(start: ContainedDir, rootStat: () => Promise<Stats>, segments: readonly string[], rel: string): Promise<Step> {
+  if (segments.length === 0) {
+    let st: Stats;
+    try {
+      st = await rootStat();
+    } catch (err) {
+      await start.close();
+      throw err;
+    }
+    return { stat: st, dir: start, close: () => start.close() };
+  }
+  const parent = await openDirFrom(start, segments.slice(0, -1), { notDir: 'NOT_FOUND', want: rel });
+  let opened: Awaited<ReturnType<ContainedDir['openEntry']>>;
+  try {
+    opened = await parent.openEntry(segments[segments.length - 1]!, rel);
+  } finally {
+    void parent.close(); // off the caller's path, as in openDirFrom
+  }
+  if ('link' in opened) return { link: opened.link, rootFor: (where) => parent.rootFor(where) };
+  const { stat: st, file, dir } = opened;
+  return { stat: st, file, dir, close: async () => void (await (file ?? dir)?.close().catch(() => {})) };
+}
+
+/**
+ * Run `walk` from the root folder `from`: one opened now, or one kept in
+ * `roots` and checked while the walk runs. When that check finds the kept
+ * root stale, the walk's answer (or error) is dropped and the walk runs
+ * again from a root opened now, so the answer is always a fresh root's.
+ */
+async function fromRoot(
+  from: string,
+  scope: LinkScope | undefined,
+  roots: RootHandles | undefined,
+  walk: (start: ContainedDir, rootStat: () => Promise<Stats>) => Promise<Step>,
+): Promise<Step> {
+  if (!roots) {
+    const dir = await ContainedDir.openRoot(from, scope);
+    return walk(dir, () => dir.stat());
+  }
+  const lent = await roots.borrow(from, scope);
+  const rootStat = async () => (await lent.rootStat) ?? lent.dir.stat();
+  let step: Step;
+  try {
+    step = await walk(lent.dir, rootStat);
+  } catch (err) {
+    if (await lent.current) throw err;
+    return fromRoot(from, scope, undefined, walk);
+  }
+  if (await lent.current) return step;
+  if (!('link' in step)) await step.close();
+  return fromRoot(from, scope, undefined, walk);
 }
 
 /**

@@ -4,6 +4,7 @@
 import { MeshError, toMeshError } from '../../errors.js';
 import { listDir, readRange } from '../fs/read-ops.js';
 import { normalizeSessionPath } from '../fs/paths.js';
+import { RootHandles } from '../fs/root-handles.js';
 import type { Entry } from '../protocol/frames.js';
 import { cachedReadScope } from '../skills/skill-read-scope.js';
 import type { Membership } from './membership.js';
@@ -37,6 +38,8 @@ export interface FilesDeps {
 
 export class HubFiles {
   private readonly readScope: ReturnType<typeof cachedReadScope>;
+  /** Session roots of the mirror kept open between reads. */
+  private readonly roots = new RootHandles();
 
   constructor(private readonly deps: FilesDeps) {
     this.readScope = cachedReadScope(deps.libraryRoot);
@@ -44,7 +47,7 @@ export class HubFiles {
 
   async ls(session: string, rel: string, node?: string): Promise<Array<Answer<Listing>>> {
     const p = normalizeSessionPath(rel);
-    const fromMirror = async () => listDir(this.deps.mirrorRoot(session), p, await this.readScope());
+    const fromMirror = async () => listDir(this.deps.mirrorRoot(session), p, await this.readScope(), this.roots);
     return this.ask(session, node, fromMirror, async (id) => {
       const reply = await this.link(id).request('list', { session, path: p }, { timeoutMs: NODE_READ_TIMEOUT_MS });
       return { entries: reply.entries.map((e) => ({ ...e, size: Number(e.size), mtimeMs: Number(e.mtimeMs) })), truncated: false };
@@ -55,11 +58,16 @@ export class HubFiles {
     const p = normalizeSessionPath(rel);
     const offset = options.offset ?? 0;
     const length = options.length ?? 0;
-    const fromMirror = async () => readRange(this.deps.mirrorRoot(session), p, offset, length || undefined, await this.readScope());
+    const fromMirror = async () => readRange(this.deps.mirrorRoot(session), p, offset, length || undefined, await this.readScope(), this.roots);
     return this.ask(session, options.node, fromMirror, async (id) => {
       const reply = await this.link(id).request('read', { session, path: p, offset, length }, { timeoutMs: NODE_READ_TIMEOUT_MS });
       return { data: reply.data, size: Number(reply.size), offset: Number(reply.offset) };
     });
+  }
+
+  /** Close the kept session roots (hub stop). */
+  close(): void {
+    this.roots.close();
   }
 
   /** Check that a session exists and `node` (when named) may be asked about it. */

@@ -580,6 +580,7 @@ export class Hub {
     await this.transfers.suspend();
     for (const t of this.autoPromoteTimers.values()) clearTimeout(t);
     this.fileOps.stop();
+    this.files.close();
     this.loopDelay.disable();
     await this.authWatch?.stop();
     this.registry.closeAll();
