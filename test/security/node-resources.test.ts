@@ -9,7 +9,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { eventually } from '../support/processes.js';
-import { MiB, runningTransferId, type Mesh } from '../mesh/transfer/helpers.js';
+import { MiB, runningTransferId, waitFullyStaged, type Mesh } from '../mesh/transfer/helpers.js';
 import { rssOf } from './hostile-node.js';
 import { attackFixture } from './fixture.js';
 import { mint, tokenCli } from './operator.js';
@@ -61,10 +61,7 @@ it('lets one node hold only a few Fetch streams; 200 stalled ones cost the hub a
   mesh.hub.send({ op: 'push', session: 's', source: 'big.bin' }).catch(() => {});
   const transferId = await runningTransferId(mesh.hub, 's');
   // Staged first (a push is fetchable while staged): what is measured is the streams' cost alone.
-  await eventually(async () => {
-    const t = (await mesh.hub.call({ op: 'status' })).transfers.find((x: { transferId: string }) => x.transferId === transferId);
-    return t !== undefined && t.stagedChunks === t.chunks;
-  }, 30_000);
+  await waitFullyStaged(mesh.hub, transferId);
   const refused: string[] = [];
   const growth = await peakGrowth(mesh, async () => {
     // Its own credential, issued at enrolment, is what a node fetches with.

@@ -10,10 +10,9 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { MIN_PIECE_BYTES, NODE_PIECE_BYTES } from '../../../src/mesh/protocol/pieces.js';
 import type { Chunk } from '../../../src/mesh/protocol/frames.js';
-import { eventually } from '../../support/processes.js';
 import { attackFixture } from '../../security/fixture.js';
 import { mint } from '../../security/operator.js';
-import { CHUNK_SIZE, MiB, runningTransferId } from './helpers.js';
+import { CHUNK_SIZE, MiB, runningTransferId, waitFullyStaged } from './helpers.js';
 
 const fixture = attackFixture();
 
@@ -46,10 +45,7 @@ it('sends pieces of the asked size, clamps a hostile one, and whole chunks to a 
   await writeFile(path.join(mesh.sourceDir, 'big.bin'), file);
   mesh.hub.send({ op: 'push', session: 's', source: 'big.bin' }).catch(() => {});
   const transferId = await runningTransferId(mesh.hub, 's');
-  await eventually(async () => {
-    const t = (await mesh.hub.call({ op: 'status' })).transfers.find((x: { transferId: string }) => x.transferId === transferId);
-    return t !== undefined && t.stagedChunks === t.chunks;
-  }, 30_000);
+  await waitFullyStaged(mesh.hub, transferId);
   const node = fixture.hostile({ port: mesh.port, nodeId: 'reader', token: welcome.welcome.credential });
 
   const asked = await node.fetchAll({ transferId, fromChunk: 0, maxPieceBytes: NODE_PIECE_BYTES });

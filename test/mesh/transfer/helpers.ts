@@ -211,6 +211,14 @@ export async function runningTransferId(hub: HubDriver, session: string, timeout
   return id!;
 }
 
+/** Resolves once every chunk of transfer `transferId` is staged. */
+export async function waitFullyStaged(hub: HubDriver, transferId: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(async () => {
+    const t = (await hub.call({ op: 'status' })).transfers.find((x: { transferId: string }) => x.transferId === transferId);
+    return t !== undefined && t.stagedChunks === t.chunks;
+  }, timeoutMs);
+}
+
 /** Leftovers of an unfinished write under `root`: temp and part files, and empty folders below it. */
 export async function leftovers(root: string): Promise<string[]> {
   const found: string[] = [];
