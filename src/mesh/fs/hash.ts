@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { MeshError } from '../../errors.js';
 import { CONTENT_BLOCK_SIZE, contentHashFromBlockHashes, contentHashOf } from './content-hash.js';
+import { readUpTo } from './positional-io.js';
 
 /**
  * Files under this size, bytes, are read into a buffer of their own size and
@@ -49,30 +50,19 @@ export async function hashHandle(handle: FileHandle, sizeHint?: number): Promise
   if (sizeHint !== undefined && sizeHint < SMALL_FILE_BYTES) {
     // One byte more than the hint: a file that grew since fills it, and is read again block by block below.
     const small = Buffer.allocUnsafe(sizeHint + 1);
-    const filled = await readBlock(handle, small, 0);
+    const filled = await readUpTo(handle, small, 0);
     if (filled < small.length) return contentHashOf(small.subarray(0, filled));
   }
   const blocks: string[] = [];
   const buffer = Buffer.allocUnsafe(CONTENT_BLOCK_SIZE);
   for (let position = 0; ; ) {
-    const filled = await readBlock(handle, buffer, position);
+    const filled = await readUpTo(handle, buffer, position);
     if (filled === 0) break;
     blocks.push(await sha256HexOffLoop(buffer.subarray(0, filled)));
     position += filled;
     if (filled < CONTENT_BLOCK_SIZE) break;
   }
   return contentHashFromBlockHashes(blocks);
-}
-
-/** Fill `buffer` from `position` as far as the file goes; the bytes read. */
-async function readBlock(handle: FileHandle, buffer: Buffer, position: number): Promise<number> {
-  let filled = 0;
-  while (filled < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return filled;
 }
 
 /** Hex SHA-256 of bytes or a UTF-8 string, on the calling thread (small inputs). */

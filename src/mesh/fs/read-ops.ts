@@ -4,6 +4,7 @@
 import { MeshError } from '../../errors.js';
 import type { Entry } from '../protocol/frames.js';
 import { isTransientName } from './manifest.js';
+import { readUpTo } from './positional-io.js';
 import type { RootHandles } from './root-handles.js';
 import type { LinkScope } from './safe-open.js';
 import { openExistingInside, type OpenedEntry } from './safe-walk.js';
@@ -68,12 +69,7 @@ export async function readRange(
     const size = opened.stat.size;
     const start = Math.min(offset, size);
     const buf = Buffer.alloc(Math.min(want, size - start));
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesRead } = await handle.read(buf, done, buf.length - done, start + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
+    const done = await readUpTo(handle, buf, start);
     return { data: buf.subarray(0, done), size, offset: start };
   } finally {
     closeAfterAnswer(opened);

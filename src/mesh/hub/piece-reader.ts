@@ -8,10 +8,11 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { MeshError } from '../../errors.js';
+import { readExactly } from '../fs/positional-io.js';
 import { pieceFrameCapacity, pieceFrameIn, writeChunkHeader } from '../protocol/chunk-wire.js';
 import type { PieceSpan } from '../protocol/pieces.js';
 import type { TransferRecord } from '../store/records.js';
-import { readExactly, stagedDataShort } from './transfer-stage.js';
+import { stagedDataShort } from './transfer-stage.js';
 
 export class PieceReader {
   private handle: Promise<FileHandle> | undefined;

@@ -15,6 +15,7 @@ import { faultValue } from '../faults.js';
 import { planChunks, type ChunkSpan } from '../fs/chunk-plan.js';
 import { contentHashFromBlockHashes } from '../fs/content-hash.js';
 import { sha256HexOffLoop } from '../fs/hash.js';
+import { readExactly, writeAll } from '../fs/positional-io.js';
 import { PRIVATE_FILE_MODE } from '../fs/private-mode.js';
 import type { DeliverRequest } from '../protocol/frames.js';
 import type { ChunkInfo, SourceIdentity, TransferRecord } from '../store/records.js';
@@ -80,16 +81,6 @@ export function readerOfHandle(handle: FileHandle, what: string): SpanReader {
     }
     await readExactly(handle, into, span.offset, () => sourceChanged(what));
   };
-}
-
-/** Fill `into` from `position`; `short()` is thrown when the file ends first. */
-export async function readExactly(handle: FileHandle, into: Buffer, position: number, short: () => Error): Promise<void> {
-  let done = 0;
-  while (done < into.length) {
-    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
-    if (bytesRead === 0) throw short();
-    done += bytesRead;
-  }
 }
 
 export const stagedDataShort = (id: string) => () => new MeshError('INTERNAL', `the staged data of transfer ${id} is shorter than its record`);
@@ -214,12 +205,4 @@ export async function deliverRequest(record: TransferRecord, stagingDir: string)
     }
   }
   return { ...base, inline: true, data };
-}
-
-async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
 }

@@ -22,6 +22,7 @@ import type { Logger } from '../../log.js';
 import { contentHashFromBlockHashes, contentHashOf } from '../fs/content-hash.js';
 import { hashHandle, isSha256Hex, sha256HexOffLoop } from '../fs/hash.js';
 import { relativeSegments } from '../fs/paths.js';
+import { readUpTo, writeAll } from '../fs/positional-io.js';
 import type { ContainedDir } from '../fs/safe-open.js';
 import { openDirInside } from '../fs/safe-walk.js';
 import { checkWriteTarget, commitAt, openOwnedFile, openParentForWrite, openRegularAt, removeAt, writeFileAt } from '../fs/safe-write.js';
@@ -253,8 +254,7 @@ async function verifiedPrefix(handle: FileHandle, req: DeliverRequest): Promise<
     const len = Math.min(req.chunkSize, size - start);
     if (start + len > have || len > buf.length) break;
     const view = buf.subarray(0, len);
-    const { bytesRead } = await handle.read(view, 0, len, start);
-    if (bytesRead !== len || (await sha256HexOffLoop(view)) !== req.chunkSha256[i]) break;
+    if ((await readUpTo(handle, view, start)) !== len || (await sha256HexOffLoop(view)) !== req.chunkSha256[i]) break;
     hashes.push(req.chunkSha256[i]!);
   }
   return hashes;
@@ -305,14 +305,6 @@ async function holdsContent(dir: ContainedDir, name: string, req: DeliverRequest
     return (await hashHandle(handle).catch(() => undefined)) === req.sha256;
   } finally {
     await handle.close();
-  }
-}
-
-async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
   }
 }
 

@@ -21,6 +21,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { MeshError } from '../../errors.js';
 import { fsyncDir } from '../fs/durable.js';
+import { readExactly, writeAll } from '../fs/positional-io.js';
 import { PRIVATE_FILE_MODE, privateLockFs } from '../fs/private-mode.js';
 import { decodeRecord, encodeRecord, type LogRecord } from './log-record.js';
 
@@ -183,7 +184,7 @@ export class LogStore extends EventEmitter {
         try {
           const encoded = batch.map((p) => encodeRecord(p.record));
           const bytes = Buffer.concat(encoded);
-          await writeFully(this.handle, bytes, this.end);
+          await writeAll(this.handle, bytes, this.end);
           await this.handle.sync();
           const existed = this.apply(batch, encoded);
           batch.forEach((p, i) => p.resolve(existed[i]!));
@@ -241,7 +242,7 @@ export class LogStore extends EventEmitter {
         const keep = buffer.subarray(offset - bufferStart);
         const want = Math.max(READ_CHUNK_BYTES, decoded.need - keep.length);
         const chunk = Buffer.alloc(Math.min(want, fileSize - bufferStart - buffer.length));
-        await readFully(this.handle, chunk, bufferStart + buffer.length);
+        await readExactly(this.handle, chunk, bufferStart + buffer.length, storeFileShort);
         buffer = Buffer.concat([keep, chunk]);
         bufferStart = offset;
         continue;
@@ -264,7 +265,7 @@ export class LogStore extends EventEmitter {
     this.readers++;
     try {
       const bytes = Buffer.alloc(slot.size);
-      await readFully(this.handle, bytes, slot.offset);
+      await readExactly(this.handle, bytes, slot.offset, storeFileShort);
       const decoded = decodeRecord(bytes);
       if (decoded.status !== 'record') throw new MeshError('STORE_UNAVAILABLE', `the store ${this.file} has a damaged record at byte ${slot.offset} (CRC mismatch)`);
       return decoded.record;
@@ -288,8 +289,8 @@ export class LogStore extends EventEmitter {
         try {
           for (const [key, slot] of this.index) {
             const bytes = Buffer.alloc(slot.size);
-            await readFully(this.handle, bytes, slot.offset);
-            await writeFully(out, bytes, position);
+            await readExactly(this.handle, bytes, slot.offset, storeFileShort);
+            await writeAll(out, bytes, position);
             moved.set(key, { offset: position, size: slot.size });
             position += slot.size;
           }
@@ -323,20 +324,4 @@ export class LogStore extends EventEmitter {
   }
 }
 
-
-async function writeFully(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
-  }
-}
-
-async function readFully(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesRead } = await handle.read(bytes, done, bytes.length - done, position + done);
-    if (bytesRead === 0) throw new MeshError('STORE_UNAVAILABLE', `unexpected end of the store file at byte ${position + done}`);
-    done += bytesRead;
-  }
-}
+const storeFileShort = (at: number) => new MeshError('STORE_UNAVAILABLE', `unexpected end of the store file at byte ${at}`);
