@@ -81,17 +81,7 @@ export function pieceFrameIn(buffer: Buffer, h: ChunkHeader): { frame: Buffer; d
   return { frame, data: frame.subarray(length - h.dataLength) };
 }
 
-/**
- * A gRPC frame of the right size for one chunk message; the payload goes
- * into `data` (a view of its tail).
- */
-export function allocChunkMessage(h: ChunkHeader): { frame: Buffer; data: Buffer } {
-  const headerLength = chunkHeaderLength(h);
-  const frame = Buffer.allocUnsafe(GRPC_FRAME_PREFIX + headerLength + h.dataLength);
-  return { frame, data: frame.subarray(GRPC_FRAME_PREFIX + headerLength) };
-}
-
-/** Fill in the frame prefix and message header of a frame (`allocChunkMessage`, `pieceFrameIn`) once the payload's hash is known. */
+/** Fill in the frame prefix and message header of a frame from `pieceFrameIn` once the payload's hash is known. */
 export function writeChunkHeader(frame: Buffer, h: ChunkHeader, sha256: string): void {
   if (sha256.length !== SHA256_HEX_BYTES) throw new RangeError('sha256 must be 64 hex digits');
   const message = frame.subarray(GRPC_FRAME_PREFIX);
@@ -120,13 +110,4 @@ export function writeChunkHeader(frame: Buffer, h: ChunkHeader, sha256: string):
 /** The protobuf message inside a frame (no copy). */
 export function messageOfFrame(frame: Buffer): Buffer {
   return frame.subarray(GRPC_FRAME_PREFIX);
-}
-
-/** A whole frame from a payload already in memory (one copy of it). */
-export function encodeChunkFrame(h: Omit<ChunkHeader, 'dataLength'>, data: Uint8Array, sha256: string): Buffer {
-  const header = { ...h, dataLength: data.length };
-  const { frame, data: tail } = allocChunkMessage(header);
-  tail.set(data);
-  writeChunkHeader(frame, header, sha256);
-  return frame;
 }

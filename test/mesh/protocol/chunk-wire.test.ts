@@ -5,19 +5,28 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { allocChunkMessage, chunkHeaderLength, encodeChunkFrame, messageOfFrame, pieceFrameCapacity, pieceFrameIn, writeChunkHeader } from '../../../src/mesh/protocol/chunk-wire.js';
+import { chunkHeaderLength, messageOfFrame, pieceFrameCapacity, pieceFrameIn, writeChunkHeader, type ChunkHeader } from '../../../src/mesh/protocol/chunk-wire.js';
 import type { Chunk } from '../../../src/mesh/protocol/frames.js';
 import { meshServiceDefinition } from '../../../src/mesh/protocol/load.js';
 import { GRPC_FRAME_PREFIX, installSharedFrames, isSealedFrame } from '../../../src/mesh/protocol/shared-frames.js';
 
 const decode = (message: Buffer): Chunk => meshServiceDefinition().Fetch!.responseDeserialize(message) as Chunk;
 
+/** The sealed frame of `data` under header `h`, laid out as the hub lays out a piece. */
+function frameOf(h: Omit<ChunkHeader, 'dataLength'>, data: Uint8Array, sha256: string): Buffer {
+  const header = { ...h, dataLength: data.length };
+  const { frame, data: tail } = pieceFrameIn(Buffer.alloc(pieceFrameCapacity(data.length)), header);
+  tail.set(data);
+  writeChunkHeader(frame, header, sha256);
+  return frame;
+}
+
 describe('chunk frames', () => {
   it('decode to the chunk they encode, for any index, raw size and payload', () => {
     fc.assert(
       fc.property(fc.nat({ max: 2 ** 31 }), fc.uint8Array({ maxLength: 3000 }), fc.boolean(), fc.nat({ max: 2 ** 31 }), (index, data, compressed, rawSize) => {
         const sha256 = createHash('sha256').update(data).digest('hex');
-        const frame = encodeChunkFrame({ index, rawSize, compressed }, data, sha256);
+        const frame = frameOf({ index, rawSize, compressed }, data, sha256);
         expect(frame[0]).toBe(0);
         expect(frame.readUInt32BE(1)).toBe(frame.length - GRPC_FRAME_PREFIX);
         expect(frame.length).toBe(GRPC_FRAME_PREFIX + chunkHeaderLength({ index, rawSize, compressed, dataLength: data.length }) + data.length);
@@ -54,7 +63,7 @@ describe('chunk frames', () => {
 
   it('the payload view is the tail of the frame: bytes read into it are what is sent', () => {
     const header = { index: 7, rawSize: 5, dataLength: 5, compressed: false };
-    const { frame, data } = allocChunkMessage(header);
+    const { frame, data } = pieceFrameIn(Buffer.alloc(pieceFrameCapacity(header.dataLength)), header);
     data.set(Buffer.from('hello'));
     writeChunkHeader(frame, header, 'a'.repeat(64));
     expect(decode(messageOfFrame(frame)).data.toString()).toBe('hello');
@@ -67,7 +76,7 @@ describe('chunk frames', () => {
       BaseServerInterceptingCall: { prototype: { serializeMessage(this: unknown, value: unknown): Buffer } };
     };
     const call = { handler: { serialize: meshServiceDefinition().Fetch!.responseSerialize } };
-    const frame = encodeChunkFrame({ index: 1, rawSize: 3, compressed: false }, Buffer.from('abc'), 'b'.repeat(64));
+    const frame = frameOf({ index: 1, rawSize: 3, compressed: false }, Buffer.from('abc'), 'b'.repeat(64));
     // The very buffer goes to HTTP/2: no per-stream allocation or copy.
     expect(BaseServerInterceptingCall.prototype.serializeMessage.call(call, frame)).toBe(frame);
     // An unsealed copy of the frame's message is framed by grpc-js, to the same bytes.
