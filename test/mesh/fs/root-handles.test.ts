@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDir, readRange } from '../../../src/mesh/fs/read-ops.js';
 import { RootHandles } from '../../../src/mesh/fs/root-handles.js';
+import { eventually } from '../../support/processes.js';
 
 let base: string;
 let n = 0;
@@ -32,6 +33,13 @@ async function openFds(): Promise<number> {
   const targets = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
   return targets.filter((t) => t.startsWith(base)).length;
 }
+/** Replace the folder `root` by a new one whose a.txt holds `content`; the old folder stays at `<root>.away`. */
+async function replaceRoot(root: string, content: string): Promise<void> {
+  await rename(root, `${root}.away`);
+  await mkdir(root);
+  await writeFile(path.join(root, 'a.txt'), content);
+}
+
 const kept = async (roots: RootHandles, root: string, rel: string) => (await readRange(root, rel, 0, undefined, undefined, roots)).data.toString();
 const fresh = async (root: string, rel: string) => (await readRange(root, rel)).data.toString();
 
@@ -50,9 +58,7 @@ describe.runIf(process.platform === 'linux')('kept roots', () => {
     const root = await folder({ 'a.txt': 'old' });
     const roots = new RootHandles();
     expect(await kept(roots, root, 'a.txt')).toBe('old');
-    await rename(root, `${root}.away`);
-    await mkdir(root);
-    await writeFile(path.join(root, 'a.txt'), 'new');
+    await replaceRoot(root, 'new');
     expect(await kept(roots, root, 'a.txt')).toBe('new');
     // Removed entirely: what a fresh open says.
     await rm(root, { recursive: true });
@@ -64,9 +70,7 @@ describe.runIf(process.platform === 'linux')('kept roots', () => {
     const root = await folder({ 'a.txt': 'old' });
     const roots = new RootHandles();
     expect(await kept(roots, root, 'a.txt')).toBe('old');
-    await rename(root, `${root}.away`);
-    await mkdir(root);
-    await writeFile(path.join(root, 'a.txt'), 'new');
+    await replaceRoot(root, 'new');
     await rename(`${root}.away`, path.join(root, 'x'));
     expect(await kept(roots, root, 'a.txt')).toBe('new');
     expect(await kept(roots, root, 'x/a.txt')).toBe('old');
@@ -94,13 +98,12 @@ describe.runIf(process.platform === 'linux')('kept roots', () => {
     // reads one of the two roots or, caught mid-move as a fresh root would be,
     // is refused; none leaks a handle.
     const reads = Array.from({ length: 40 }, () => kept(roots, dirs[2]!, 'a.txt').catch((e: { code?: string }) => e.code));
-    await rename(dirs[2]!, `${dirs[2]}.away`);
-    await mkdir(dirs[2]!);
-    await writeFile(path.join(dirs[2]!, 'a.txt'), 'replaced');
+    await replaceRoot(dirs[2]!, 'replaced');
     roots.close();
     for (const text of await Promise.all(reads)) expect(['3', 'replaced', 'PATH_OUTSIDE_SESSION', 'NOT_FOUND']).toContain(text);
     expect(roots.size).toBe(0);
-    await new Promise((r) => setTimeout(r, 50)); // closes run off the readers' path
+    // Closes run off the readers' path: wait for them, bounded.
+    await eventually(async () => (await openFds()) === 0 || undefined, 5_000).catch(() => {});
     expect(await openFds()).toBe(0);
   });
 });
