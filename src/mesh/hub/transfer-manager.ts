@@ -383,8 +383,7 @@ export class TransferManager {
     return live?.deliveries.get(node)?.state === 'pending' ? live.record : undefined;
   }
 
-  /** True when a delivery of `rel` to `node` was created or settled at or after `since` (ms). */
-  /** `since` is on the monotonic clock (`monotonicMs`). */
+  /** True when a delivery of `rel` to `node` was created or settled at or after `since` (ms on the monotonic clock, `monotonicMs`). */
   touchedSince(node: string, session: string, rel: string, since: number): boolean {
     return (this.touched.get(`${node}\0${session}\0${rel}`) ?? -Infinity) >= since;
   }
