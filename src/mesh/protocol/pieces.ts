@@ -23,7 +23,8 @@ export interface PieceSpan {
  * that asks nothing (0, absent or not a number) gets whole chunks.
  */
 export function pieceBytesFor(asked: unknown, chunkSize: number): number {
-  const n = Number(asked);
+  // Only a number (or a numeric string) counts: Number() of an arbitrary object may throw or call its code.
+  const n = typeof asked === 'number' ? asked : typeof asked === 'string' ? Number(asked) : Number.NaN;
   if (!Number.isSafeInteger(n) || n <= 0) return chunkSize;
   return Math.min(chunkSize, Math.max(MIN_PIECE_BYTES, n));
 }

@@ -31,7 +31,7 @@ describe('pieces', () => {
         expect(bytes).toBeLessThanOrEqual(chunkSize);
       }),
     );
-    for (const none of [0, undefined, null, -5, Number.NaN, 'x', 1.5]) expect(pieceBytesFor(none, 4 << 20)).toBe(4 << 20);
+    for (const none of [0, undefined, null, -5, Number.NaN, 'x', 1.5, { toString: false }, { valueOf: () => 1 << 20 }]) expect(pieceBytesFor(none, 4 << 20)).toBe(4 << 20);
     expect(pieceBytesFor(1, 4 << 20)).toBe(MIN_PIECE_BYTES);
     expect(pieceBytesFor(1 << 20, 4 << 20)).toBe(1 << 20);
     expect(pieceBytesFor(2 ** 32 - 1, 4 << 20)).toBe(4 << 20);
