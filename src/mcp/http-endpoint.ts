@@ -19,6 +19,7 @@ import { plainRequestOf, readOnlyToolsOf } from './http-plain-calls.js';
 import { SessionTransport } from './http-session-transport.js';
 import { HttpSessions, type SessionSlot } from './http-sessions.js';
 import { createMcpServer } from './server.js';
+import { connectDispatchingDirectly } from './fast-dispatch.js';
 
 export const MCP_PATH = '/mcp';
 
@@ -183,7 +184,7 @@ export class HttpEndpoint {
       if (opened) this.sessions.forget(opened);
     };
     try {
-      await server.connect(transport);
+      await connectDispatchingDirectly(server.server, transport);
       await sdkTransport.handleRequest(req, res, body?.value);
     } finally {
       // Anything but a successful initialize leaves no session behind.

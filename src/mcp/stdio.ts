@@ -4,6 +4,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Logger } from '../log.js';
 import type { Hub } from '../mesh/hub/hub.js';
 import { createMcpServer } from './server.js';
+import { connectDispatchingDirectly } from './fast-dispatch.js';
 
 /**
  * Largest single message read from stdin, bytes. Above the SDK's 10 MB
@@ -26,7 +27,7 @@ export async function serveStdio(hub: Hub, log: Logger): Promise<{ close(): Prom
     process.kill(process.pid, 'SIGTERM');
   };
   server.server.onerror = (err) => log.warn({ err: err.message }, 'MCP stdio error');
-  await server.connect(transport);
+  await connectDispatchingDirectly(server.server, transport);
   const previous = server.server.onclose;
   server.server.onclose = () => {
     previous?.();
