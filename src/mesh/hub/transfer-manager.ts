@@ -23,6 +23,7 @@ import type { Registry } from './registry.js';
 import { StagingGate } from './staging-gate.js';
 import { monotonicMs } from '../monotonic.js';
 import { laneKey, newLive, settle, waitOutcome, type LiveTransfer, type NodeOutcome, type OutcomeStatus, type TransferProgress } from './transfer-live.js';
+import { isFirstFormat, upgradeFirstFormat } from './transfer-upgrade.js';
 import {
   INLINE_MAX_BYTES,
   chunkCount,
@@ -113,12 +114,11 @@ export class TransferManager {
     const byTransfer = new Map<string, DeliveryRecord[]>();
     for (const d of snapshot.deliveries) byTransfer.set(d.transferId, [...(byTransfer.get(d.transferId) ?? []), d]);
     // Oldest first: live transfers are ordered by when they were loaded or created (`LiveTransfer.order`).
-    for (const record of [...snapshot.transfers].sort((a, b) => a.createdAt - b.createdAt)) {
-      const deliveries = byTransfer.get(record.id) ?? [];
-      if (record.format !== TRANSFER_FORMAT) {
-        // Staged by an older hub in another layout: nothing here can serve it.
-        if (deliveries.some((d) => d.state === 'pending')) this.deps.log.warn({ transfer: record.id, path: record.path }, 'transfer from an older hub version dropped; push it again');
-        await this.forget(record, deliveries);
+    for (const stored of [...snapshot.transfers].sort((a, b) => a.createdAt - b.createdAt)) {
+      const deliveries = byTransfer.get(stored.id) ?? [];
+      const record = await this.carriedOver(stored, deliveries);
+      if (!record) {
+        await this.forget(stored, deliveries);
         continue;
       }
       const mirrorDue = record.kind === 'push' && record.mirror === 'pending';
@@ -134,6 +134,29 @@ export class TransferManager {
     for (const live of [...this.live.values()]) {
       if (!live.staging.complete) this.track(this.resumeStaging(live));
       else this.maybeCommitMirror(live);
+    }
+  }
+
+  /**
+   * A stored record in today's format: as it is, or carried over from the
+   * first format (its pending deliveries would otherwise be lost to an
+   * upgrade); undefined when nothing here can serve it.
+   */
+  private async carriedOver(record: TransferRecord, deliveries: DeliveryRecord[]): Promise<TransferRecord | undefined> {
+    if (record.format === TRANSFER_FORMAT) return record;
+    const pending = deliveries.some((d) => d.state === 'pending');
+    if (!pending || !isFirstFormat(record)) {
+      if (pending) this.deps.log.warn({ transfer: record.id, path: record.path, format: record.format }, 'transfer of an unknown record format dropped; push it again');
+      return undefined;
+    }
+    try {
+      const upgraded = await upgradeFirstFormat(record, this.stagingDir(record.id));
+      await this.deps.store.putTransfer(upgraded);
+      this.deps.log.info({ transfer: record.id, path: record.path }, 'transfer from an older hub version carried over');
+      return upgraded;
+    } catch (err) {
+      this.deps.log.warn({ transfer: record.id, path: record.path, err: toMeshError(err).message }, 'transfer from an older hub version could not be carried over; push it again');
+      return undefined;
     }
   }
 
