@@ -148,8 +148,11 @@ export class Hub {
       openSource: (name) => this.openPushSource(name),
       commitMirror: async (session, rel, stagedData) => {
         const root = await this.ensureSession(session);
-        // Under the path's lock, like every other mirror change: an edit's compare-and-swap must not interleave with it.
-        await this.locks.run([pathKey(session, rel)], () => this.whileChanging(session, rel, () => linkIntoPlace(root, rel, stagedData)));
+        // Through the promotion gate (the push's own call may be long gone: after a restart, or a client that gave up),
+        // and under the path's lock, like every other mirror change: an edit's compare-and-swap must not interleave with it.
+        await this.skills.guardWrite(session, rel, () =>
+          this.locks.run([pathKey(session, rel)], () => this.whileChanging(session, rel, () => linkIntoPlace(root, rel, stagedData))),
+        );
       },
     });
     this.drift = new DriftMonitor({

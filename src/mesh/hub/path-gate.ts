@@ -66,14 +66,19 @@ export class PathGate {
 
   /**
    * Run `fn`, a write of `rel` in `scope` (a session). Refused at once with
-   * SKILL_BUSY when `rel` is under a folder held exclusively.
+   * SKILL_BUSY when `rel` is under a folder held exclusively, unless a write
+   * of that very path is in progress (a step of it, such as a push's mirror
+   * commit, which must not be refused by a promotion that waits for it):
+   * a holder runs only once no write under it is left, so a write admitted
+   * while it waits still lands before it, never after.
    */
   async write<T>(scope: string, rel: string, fn: () => Promise<T>): Promise<T> {
     const entry = { scope, rel };
     const held = [...this.folders].find((f) => sameScope(f, entry) && isUnderFolder(f.rel, rel));
+    const joining = [...this.writes].some((w) => sameScope(w, entry) && isUnderFolder(w.rel, rel) && isUnderFolder(rel, w.rel));
     // Security: a write racing a promotion would be acknowledged and then lost
     // with the set-aside folder, or land in the library through the new link.
-    if (held) {
+    if (held && !joining) {
       throw new MeshError('SKILL_BUSY', `"${rel}" is inside "${held.rel}", a skill being promoted; write again in a moment`, {
         path: rel,
         skill: held.rel,

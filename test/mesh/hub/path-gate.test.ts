@@ -93,6 +93,32 @@ describe('PathGate', () => {
     expect(order).toEqual(['a', 'other', 'a done', 'b', 'c']);
   });
 
+  it('admits a step of a write in progress while a holder waits for it, and the holder runs after both', async () => {
+    const gate = new PathGate();
+    const order: string[] = [];
+    const write = deferred();
+    const writing = gate.write('s', 'skills/hello/a.txt', async () => {
+      await write.promise;
+      // A push's mirror commit: a write of the same path, made by the write itself.
+      await gate.write('s', 'Skills/hello/a.txt', async () => void order.push('commit'));
+      order.push('write done');
+    });
+    const held = gate.exclusive('s', 'skills/hello', async () => void order.push('promotion'));
+    await settle();
+    // Another path under the folder is still refused while the holder waits.
+    await expect(gate.write('s', 'skills/hello/b.txt', async () => 1)).rejects.toMatchObject({ code: 'SKILL_BUSY' });
+    write.resolve();
+    await Promise.all([writing, held]);
+    expect(order).toEqual(['commit', 'write done', 'promotion']);
+    // With no write of its path in progress, the same write is refused while a holder runs.
+    const running = deferred();
+    const holding = gate.exclusive('s', 'skills/hello', () => running.promise);
+    await settle();
+    await expect(gate.write('s', 'skills/hello/a.txt', async () => 1)).rejects.toMatchObject({ code: 'SKILL_BUSY' });
+    running.resolve();
+    await holding;
+  });
+
   it('gives up waiting with SKILL_BUSY, and then admits writes again', async () => {
     const gate = new PathGate();
     const write = deferred();
