@@ -1,5 +1,6 @@
 // Plain-text tables for operator commands (kubectl's look): a header row,
 // columns padded to their widest cell, two spaces apart. Pure.
+import { formatBytes } from '../byte-sizes.js';
 
 /** Longest cell shown, characters; longer ones end in "...". */
 export const MAX_CELL_CHARS = 60;
@@ -19,14 +20,7 @@ export function formatTable(headers: string[], rows: unknown[][]): string {
 
 /** Bytes as a short size for tables: 0 B, 512 B, 1.5 KiB, 3.2 GiB. */
 export function shortBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+  return formatBytes(n, 'table');
 }
 
 /** A progress bar of `width` cells for done/total, e.g. "[#####.....]  50%". */

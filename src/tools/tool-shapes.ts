@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { Hub } from '../mesh/hub/hub.js';
 import type { NodeOutcome } from '../mesh/hub/transfer-manager.js';
+import { formatBytes } from '../byte-sizes.js';
 
 export interface ToolContext {
   hub: Hub;
@@ -63,12 +64,5 @@ export function describeOutcomes(outcomes: NodeOutcome[]): string {
 
 /** Bytes as a short human size, e.g. "1.5 MiB". */
 export function humanBytes(n: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} bytes` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  return formatBytes(n, 'prose');
 }
