@@ -8,6 +8,7 @@ import type { Hub } from '../mesh/hub/hub.js';
 import type { NodeLink } from '../mesh/hub/node-link.js';
 import { RateLimiter } from '../mesh/hub/rate-limit.js';
 import type { ClientLog } from './client-log.js';
+import { addToolLayer } from './tool-wrapping.js';
 
 /** Drift notifications per node: a node can report drift as often as it likes; its client log must stay readable. */
 const DRIFT_NOTICE_RATE = { burst: 20, perMinute: 30 };
@@ -58,17 +59,15 @@ export function watchCall(hub: Hub, clientLog: ClientLog, tool: string, session:
   return () => void watchers.delete(watcher);
 }
 
-type ToolCallback = (...params: unknown[]) => unknown;
-
 /**
  * Make every tool registered on `server` from now on watch its session while
  * it runs (see watchCall). Done here, around the tool callbacks, so the tool
  * files stay a name, schemas and one call into the hub.
  */
 export function watchToolCalls(server: McpServer, hub: Hub, clientLog: ClientLog): void {
-  const register = server.registerTool.bind(server) as (name: string, config: unknown, cb: ToolCallback) => unknown;
-  (server as unknown as { registerTool: typeof register }).registerTool = (name, config, cb) =>
-    register(name, config, async (...params: unknown[]) => {
+  addToolLayer(server, (name, config, cb) => ({
+    config,
+    cb: async (...params: unknown[]) => {
       // The SDK passes (args, extra) to tools with an input schema, (extra) to the others.
       const extra = params[params.length - 1] as { requestId: RequestId };
       const args = params.length > 1 ? (params[0] as { session?: unknown }) : {};
@@ -78,7 +77,8 @@ export function watchToolCalls(server: McpServer, hub: Hub, clientLog: ClientLog
       } finally {
         stop();
       }
-    });
+    },
+  }));
 }
 
 /** Tell the client of drift the hub found (and is repairing) on any node; returns the unsubscribe function. */

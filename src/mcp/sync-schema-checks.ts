@@ -8,6 +8,7 @@
 // is checked the asynchronous way, as before.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z, type ZodRawShape, type ZodTypeAny } from 'zod';
+import { addToolLayer } from './tool-wrapping.js';
 
 type SafeParseAsync = ZodTypeAny['safeParseAsync'];
 
@@ -56,7 +57,5 @@ export function syncSchema(schema: unknown): unknown {
 
 /** Tools registered on `server` from now on have their schemas checked synchronously. Call before the tools are registered. */
 export function checkToolSchemasSync(server: McpServer): void {
-  const register = server.registerTool.bind(server) as (name: string, config: { inputSchema?: unknown; outputSchema?: unknown }, cb: unknown) => unknown;
-  (server as unknown as { registerTool: typeof register }).registerTool = (name, config, cb) =>
-    register(name, { ...config, inputSchema: syncSchema(config.inputSchema), outputSchema: syncSchema(config.outputSchema) }, cb);
+  addToolLayer(server, (_name, config, cb) => ({ config: { ...config, inputSchema: syncSchema(config.inputSchema), outputSchema: syncSchema(config.outputSchema) }, cb }));
 }

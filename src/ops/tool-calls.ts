@@ -7,6 +7,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ERROR_META_KEY } from '../mcp/tool-result.js';
 import { withRequestId } from '../request-context.js';
 import { auditArguments, contentChars, type AuditValue } from './audit-args.js';
+import { addToolLayer } from '../mcp/tool-wrapping.js';
 
 export interface ToolCallRecord {
   /** When the call started, ISO 8601. */
@@ -78,7 +79,6 @@ function contentBytes(result: CallToolResult | undefined): number {
  */
 export function observeToolCalls(server: McpServer, observer: ToolCallObserver | undefined): void {
   if (!observer) return;
-  const register = server.registerTool.bind(server) as (name: string, config: { inputSchema?: unknown }, cb: Handler) => ReturnType<McpServer['registerTool']>;
   const clientLabel = (extra: Extra | undefined) => {
     const name = server.server.getClientVersion()?.name ?? 'unknown';
     return `${name.slice(0, 64)} (${extra?.sessionId ? `http:${extra.sessionId}` : 'stdio'})`;
@@ -112,10 +112,11 @@ export function observeToolCalls(server: McpServer, observer: ToolCallObserver |
     }
   };
   const ids = new RequestIds();
-  const wrapped = (name: string, config: { inputSchema?: unknown }, cb: Handler) =>
-    register(name, config, (...params: unknown[]) => {
+  addToolLayer(server, (name, config, cb) => ({
+    config,
+    cb: (...params: unknown[]) => {
       const requestId = ids.next();
-      return withRequestId(requestId, () => observed(name, config, cb, params, requestId));
-    });
-  (server as unknown as { registerTool: typeof wrapped }).registerTool = wrapped;
+      return withRequestId(requestId, () => observed(name, config, cb as Handler, params, requestId));
+    },
+  }));
 }
