@@ -43,7 +43,10 @@ it('delivers a promoted skill to every member of its session, with links, and to
   await expect(hub.call({ op: 'promote', session: 'team', skill: 'skills/missing' })).rejects.toMatchObject({ code: expect.stringMatching(/NOT_FOUND|SKILL_INVALID/) });
 
   const result = await hub.call({ op: 'promote', session: 'team', skill: 'hello' });
-  expect(result).toMatchObject({ name: 'hello', status: 'promoted', version: 1 });
+  // This hub runs --auto-promote (for the test below): on a loaded machine the writes may settle and promote the
+  // skill before this call, which then finds it unchanged. Either way it is promoted once.
+  expect(result).toMatchObject({ name: 'hello', version: 1 });
+  expect(['promoted', 'unchanged']).toContain(result.status);
   expect(await isLinkInto(path.join(ws('hub'), 'sessions/team/skills/hello'), path.join(ws('hub'), 'skills/hello'))).toBe(true);
 
   // Attached nodes: their library holds the skill, the session copy is a link into it.

@@ -38,6 +38,8 @@ describe('offline members', () => {
       expect(await read(mesh.nodeFile('off', 's', 'notes/first.txt'))).toBeUndefined();
       await mesh.startNode({ id: 'off', sessions: ['s'] });
       await waitForContent(mesh.nodeFile('off', 's', 'notes/first.txt'), 'written while off was away\n');
+      // The node has the file a moment before the hub has recorded it: only then is that transfer done.
+      await eventually(async () => (await mesh.hub.call({ op: 'status' })).transfers.length === 0, 10_000);
 
       // Offline again; the hub crashes after the write and comes back.
       await takeOffline(mesh, 'off');
