@@ -6,7 +6,10 @@
 // 30 MB to download). Prints one line per scenario and exits 1 unless every
 // scenario in REQUIRED_SCENARIOS is green (see verdict.ts).
 //
-//   npm run conformance [-- --scenario name,name]
+//   npm run conformance [-- --scenario name,name] [-- --prepare]
+//
+// --prepare only installs Node 22 and the suite (CI does it in the background
+// while other checks run).
 import { execFile, spawn } from 'node:child_process';
 import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -24,7 +27,7 @@ const NODE_PACKAGE = `node-${process.platform}-${process.arch}`;
 /** Longest a scenario may take, ms. */
 const SCENARIO_TIMEOUT_MS = 60_000;
 
-const { values } = parseArgs({ options: { scenario: { type: 'string' } } });
+const { values } = parseArgs({ options: { scenario: { type: 'string' }, prepare: { type: 'boolean', default: false } } });
 const scenarios = values.scenario ? values.scenario.split(',').map((s) => s.trim()) : [...REQUIRED_SCENARIOS];
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -84,6 +87,10 @@ async function main(): Promise<number> {
   const node22 = await installOnce(path.join(CACHE, 'node22'), `${NODE_PACKAGE}@22`, path.join(NODE_PACKAGE, 'bin', 'node'));
   const suite = await installOnce(path.join(CACHE, 'suite'), SUITE_PACKAGE, path.join('@modelcontextprotocol', 'conformance', 'dist', 'index.js'));
   const { stdout: version } = await run(node22, ['--version']);
+  if (values.prepare) {
+    say(`conformance: ${SUITE_PACKAGE} and Node.js ${version.trim()} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return 0;
+  }
   say(`conformance: ${SUITE_PACKAGE} on Node.js ${version.trim()}, hub on Node.js ${process.version} (tools ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mesh-conformance-'));
   const hub = await startHub(dataDir);
