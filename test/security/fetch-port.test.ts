@@ -142,3 +142,15 @@ it('ends a running stream on the fetch port when its push is cancelled', async (
   await mesh.hub.call({ op: 'cancel', pushId: 1 });
   await expect(got).rejects.toMatchObject({ code: 1, details: expect.stringContaining('was cancelled') });
 }, 60_000);
+
+it('ends a running stream on the fetch port at the next chunk once its session is ungranted', async () => {
+  const mesh = await fixture.mesh({ hubEnv: { MESH_FAULTS: 'slow-source=1000' } });
+  const credential = await enrolled(mesh, 'n1');
+  const transferId = await stagedPush(mesh, 32 * MiB, false);
+  const h = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'n1', token: credential });
+  const got = h.fetchAll({ transferId, fromChunk: 0 });
+  got.catch(() => {});
+  await new Promise((r) => setTimeout(r, 1_500));
+  await tokenCli(mesh.dataDir, 'ungrant', 'n1', 's');
+  await expect(got).rejects.toMatchObject({ code: 5, details: expect.stringContaining('TRANSFER_NOT_FOUND') });
+}, 60_000);

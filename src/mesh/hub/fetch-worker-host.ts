@@ -43,12 +43,15 @@ interface Entry {
 }
 
 /**
- * How to load the worker: the built `.js` beside this module (dist/), else
+ * How to load the worker: the built `.js` beside this module (dist/), the
+ * `.mjs` beside the MCP Bundle's single file (deploy/bundle/build.ts), else
  * the `.ts` source through tsx's loader (tests and benchmarks run from src/).
  */
 function workerScript(): { script: string | URL; eval: boolean } {
-  const js = new URL('./fetch-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { script: js, eval: false };
+  for (const name of ['./fetch-worker.js', './fetch-worker.mjs']) {
+    const built = new URL(name, import.meta.url);
+    if (existsSync(fileURLToPath(built))) return { script: built, eval: false };
+  }
   // Node 20 does not run `--import tsx` for a worker's own execArgv; register tsx's hooks from a tiny ESM bootstrap instead.
   // The package's `esm/api` entry resolves to its CommonJS build through require; its ESM build sits beside it.
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');

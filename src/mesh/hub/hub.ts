@@ -320,7 +320,7 @@ export class Hub {
     const mainHost = splitHostPort(this.options.grpcAddress).host;
     const fetchAddress = this.options.grpcFetchAddress ?? `${mainHost.includes(':') ? `[${mainHost}]` : mainHost}:0`;
     if (fetchAddress !== 'off') {
-      this.fetchWorker = await FetchWorkerHost.start({
+      const worker = FetchWorkerHost.start({
         address: fetchAddress,
         tls: this.options.tls,
         insecure: this.options.insecure,
@@ -329,6 +329,10 @@ export class Hub {
         calls,
         log: this.log,
       });
+      // An address the operator chose must work; the default one may fail (nodes then fetch on the main port).
+      this.fetchWorker = await (this.options.grpcFetchAddress === undefined
+        ? worker.catch((err: unknown) => void this.log.error({ err: String(err) }, 'the fetch worker did not start; Fetch is served on the main port only'))
+        : worker);
     }
     this.authWatch = new AuthWatch({ store: this.store, authority, calls, log: this.log });
     await this.authWatch.start();
