@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { faultValue } from '../faults.js';
 import { addressInUse } from './address-in-use.js';
 import type { FetchWorkerData, MainToWorker, WorkerToMain } from './fetch-worker-wire.js';
 import { checkListenAddress, type GrpcListenOptions } from './grpc-server.js';
@@ -66,6 +67,7 @@ export class FetchWorkerHost {
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartMs = RESTART_MS;
+  private crashFault = faultValue('fetch-worker-crash') !== undefined;
   private constructor(
     private readonly options: FetchWorkerOptions,
     private readonly host: string,
@@ -92,7 +94,8 @@ export class FetchWorkerHost {
 
   private spawn(address: string): Promise<void> {
     const { script, eval: isEval } = workerScript();
-    const data: FetchWorkerData = { address, tls: this.options.tls };
+    const data: FetchWorkerData = { address, tls: this.options.tls, logLevel: this.options.log.level, crashAtFirstStream: this.crashFault };
+    this.crashFault = false; // once per hub: the restarted worker serves
     const worker = new Worker(script, { eval: isEval, workerData: data, name: 'mesh-fetch' });
     const started = Date.now();
     return new Promise<void>((resolve, reject) => {

@@ -10,6 +10,10 @@ export interface FetchWorkerData {
   /** HOST:PORT to listen on; port 0 picks a free one. Already checked by main (TLS or loopback or --insecure). */
   address: string;
   tls?: TlsFiles;
+  /** The hub's log level: grpc-js's own lines in the worker go to stderr as JSON at this level (ops/grpc-log.ts). */
+  logLevel: string;
+  /** Fault injection (faults.ts, fetch-worker-crash): exit once the first stream is admitted. */
+  crashAtFirstStream?: boolean;
 }
 
 /** An error status to end a stream with: a MeshError's code and message. */

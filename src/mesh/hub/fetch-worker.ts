@@ -9,6 +9,8 @@ import * as grpc from '@grpc/grpc-js';
 import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MeshError, toMeshError } from '../../errors.js';
+import { createLogger } from '../../log.js';
+import { routeGrpcLogs } from '../../ops/grpc-log.js';
 import { SERVER_OPTIONS, meshServiceDefinition } from '../protocol/load.js';
 import type { Chunk } from '../protocol/frames.js';
 import { endCallWithError } from '../protocol/status.js';
@@ -33,6 +35,8 @@ interface Stream {
 
 const port = parentPort!;
 const data = workerData as FetchWorkerData;
+// This thread has its own grpc-js: its diagnostics go to stderr as JSON lines too (every stderr line is JSON).
+routeGrpcLogs(createLogger('hub', data.logLevel).child({ thread: 'fetch-worker' }));
 const post = (message: WorkerToMain) => port.postMessage(message);
 const streams = new Map<number, Stream>();
 const corrupt = new CorruptFault();
@@ -75,6 +79,8 @@ function onFetch(call: FetchCall): void {
 function admit(id: number, plan: Extract<MainToWorker, { t: 'admit' }>['plan']): void {
   const s = streams.get(id);
   if (!s) return;
+  // In a worker, process.exit ends this thread only: the hub sees a crash.
+  if (data.crashAtFirstStream) process.exit(70);
   const gate = (index: number) =>
     new Promise<StagedChunk>((resolve, reject) => {
       report(id, s);

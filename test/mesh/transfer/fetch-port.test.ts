@@ -1,10 +1,12 @@
 // File data goes over the hub's fetch port (a worker thread's own gRPC
 // listener), not the main port; and when that port cannot be used, pushes
 // still complete over the main port.
+import type * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
+import { callMetadata, createHubClient } from '../../../src/mesh/node/hub-client.js';
 import { freePort, killAll, startNodeProc, waitAttached } from '../../support/processes.js';
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy.js';
 import { MiB, sha256File, startMesh, waitForFile, WIRE_SLACK, type Mesh } from './helpers.js';
@@ -78,4 +80,22 @@ it('with --grpc-fetch off, the hub announces no fetch port and pushes go over th
   await waitForFile(mesh.nodeFile('a', 's', 'big.bin'), sha256);
   expect(link.stats().down).toBeGreaterThan(SIZE);
   expect((await mesh.hub.call({ op: 'status' })).grpcFetch).toBeUndefined();
+}, 90_000);
+
+it('a fetch worker that crashes is logged and restarted on the same port; the push completes meanwhile', async () => {
+  mesh = await startMesh({ hubEnv: { MESH_FAULTS: 'fetch-worker-crash' } });
+  await mesh.startNode({ id: 'a', sessions: ['s'] });
+  const { sha256, outcomes } = await push(mesh);
+  expect(outcomes.map((o) => o.status)).toEqual(['ok']);
+  await waitForFile(mesh.nodeFile('a', 's', 'big.bin'), sha256);
+  await mesh.hub.waitFor((l) => l.includes('fetch worker exited; restarting it'), 10_000);
+  await mesh.hub.waitFor((l) => l.includes('fetch worker listening again') && l.includes(`127.0.0.1:${mesh!.fetchPort}`), 10_000);
+  // The port answers again, and it is the worker's server (Fetch only: Attach is UNIMPLEMENTED there).
+  const client = createHubClient({ hub: `127.0.0.1:${mesh.fetchPort}`, nodeId: 'a' });
+  const attach = (client as unknown as { Attach(md: grpc.Metadata): grpc.ClientDuplexStream<unknown, unknown> }).Attach(callMetadata('a', 'test-token'));
+  const status = await new Promise<grpc.ServiceError>((resolve) => attach.on('error', resolve));
+  client.close();
+  expect(status.code).toBe(12);
+  const again = await push(mesh);
+  expect(again.outcomes.map((o) => o.status)).toEqual(['ok']);
 }, 90_000);
