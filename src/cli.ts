@@ -4,7 +4,7 @@
 // variables; flags override them.
 import { Command, Option } from 'commander';
 import path from 'node:path';
-import { DEFAULTS, parseScanInterval, pick, requireValue, resolveDataDir } from './config.js';
+import { DEFAULTS, parseFetchAddress, parseScanInterval, pick, requireValue, resolveDataDir } from './config.js';
 import { toMeshError } from './errors.js';
 import type { HubCommandOptions } from './hub-command.js';
 import { createLogger } from './log.js';
@@ -30,6 +30,7 @@ program
   .command('hub')
   .description('run the hub: gRPC for node agents, MCP over stdio or Streamable HTTP for LLM clients')
   .option('--grpc <host:port>', `gRPC listen address (env MESH_GRPC, default ${DEFAULTS.grpc})`)
+  .option('--grpc-fetch <host:port|off>', 'second gRPC listener serving only Fetch from a worker thread (env MESH_GRPC_FETCH; default: the --grpc host, a free port; off: Fetch on the main port only)')
   .option('--data <dir>', `data folder (env MESH_DATA_DIR, default ${DEFAULTS.dataDir})`)
   .option('--store <url>', 'postgres://..., sqlite://FILE or log://FILE store URL (env MESH_STORE_URL; default: the embedded store in the data folder, SQLite unless MESH_EMBEDDED_STORE=log)')
   .option('--stdio', 'serve MCP on stdin/stdout (what desktop hosts run)')
@@ -53,6 +54,7 @@ program
   .command('node')
   .description('run a node agent: attach to a hub and keep a folder per session')
   .option('--hub <host:port>', 'hub gRPC address (env MESH_HUB)')
+  .option('--hub-fetch <host:port|off>', "where to fetch file data, instead of the hub's host with the fetch port it announces (env MESH_HUB_FETCH; off: the main connection only)")
   .option('--id <id>', 'stable node id (env MESH_NODE_ID)')
   .option('--workspace <dir>', 'workspace folder (env MESH_WORKSPACE)')
   .option('--session <name>', 'session to join; repeatable', collect)
@@ -81,6 +83,7 @@ program
       tls: tlsWanted ? { ca: opts.tlsCa, cert: opts.tlsCert, key: opts.tlsKey } : undefined,
       scanIntervalMs: parseScanInterval(pick(opts.scanInterval, env.MESH_SCAN_INTERVAL, String(DEFAULT_SCAN_INTERVAL_MS))),
       watch: opts.watch !== false,
+      fetchHub: parseFetchAddress(pick<string | undefined>(opts.hubFetch, env.MESH_HUB_FETCH, undefined), '--hub-fetch (MESH_HUB_FETCH)'),
       log,
     });
     await agent.start();

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { MeshError } from './errors.js';
+import { splitHostPort } from './mesh/protocol/address.js';
 
 export const DEFAULTS = {
   grpc: '127.0.0.1:7420',
@@ -55,4 +56,16 @@ export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv 
   const chosen = pick(flag, env.MESH_DATA_DIR, DEFAULTS.dataDir);
   if (chosen === '~') return home;
   return path.resolve(/^~[/\\]/.test(chosen) ? path.join(home, chosen.slice(2)) : chosen);
+}
+
+/** `--grpc-fetch` (hub) and `--hub-fetch` (node): HOST:PORT or `off`; undefined keeps the default. */
+export function parseFetchAddress(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'off') return 'off';
+  try {
+    splitHostPort(value);
+  } catch {
+    throw new MeshError('INVALID_ARGUMENT', `${flag} must be HOST:PORT or "off" (got "${value}")`);
+  }
+  return value.trim();
 }

@@ -3,7 +3,7 @@
 // own so that other commands (a node agent above all) do not load the hub,
 // the MCP server and the store: their code alone is some 25 MiB of memory.
 import path from 'node:path';
-import { DEFAULTS, envList, parseDriftMode, pick, requireValue, resolveDataDir } from './config.js';
+import { DEFAULTS, envList, parseDriftMode, parseFetchAddress, pick, requireValue, resolveDataDir } from './config.js';
 import { createLogger } from './log.js';
 import type { HubOptions } from './mesh/hub/hub-options.js';
 import { serveHttp } from './mcp/http.js';
@@ -22,6 +22,7 @@ const SHUTDOWN_LIMIT_MS = 9_000;
 /** The `hub` command's options as commander parses them. */
 export interface HubCommandOptions {
   grpc?: string;
+  grpcFetch?: string;
   data?: string;
   store?: string;
   stdio?: boolean;
@@ -61,6 +62,7 @@ export async function runHub(opts: HubCommandOptions): Promise<void> {
     dataDir,
     storeUrl: pick<string | undefined>(opts.store, env.MESH_STORE_URL, undefined),
     grpcAddress: pick(opts.grpc, env.MESH_GRPC, DEFAULTS.grpc),
+    grpcFetchAddress: parseFetchAddress(pick<string | undefined>(opts.grpcFetch, env.MESH_GRPC_FETCH, undefined), '--grpc-fetch (MESH_GRPC_FETCH)'),
     tls,
     insecure: Boolean(opts.insecure),
     nodeTokens: envList('MESH_NODE_TOKENS'),

@@ -155,6 +155,12 @@ export interface BenchNodeOptions {
 }
 
 /** A node agent process (the built CLI) with manifest rescans off, so only transfers cost CPU. */
+/**
+ * For a node behind a proxy that stands for its whole link: keep its Fetch
+ * streams on that link (the main connection) instead of the hub's fetch port.
+ */
+export const FETCH_ON_LINK = ['--hub-fetch', 'off'];
+
 export function startBenchNode(options: BenchNodeOptions): BenchProcess {
   requireBuild();
   const prof = process.env.MESH_BENCH_NODE_CPU_PROF;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startThrottleProxy, type ThrottleProxy } from '../../test/support/throttle-proxy.js';
 import { runSequentialBroadcast } from '../baselines/sequential-broadcast.js';
 import { makeTestFile } from '../lib/data.js';
-import { expectAllOk, startBenchHub, startBenchNode, waitAttached, waitDelivered, type BenchHub, type PushOutcome, stopMesh } from '../lib/mesh.js';
+import { expectAllOk, FETCH_ON_LINK, startBenchHub, startBenchNode, waitAttached, waitDelivered, type BenchHub, type PushOutcome, stopMesh } from '../lib/mesh.js';
 import { tmpWorkspace, type BenchProcess } from '../lib/proc.js';
 import { printTable, ratio, RESULTS_DIR, writeBarChartSvg, writeResult } from '../lib/report.js';
 import type { ScenarioOptions } from '../lib/scenario.js';
@@ -37,7 +37,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     for (let i = 0; i < FAST; i++) {
       nodes.push(startBenchNode({ id: `fast${i}`, workspace: path.join(ws.dir, `fast${i}`), hub: `127.0.0.1:${hub.grpcPort}`, sessions: ['fast', 'mixed'] }));
     }
-    const slow = startBenchNode({ id: 'slow', workspace: path.join(ws.dir, 'slow'), hub: `127.0.0.1:${proxy.port}`, sessions: ['mixed'] });
+    const slow = startBenchNode({ id: 'slow', workspace: path.join(ws.dir, 'slow'), hub: `127.0.0.1:${proxy.port}`, sessions: ['mixed'], extraArgs: FETCH_ON_LINK });
     nodes.push(slow);
     await waitAttached(nodes, 60_000);
     const fastNodes = nodes.slice(0, FAST);

@@ -12,7 +12,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startThrottleProxy, type ThrottleProxy } from '../../test/support/throttle-proxy.js';
-import { startBenchHub, startBenchNode, stopMesh, waitAttached, type BenchHub } from '../lib/mesh.js';
+import { FETCH_ON_LINK, startBenchHub, startBenchNode, stopMesh, waitAttached, type BenchHub } from '../lib/mesh.js';
 import { cpuTimeMs, sampleRss, tmpWorkspace, type BenchProcess } from '../lib/proc.js';
 import { printTable, writeResult } from '../lib/report.js';
 import type { ScenarioOptions } from '../lib/scenario.js';
@@ -75,7 +75,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     const hubIdleRss = (await hubIdle.stop()).peakRssBytes;
     const hubBusy = sampleRss(hub.pid, 50);
     const reportStarted = performance.now();
-    const node = startBenchNode({ id: 'n1', workspace: nodeWs, hub: `127.0.0.1:${proxy.port}`, sessions: [SESSION], extraArgs: ['--scan-interval', '3600000'] });
+    const node = startBenchNode({ id: 'n1', workspace: nodeWs, hub: `127.0.0.1:${proxy.port}`, sessions: [SESSION], extraArgs: ['--scan-interval', '3600000', ...FETCH_ON_LINK] });
     nodes.push(node);
     await waitAttached([node], 60_000);
     await node.waitForLine(/"msg":"session copy verified"/, 900_000);

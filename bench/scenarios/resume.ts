@@ -6,7 +6,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { startThrottleProxy, type ThrottleProxy } from '../../test/support/throttle-proxy.js';
 import { makeTestFile, PIECE_BYTES } from '../lib/data.js';
-import { killAll, startBenchHub, startBenchNode, waitAttached, waitDelivered, type BenchHub, type PushOutcome } from '../lib/mesh.js';
+import { FETCH_ON_LINK, killAll, startBenchHub, startBenchNode, waitAttached, waitDelivered, type BenchHub, type PushOutcome } from '../lib/mesh.js';
 import { tmpWorkspace, type BenchProcess } from '../lib/proc.js';
 import { formatBytes, printTable, RESULTS_DIR, writeBarChartSvg, writeResult } from '../lib/report.js';
 import type { ScenarioOptions } from '../lib/scenario.js';
@@ -35,7 +35,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
     const source = await makeTestFile(path.join(ws.dir, 'source', 'payload.bin'), fileBytes);
     hub = await startBenchHub({ dataDir: path.join(ws.dir, 'hub'), sourceRoots: [path.dirname(source.path)] });
     proxy = await startThrottleProxy({ target: { host: '127.0.0.1', port: hub.grpcPort }, bytesPerSecond: linkRate });
-    const nodeOptions = { id: 'victim', workspace: path.join(ws.dir, 'victim'), hub: `127.0.0.1:${proxy.port}`, sessions: ['resume'] };
+    const nodeOptions = { id: 'victim', workspace: path.join(ws.dir, 'victim'), hub: `127.0.0.1:${proxy.port}`, sessions: ['resume'], extraArgs: FETCH_ON_LINK };
     node = startBenchNode(nodeOptions);
     await waitAttached([node]);
 

@@ -41,7 +41,23 @@ async function main(): Promise<void> {
     metafile: true,
     logLevel: 'warning',
   });
-  const inputs = Object.keys(result.metafile.inputs);
+  // The hub's fetch worker runs in a thread of its own and is loaded by file name (fetch-worker-host.ts): a second file beside the entry.
+  const worker = await build({
+    entryPoints: [path.join(ROOT, 'src', 'mesh', 'hub', 'fetch-worker.ts')],
+    outfile: path.join(STAGE, 'server', 'fetch-worker.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: LEFT_OUT,
+    minify: true,
+    keepNames: true,
+    legalComments: 'eof',
+    banner: { js: "import { createRequire as __meshCreateRequire } from 'node:module'; const require = __meshCreateRequire(import.meta.url);" },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const inputs = [...Object.keys(result.metafile.inputs), ...Object.keys(worker.metafile.inputs)];
   const loaded = LEFT_OUT.filter((name) => inputs.some((file) => file.includes(`node_modules/${name}/`)));
   if (loaded.length > 0) throw new Error(`the bundle must not contain ${loaded.join(', ')}`);
   await copyFile(path.join(ROOT, 'proto', 'mesh.proto'), path.join(STAGE, 'server', 'proto', 'mesh.proto'));

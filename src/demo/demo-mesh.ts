@@ -43,12 +43,14 @@ export async function startDemoMesh(): Promise<DemoMesh> {
   const children: ChildProcess[] = [];
   const links: SlowLink[] = [];
   const grpcPort = await freePort();
+  // A fixed fetch port, so a slow node's file data can go through its slow link too.
+  const fetchPort = await freePort();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('MESH_')) env[k] = v; // the demo's own settings only
   Object.assign(env, { MESH_NODE_TOKENS: `${DEMO_TOKEN}@demo`, MESH_LOG_LEVEL: 'warn' });
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CLI, 'hub', '--stdio', '--no-http', '--no-admin', '--data', path.join(root, 'hub'), '--grpc', `127.0.0.1:${grpcPort}`, '--source-root', sourceDir],
+    args: [CLI, 'hub', '--stdio', '--no-http', '--no-admin', '--data', path.join(root, 'hub'), '--grpc', `127.0.0.1:${grpcPort}`, '--grpc-fetch', `127.0.0.1:${fetchPort}`, '--source-root', sourceDir],
     env,
     stderr: 'ignore',
   });
@@ -62,12 +64,15 @@ export async function startDemoMesh(): Promise<DemoMesh> {
     workspace: (node) => path.join(root, 'nodes', node),
     async startNode(id, options = {}) {
       let port = grpcPort;
+      const fetchArgs: string[] = [];
       if (options.bytesPerSecond) {
         const link = await startSlowLink({ host: '127.0.0.1', port: grpcPort }, options.bytesPerSecond);
-        links.push(link);
+        const fetchLink = await startSlowLink({ host: '127.0.0.1', port: fetchPort }, options.bytesPerSecond);
+        links.push(link, fetchLink);
         port = link.port;
+        fetchArgs.push('--hub-fetch', `127.0.0.1:${fetchLink.port}`);
       }
-      const child = spawn(process.execPath, [CLI, 'node', '--hub', `127.0.0.1:${port}`, '--id', id, '--workspace', mesh.workspace(id), '--session', 'demo'], {
+      const child = spawn(process.execPath, [CLI, 'node', '--hub', `127.0.0.1:${port}`, ...fetchArgs, '--id', id, '--workspace', mesh.workspace(id), '--session', 'demo'], {
         env: { ...env, MESH_NODE_TOKEN: DEMO_TOKEN },
         stdio: 'ignore',
       });

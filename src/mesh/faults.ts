@@ -4,6 +4,8 @@
 //                           time it is served for each transfer
 //   slow-source=<ms>        staging waits this long before reading each
 //                           chunk of a source file (a slow disk or share)
+//   fetch-worker-crash      the hub's fetch worker exits when it admits its
+//                           first stream, once per hub (it is restarted)
 const spec = new Map<string, string>(
   (process.env.MESH_FAULTS ?? '')
     .split(',')

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLI, eventually, startNodeProc, waitAttached, wrapChild, type Proc } from '../support/processes.js';
-import { startCutProxy, type CutProxy } from '../support/cut-proxy.js';
+import { nodeLinks, startCutProxy, type CutProxy } from '../support/cut-proxy.js';
 import { createNetns, netnsUnavailable, type Netns } from '../support/netns.js';
 import { CHUNK_SIZE, findPartFile, partSize, sha256File, startMesh, WIRE_SLACK, waitForFile, type Mesh } from '../mesh/transfer/helpers.js';
 import { checkPlace, rng, type FaultResult } from './model.js';
@@ -47,10 +47,11 @@ const CUT_NODE = 'nc';
 export const DEAD_LINK_BOUND_MS = 30_000;
 
 /** A node agent inside the namespace, dialling the hub through a forwarder on the namespace link's host side. */
-function startNodeInNs(mesh: Mesh, ns: Netns, forwarder: CutProxy): Proc {
+function startNodeInNs(mesh: Mesh, ns: Netns, forwarder: CutProxy, fetchForwarder: CutProxy): Proc {
   const args = ['node', '--hub', `${ns.hostAddr}:${forwarder.port}`, '--id', NS_NODE, '--workspace', mesh.workspace(NS_NODE), '--scan-interval', '500', '--session', SESSION];
   const child = spawn(ns.execPrefix[0]!, [...ns.execPrefix.slice(1), process.execPath, CLI, ...args], {
-    env: { ...process.env, MESH_LOG_LEVEL: 'debug', MESH_NODE_TOKEN: 'test-token' },
+    // Its Fetch streams cross the namespace link too, through a forwarder of their own to the hub's fetch port.
+    env: { ...process.env, MESH_LOG_LEVEL: 'debug', MESH_NODE_TOKEN: 'test-token', MESH_HUB_FETCH: `${ns.hostAddr}:${fetchForwarder.port}` },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const proc = wrapChild(child, NS_NODE);
@@ -206,6 +207,7 @@ export async function runNetwork(options: NetworkFaultOptions): Promise<FaultRes
   const mesh = await startMesh();
   let ns: Netns | undefined;
   let forwarder: CutProxy | undefined;
+  let fetchForwarder: CutProxy | undefined;
   let cutProxy: CutProxy | undefined;
   const push = (res: FaultResult) => {
     results.push(res);
@@ -214,8 +216,16 @@ export async function runNetwork(options: NetworkFaultOptions): Promise<FaultRes
   };
   try {
     await mesh.startNode({ id: LOOP_NODE, sessions: [SESSION] });
-    cutProxy = await startCutProxy({ target: { host: '127.0.0.1', port: mesh.port } });
-    const nc = startNodeProc({ id: CUT_NODE, workspace: mesh.workspace(CUT_NODE), hubPort: cutProxy.port, sessions: [SESSION] });
+    // Both of the node's links (main port, fetch port) go through cut proxies; cuts are aimed at the fetch link.
+    const fetchLink = await startCutProxy({ target: { host: '127.0.0.1', port: mesh.fetchPort } });
+    cutProxy = nodeLinks(await startCutProxy({ target: { host: '127.0.0.1', port: mesh.port } }), fetchLink);
+    const nc = startNodeProc({
+      id: CUT_NODE,
+      workspace: mesh.workspace(CUT_NODE),
+      hubPort: cutProxy.port,
+      sessions: [SESSION],
+      env: { MESH_HUB_FETCH: `127.0.0.1:${fetchLink.port}` },
+    });
     mesh.nodes.set(CUT_NODE, nc);
     await waitAttached(nc, 1, 30_000);
     const history: History = { ops: [], seq: 0 };
@@ -227,7 +237,8 @@ export async function runNetwork(options: NetworkFaultOptions): Promise<FaultRes
     } else {
       ns = await createNetns(options.seed % 64);
       forwarder = await startCutProxy({ target: { host: '127.0.0.1', port: mesh.port }, listenHost: ns.hostAddr });
-      const nb = startNodeInNs(mesh, ns, forwarder);
+      fetchForwarder = await startCutProxy({ target: { host: '127.0.0.1', port: mesh.fetchPort }, listenHost: ns.hostAddr });
+      const nb = startNodeInNs(mesh, ns, forwarder, fetchForwarder);
       await waitAttached(nb, 1, 30_000);
       await writeWave(mesh, history, 'setup', SESSION, r, 2);
       // Quick: an outage shorter than the keepalive bound (TCP rides it out; nobody need notice); full: 60 s.
@@ -241,6 +252,7 @@ export async function runNetwork(options: NetworkFaultOptions): Promise<FaultRes
   } finally {
     await mesh.close();
     await forwarder?.close();
+    await fetchForwarder?.close();
     await cutProxy?.close();
     await ns?.destroy();
   }

@@ -39,7 +39,8 @@ it('a cancelled push leaves no part file and no partial target anywhere', async 
   proxy = await startThrottleProxy({ target: { host: '127.0.0.1', port: grpcPort }, bytesPerSecond: 2 * MiB });
   const ws = (id: string) => path.join(tmp!.dir, id);
   const fast = startNodeProc({ id: 'fast', workspace: ws('fast'), hubPort: grpcPort, sessions: ['demo'] });
-  const slow = startNodeProc({ id: 'slow', workspace: ws('slow'), hubPort: proxy.port, sessions: ['demo'] });
+  // The proxy is the slow node's whole link: its Fetch streams stay on the main connection (MESH_HUB_FETCH=off).
+  const slow = startNodeProc({ id: 'slow', workspace: ws('slow'), hubPort: proxy.port, sessions: ['demo'], env: { MESH_HUB_FETCH: 'off' } });
   await Promise.all([waitAttached(fast), waitAttached(slow)]);
 
   const abort = new AbortController();

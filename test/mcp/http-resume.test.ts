@@ -46,7 +46,8 @@ it('a stream dropped mid-push resumes with Last-Event-ID and loses no notificati
   // The node's link is slow, so the push streams progress for a few seconds.
   const nodeLink = await startThrottleProxy({ target: { host: '127.0.0.1', port: hub.grpcPort }, bytesPerSecond: 2 * 1024 * 1024 });
   proxies.push(nodeLink);
-  const node = startNodeProc({ id: 'alpha', workspace: path.join(tmp.dir, 'alpha'), hubPort: nodeLink.port, sessions: ['demo'] });
+  // The proxy is the node's whole link: its Fetch streams stay on the main connection (MESH_HUB_FETCH=off).
+  const node = startNodeProc({ id: 'alpha', workspace: path.join(tmp.dir, 'alpha'), hubPort: nodeLink.port, sessions: ['demo'], env: { MESH_HUB_FETCH: 'off' } });
   await waitAttached(node);
 
   const hubPort = Number(new URL(hub.url).port);

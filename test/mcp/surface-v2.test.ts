@@ -76,7 +76,8 @@ beforeAll(async () => {
   hub = await startStdioHub({ dataDir, grpcPort, sourceRoot, httpPort, env: { MESH_HTTP_TOKEN: TOKEN } });
   // alpha reaches the hub through a proxy whose rate a test can lower, so a push lasts long enough to act during it.
   alphaProxy = await startThrottleProxy({ target: { host: '127.0.0.1', port: grpcPort }, bytesPerSecond: Infinity });
-  const alpha = startNodeProc({ id: 'alpha', workspace: ws('alpha'), hubPort: alphaProxy.port, sessions: ['demo'] });
+  // The proxy is alpha's whole link: its Fetch streams stay on the main connection (MESH_HUB_FETCH=off).
+  const alpha = startNodeProc({ id: 'alpha', workspace: ws('alpha'), hubPort: alphaProxy.port, sessions: ['demo'], env: { MESH_HUB_FETCH: 'off' } });
   beta = startNodeProc({ id: 'beta', workspace: ws('beta'), hubPort: grpcPort, sessions: ['demo'] });
   await Promise.all([waitAttached(alpha), waitAttached(beta)]);
   sides.stdio = { client: hub.client, received: hub.received, call: hub.call };

@@ -58,12 +58,12 @@ describe.skipIf(!existsSync(MCPB))('the MCP Bundle (skipped: the mcpb tool is no
     await tmp?.cleanup();
   });
 
-  it('is under 10 MB packed, and holds one script, the proto and the manifest: no native module', async () => {
+  it('is under 10 MB packed, and holds the server script, the fetch worker, the proto and the manifest: no native module', async () => {
     const size = (await stat(packed)).size;
     expect(size).toBeLessThan(LIMIT_BYTES);
     const inside = await files(unpacked);
     expect(inside.filter((f) => f.file.endsWith('.node'))).toEqual([]);
-    expect(inside.map((f) => f.file).sort()).toEqual(['README.md', 'manifest.json', 'server/index.mjs', 'server/proto/mesh.proto'].map((f) => path.join(...f.split('/'))));
+    expect(inside.map((f) => f.file).sort()).toEqual(['README.md', 'manifest.json', 'server/fetch-worker.mjs', 'server/index.mjs', 'server/proto/mesh.proto'].map((f) => path.join(...f.split('/'))));
     const total = inside.reduce((sum, f) => sum + f.size, 0);
     process.stderr.write(`bundle: ${size} bytes packed, ${total} bytes unpacked\n`);
   });

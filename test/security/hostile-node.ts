@@ -25,6 +25,8 @@ export interface HostileOptions {
   token: string;
   /** Sessions named in the hello. */
   sessions?: string[];
+  /** Send Fetch calls to this port (the hub's fetch port) instead of `port`. */
+  fetchPort?: number;
   /** Answer the hub's requests; default: never answer. */
   onRequest?: (request: Request, send: (frame: NodeFrameOut) => void) => void;
 }
@@ -47,8 +49,9 @@ export function connectHostile(options: HostileOptions): HostileNode {
   });
   send({ hello: { nodeId: options.nodeId, sessions: options.sessions ?? [], version: 'hostile' } });
   const streams: grpc.ClientReadableStream<Chunk>[] = [];
+  const fetchClient = options.fetchPort ? createHubClient({ hub: `127.0.0.1:${options.fetchPort}`, nodeId: options.nodeId }) : client;
   const fetch = (request: FetchRequest) =>
-    (client as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch(request, md());
+    (fetchClient as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch(request, md());
   return {
     frames,
     ended,
@@ -92,6 +95,7 @@ export function connectHostile(options: HostileOptions): HostileNode {
       for (const s of streams) s.cancel();
       call.cancel();
       client.close();
+      fetchClient.close();
     },
   };
 }

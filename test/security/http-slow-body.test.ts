@@ -110,7 +110,8 @@ it('lets a long push stream its answer past the request timeout', async () => {
   await writeFile(path.join(tmp.dir, 'src', 'slow.bin'), content);
   // 1 MiB at 256 KiB/s: the push answers about 4 s after its request was received.
   proxy = await startThrottleProxy({ target: { host: '127.0.0.1', port: hub.grpcPort }, bytesPerSecond: 256 * 1024 });
-  const node = startNodeProc({ id: 'far', workspace: path.join(tmp.dir, 'far'), hubPort: proxy.port, sessions: ['demo'] });
+  // The proxy is the node's whole link: its Fetch streams stay on the main connection (MESH_HUB_FETCH=off).
+  const node = startNodeProc({ id: 'far', workspace: path.join(tmp.dir, 'far'), hubPort: proxy.port, sessions: ['demo'], env: { MESH_HUB_FETCH: 'off' } });
   await waitAttached(node);
   const { client } = await connectClient(hub.url, bearer(token));
   const started = Date.now();

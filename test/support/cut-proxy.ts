@@ -100,3 +100,27 @@ export async function startCutProxy(options: CutProxyOptions): Promise<CutProxy>
       }),
   };
 }
+
+/**
+ * A node's two links to the hub (main port and fetch port) as one proxy:
+ * the cut rule applies to the fetch link, where file data flows; `cutNow`
+ * cuts both; the stats are summed.
+ */
+export function nodeLinks(main: CutProxy, fetch: CutProxy): CutProxy {
+  return {
+    host: main.host,
+    port: main.port,
+    stats: () => {
+      const [a, b] = [main.stats(), fetch.stats()];
+      return { up: a.up + b.up, down: a.down + b.down, cuts: a.cuts + b.cuts, connections: a.connections + b.connections };
+    },
+    cutNow: () => {
+      main.cutNow();
+      fetch.cutNow();
+    },
+    setCutAfter: (rule) => fetch.setCutAfter(rule),
+    close: async () => {
+      await Promise.all([main.close(), fetch.close()]);
+    },
+  };
+}

@@ -26,6 +26,7 @@ const { values } = parseArgs({
   options: {
     data: { type: 'string' },
     grpc: { type: 'string', default: '127.0.0.1:0' },
+    'grpc-fetch': { type: 'string' },
     store: { type: 'string' },
     http: { type: 'string' },
     'source-root': { type: 'string', multiple: true, default: [] },
@@ -41,6 +42,7 @@ const hub = await Hub.start({
   dataDir: values.data!,
   storeUrl: values.store,
   grpcAddress: values.grpc!,
+  grpcFetchAddress: values['grpc-fetch'],
   nodeTokens: values.tokens!.split(','),
   sourceRoots: values['source-root']!,
   driftMode: values.drift === 'report' ? 'report' : 'repair',
@@ -53,7 +55,7 @@ const http = values.http ? await serveHttp(hub, { address: values.http, auth: tr
 if (http) await hub.announceHttp(http.url);
 
 const say = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
-say({ ready: true, grpc: hub.grpcAddress, http: http?.url, httpToken });
+say({ ready: true, grpc: hub.grpcAddress, grpcFetch: hub.status().grpcFetch, http: http?.url, httpToken });
 
 interface Command {
   id: number;

@@ -36,6 +36,8 @@ export interface AttachDeps {
   mayLog(node: string): boolean;
   /** Joins per node (JOIN_RATE). */
   joinLimiter: RateLimiter;
+  /** The fetch worker's port, told to the node in its welcome; 0: Fetch on this (the main) port. */
+  fetchPort(): number;
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
@@ -97,6 +99,7 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
         hubId: deps.hubId,
         denied: result.denied.map((d) => ({ session: d.session, error: { code: d.error.code, message: d.error.message } })),
         credential,
+        fetchPort: deps.fetchPort(),
       },
     });
     deps.log.info(

@@ -50,13 +50,7 @@ export async function startGrpcServer(
   options: GrpcListenOptions,
   log: Logger,
 ): Promise<RunningGrpcServer> {
-  const { host } = splitHostPort(options.address);
-  if (!options.tls && !options.insecure && !isLoopbackHost(host)) {
-    throw new MeshError(
-      'INVALID_ARGUMENT',
-      `refusing to listen without TLS on ${options.address}: give --tls-cert/--tls-key, listen on loopback, or pass --insecure`,
-    );
-  }
+  const { host } = checkListenAddress(options);
   const server = new grpc.Server(SERVER_OPTIONS);
   const refusalLog = new RateLimiter(NODE_LOG_RATE);
   server.addService(meshServiceDefinition(), {
@@ -82,7 +76,19 @@ export async function startGrpcServer(
   };
 }
 
-async function serverTls(tls: TlsFiles): Promise<grpc.ServerCredentials> {
+/** The loopback-only rule for plaintext, for both gRPC listeners (main port and fetch worker). */
+export function checkListenAddress(options: GrpcListenOptions): { host: string; port: number } {
+  const hostPort = splitHostPort(options.address);
+  if (!options.tls && !options.insecure && !isLoopbackHost(hostPort.host)) {
+    throw new MeshError(
+      'INVALID_ARGUMENT',
+      `refusing to listen without TLS on ${options.address}: give --tls-cert/--tls-key, listen on loopback, or pass --insecure`,
+    );
+  }
+  return hostPort;
+}
+
+export async function serverTls(tls: TlsFiles): Promise<grpc.ServerCredentials> {
   const [cert, key, ca] = await Promise.all([readFile(tls.cert), readFile(tls.key), tls.ca ? readFile(tls.ca) : null]);
   return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], Boolean(ca));
 }
@@ -110,25 +116,8 @@ function guard<C extends ServerCall>(
     authenticate(call.metadata).then(
       (principal) => {
         if (gone || call.cancelled) return;
-        let ended = false;
-        const open: OpenCall = {
-          kind,
-          principal,
-          end: (err) => {
-            if (ended) return;
-            ended = true;
-            endCallWithError(call, err);
-          },
-        };
-        const remove = calls.add(open);
-        const done = () => {
-          ended = true;
-          remove();
-        };
-        for (const event of ['cancelled', 'finish', 'close', 'error'] as const) call.once(event, done);
-        // Security: credentials were checked again while this one was being verified (a revocation may have
-        // just landed): check this call too, or it would outlive the revocation.
-        if (calls.rechecks !== recheckedBefore) calls.recheckLate(open);
+        const { open, closed } = calls.admit(kind, principal, (err) => endCallWithError(call, err), recheckedBefore);
+        for (const event of ['cancelled', 'finish', 'close', 'error'] as const) call.once(event, closed);
         handler(call, open);
       },
       (err) => {

@@ -12,6 +12,12 @@ export interface HubOptions {
   storeUrl?: string;
   /** gRPC listen address, HOST:PORT. */
   grpcAddress: string;
+  /**
+   * Where the fetch worker listens (a second gRPC port serving only Fetch,
+   * off the main event loop), HOST:PORT; `off`: Fetch on the main port only.
+   * Default: the host of `grpcAddress`, port 0 (a free port).
+   */
+  grpcFetchAddress?: string;
   tls?: TlsFiles;
   insecure?: boolean;
   /** Tokens accepted besides those minted into the store. */

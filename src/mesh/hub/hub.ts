@@ -28,7 +28,9 @@ import { parseSharedToken, type SharedTokenSpec } from './grants.js';
 import { NodeAuthority } from './node-auth.js';
 import { OpenCalls } from './open-calls.js';
 import { NODE_LOG_RATE, RateLimiter } from './rate-limit.js';
-import { handleFetch } from './transfer-serve.js';
+import { fetchHandler, type FetchDeps } from './transfer-serve.js';
+import { FetchWorkerHost } from './fetch-worker-host.js';
+import { splitHostPort } from '../protocol/address.js';
 import { stoppingError, TransferManager, type NodeOutcome, type PushSource, type TransferProgress } from './transfer-manager.js';
 import { HubSkills } from './hub-skills.js';
 import { editFile, type EditResult } from './hub-edit.js';
@@ -68,6 +70,8 @@ export interface PushProgress {
 export interface StatusReport {
   hubId: string;
   grpc: string;
+  /** Where the fetch worker serves Fetch (HOST:PORT), if it runs. */
+  grpcFetch?: string;
   store: string;
   sessions: Array<{ name: string; members: Array<{ node: string; online: boolean }> }>;
   online: string[];
@@ -115,6 +119,8 @@ export class Hub {
   readonly fileOps: HubFileOps;
   readonly search: HubSearch;
   private grpc: RunningGrpcServer | undefined;
+  /** The second gRPC port, serving only Fetch from a worker thread (undefined when `off`). */
+  private fetchWorker: FetchWorkerHost | undefined;
   private authWatch: AuthWatch | undefined;
   /** Held from start to stop: one hub per data folder. */
   private dataLock: DataLock | undefined;
@@ -265,6 +271,20 @@ export class Hub {
     const shared = this.options.nodeTokens.map(parseSharedToken);
     const authority = new NodeAuthority(shared, this.store, (node) => this.registry.isOnline(node));
     const calls = new OpenCalls();
+    const fetchDeps: FetchDeps = {
+      log: this.log,
+      transferFor: (id, node) => this.transfers.transferFor(id, node),
+      whenStaged: (id, index, timeoutMs) => this.transfers.whenChunkStaged(id, index, timeoutMs),
+      dataFile: (id) => this.transfers.dataFile(id),
+      countSent: (id, node, bytes) => {
+        this.transfers.countSent(id, node, bytes);
+        this.options.observer?.bytesSent(node, bytes);
+      },
+      chunkServed: (ms) => this.options.observer?.chunkServed(ms),
+      // Both ports together: the limit is per node, not per listener.
+      openFetches: (node) => calls.count(node, 'fetch'),
+      mayLog: this.mayLog,
+    };
     this.grpc = await startGrpcServer(
       {
         attach: (call, open) =>
@@ -291,30 +311,38 @@ export class Hub {
             onProgress: (link, progress) => this.transfers.onProgress(link.nodeId, progress),
             mayLog: this.mayLog,
             joinLimiter: this.joinLimiter,
+            fetchPort: () => this.fetchWorker?.port ?? 0,
           }),
-        fetch: (call, open) =>
-          handleFetch(call as never, open, {
-            log: this.log,
-            transferFor: (id, node) => this.transfers.transferFor(id, node),
-            whenStaged: (id, index, timeoutMs) => this.transfers.whenChunkStaged(id, index, timeoutMs),
-            dataFile: (id) => this.transfers.dataFile(id),
-            countSent: (id, node, bytes) => {
-              this.transfers.countSent(id, node, bytes);
-              this.options.observer?.bytesSent(node, bytes);
-            },
-            chunkServed: (ms) => this.options.observer?.chunkServed(ms),
-            openFetches: (node) => calls.count(node, 'fetch'),
-            mayLog: this.mayLog,
-          }),
+        fetch: fetchHandler(fetchDeps) as never,
       },
       (metadata) => authority.verify(metadata.get('authorization')[0], metadata.get('x-mesh-node')[0]),
       calls,
       { address: this.options.grpcAddress, tls: this.options.tls, insecure: this.options.insecure },
       this.log,
     );
+    const mainHost = splitHostPort(this.options.grpcAddress).host;
+    const fetchAddress = this.options.grpcFetchAddress ?? `${mainHost.includes(':') ? `[${mainHost}]` : mainHost}:0`;
+    if (fetchAddress !== 'off') {
+      const worker = FetchWorkerHost.start({
+        address: fetchAddress,
+        tls: this.options.tls,
+        insecure: this.options.insecure,
+        deps: fetchDeps,
+        verify: (authorization, node) => authority.verify(authorization, node),
+        calls,
+        log: this.log,
+      });
+      // An address the operator chose must work; the default one may fail (nodes then fetch on the main port).
+      this.fetchWorker = await (this.options.grpcFetchAddress === undefined
+        ? worker.catch((err: unknown) => void this.log.error({ err: String(err) }, 'the fetch worker did not start; Fetch is served on the main port only'))
+        : worker);
+    }
     this.authWatch = new AuthWatch({ store: this.store, authority, calls, log: this.log });
     await this.authWatch.start();
-    this.log.info({ grpc: this.grpc.address, tls: Boolean(this.options.tls), hubId: this.hubId }, 'hub listening for nodes');
+    this.log.info(
+      { grpc: this.grpc.address, grpcFetch: this.fetchWorker?.address ?? 'off', tls: Boolean(this.options.tls), hubId: this.hubId },
+      'hub listening for nodes',
+    );
     await this.warnAboutTokens(shared);
   }
 
@@ -540,6 +568,7 @@ export class Hub {
     return {
       hubId: this.hubId,
       grpc: this.grpcAddress,
+      grpcFetch: this.fetchWorker?.address,
       store: this.store.describe,
       sessions: this.membership.sessions().map((name) => ({
         name,
@@ -587,7 +616,7 @@ export class Hub {
     this.loopDelay.disable();
     await this.authWatch?.stop();
     this.registry.closeAll();
-    await this.grpc?.close();
+    await Promise.all([this.grpc?.close(), this.fetchWorker?.close()]);
     await this.store.close().catch(() => {});
     await this.manifestStore.close().catch(() => {});
     await this.dataLock?.release();

@@ -20,6 +20,36 @@ export class OpenCalls {
   /** Check one call added after a recheck began (set by the auth watch). */
   recheckLate: (call: OpenCall) => void = () => {};
 
+  /**
+   * Register a call just admitted as `principal`, for either gRPC port.
+   * `endWith` ends it with an error status, at most once and never after
+   * `closed` (the call's own end). `recheckedBefore` is `rechecks` read before
+   * the credential was verified.
+   */
+  admit(kind: OpenCall['kind'], principal: Principal, endWith: (err: MeshError) => void, recheckedBefore: number): { open: OpenCall; closed(): void } {
+    let ended = false;
+    const open: OpenCall = {
+      kind,
+      principal,
+      end: (err) => {
+        if (ended) return;
+        ended = true;
+        endWith(err);
+      },
+    };
+    const remove = this.add(open);
+    // Security: credentials were checked again while this one was being verified (a revocation may have
+    // just landed): check this call too, or it would outlive the revocation.
+    if (this.rechecks !== recheckedBefore) this.recheckLate(open);
+    return {
+      open,
+      closed: () => {
+        ended = true;
+        remove();
+      },
+    };
+  }
+
   add(call: OpenCall): () => void {
     this.calls.add(call);
     return () => this.calls.delete(call);

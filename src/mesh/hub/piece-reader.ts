@@ -11,8 +11,12 @@ import { MeshError } from '../../errors.js';
 import { readExactly } from '../fs/positional-io.js';
 import { pieceFrameCapacity, pieceFrameIn, writeChunkHeader } from '../protocol/chunk-wire.js';
 import type { PieceSpan } from '../protocol/pieces.js';
-import type { TransferRecord } from '../store/records.js';
-import { stagedDataShort } from './transfer-stage.js';
+
+/** One staged chunk as a Fetch stream needs it: its size (bytes) and SHA-256 (hex). */
+export interface StagedChunk {
+  size: number;
+  sha256: string;
+}
 
 export class PieceReader {
   private handle: Promise<FileHandle> | undefined;
@@ -24,6 +28,9 @@ export class PieceReader {
   constructor(
     private readonly dataFile: string,
     readonly pieceBytes: number,
+    /** Bytes of every chunk but the last: chunk `index` starts at `index * chunkSize` in the data file. */
+    private readonly chunkSize: number,
+    private readonly transferId: string,
   ) {
     this.capacity = pieceFrameCapacity(pieceBytes);
   }
@@ -33,16 +40,15 @@ export class PieceReader {
    * caller's until `release`: a frame never released (a cancelled write) is
    * simply left to the garbage collector.
    */
-  async frame(record: TransferRecord, index: number, piece: PieceSpan): Promise<Buffer> {
-    const info = record.chunks[index];
-    if (!info || piece.offset + piece.length > info.size) throw new MeshError('INTERNAL', `chunk ${index} of transfer ${record.id} is not staged`);
+  async frame(index: number, info: StagedChunk, piece: PieceSpan): Promise<Buffer> {
+    if (piece.offset + piece.length > info.size) throw new MeshError('INTERNAL', `chunk ${index} of transfer ${this.transferId} is not staged`);
     this.handle ??= open(this.dataFile, constants.O_RDONLY | constants.O_NOFOLLOW);
     const handle = await this.handle;
     const buffer = this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity);
     const header = { index, rawSize: info.size, dataLength: piece.length, compressed: false, offset: piece.offset };
     const { frame, data } = pieceFrameIn(buffer, header);
     try {
-      await readExactly(handle, data, index * record.chunkSize + piece.offset, stagedDataShort(record.id));
+      await readExactly(handle, data, index * this.chunkSize + piece.offset, this.short);
     } catch (err) {
       this.free.push(buffer);
       throw err;
@@ -51,6 +57,8 @@ export class PieceReader {
     this.lent.set(frame, buffer);
     return frame;
   }
+
+  private readonly short = () => new MeshError('INTERNAL', `the staged data of transfer ${this.transferId} is shorter than its record`);
 
   /** `frame` has been written out: its buffer serves the next piece. */
   release(frame: Buffer): void {

@@ -13,7 +13,8 @@ import { validateNodeId, validateSessionName } from '../fs/paths.js';
 import { ensurePrivateRoot } from '../fs/private-mode.js';
 import type { HubFrame, NodeFrame, NodeFrameOut, Request } from '../protocol/frames.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import { callMetadata, createHubClient, type HubClientOptions } from './hub-client.js';
+import { callMetadata, createHubClient } from './hub-client.js';
+import { FetchRoute, type FetchRouteOptions } from './fetch-route.js';
 import { credentialPath, loadCredential, saveCredential } from './credential-file.js';
 import { NodeWorkspace } from './workspace.js';
 import { RequestHandlers } from './request-handlers.js';
@@ -21,7 +22,7 @@ import { logServed } from './request-log.js';
 import { DEFAULT_SCAN_INTERVAL_MS, ManifestReporter } from './manifest-reporter.js';
 import { AGENT_VERSION } from '../../version.js';
 
-export interface NodeAgentOptions extends HubClientOptions {
+export interface NodeAgentOptions extends FetchRouteOptions {
   workspace: string;
   /** Sessions to join on attach. */
   sessions?: string[];
@@ -52,6 +53,8 @@ const HEARTBEAT_MS = 15_000;
 export class NodeAgent extends EventEmitter<AgentEvents> {
   readonly workspace: NodeWorkspace;
   private readonly client: grpc.Client;
+  /** Fetch streams: on the hub's fetch port when it names one, else on `client`. */
+  private readonly fetchRoute: FetchRoute;
   private readonly log: Logger;
   private readonly backoff: BackoffPolicy;
   private readonly handlers: RequestHandlers;
@@ -86,10 +89,10 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
       dropWatchEvent: options.dropWatchEvent,
       afterFolderScan: options.afterFolderScan,
     });
+    this.fetchRoute = new FetchRoute(this.client, options, () => this.metadata(), this.log);
     this.handlers = new RequestHandlers(
       this.workspace,
-      this.client,
-      () => this.metadata(),
+      (request, signal) => this.fetchRoute.fetch(request, signal),
       this.log,
       (frame) => this.send(frame),
       (session, rel, size, sha256) => this.reporter.noteDelivered(session, rel, size, sha256),
@@ -133,6 +136,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     this.handlers.abortAll();
     this.call?.cancel();
     this.client.close();
+    this.fetchRoute.close();
     await this.reporter.close();
   }
 
@@ -194,6 +198,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
         this.attempt = 0;
         this.state = 'attached';
         this.sessions = frame.welcome.sessions;
+        this.fetchRoute.setPort(frame.welcome.fetchPort);
         for (const d of frame.welcome.denied ?? []) this.log.warn({ session: d.session, code: d.error?.code, err: d.error?.message }, 'session denied by the hub');
         if (frame.welcome.credential) this.keepCredential(frame.welcome.credential);
         // Said after every welcome while the credential is on disk: a confirmation lost with a dropped stream

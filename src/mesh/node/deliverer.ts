@@ -11,7 +11,6 @@
 // Every file is reached through the target folder's checked handle
 // (safe-open.ts): a folder swapped for a link, or a link or hard link planted
 // as the part file, never gets a byte written outside the workspace.
-import type * as grpc from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -27,6 +26,9 @@ import type { ContainedDir } from '../fs/safe-open.js';
 import { openDirInside } from '../fs/safe-walk.js';
 import { checkWriteTarget, commitAt, openOwnedFile, openParentForWrite, openRegularAt, removeAt, writeFileAt } from '../fs/safe-write.js';
 import type { CancelRequest, Chunk, DeliverReply, DeliverRequest, FetchRequest, NodeFrameOut } from '../protocol/frames.js';
+
+/** Open a Fetch stream for `request`, cancelled when `signal` aborts. */
+export type FetchChunks = (request: FetchRequest, signal: AbortSignal) => AsyncIterable<Chunk>;
 import { NODE_PIECE_BYTES } from '../protocol/pieces.js';
 import { withDeliveryHeap } from './heap-budget.js';
 import type { NodeWorkspace } from './workspace.js';
@@ -59,8 +61,8 @@ export class Deliverer {
 
   constructor(
     private readonly workspace: NodeWorkspace,
-    private readonly client: grpc.Client,
-    private readonly metadata: () => grpc.Metadata,
+    /** Opens a Fetch stream (fetch-route.ts: the hub's fetch port, or the main connection). */
+    private readonly fetch: FetchChunks,
     private readonly log: Logger,
     private readonly send: (frame: NodeFrameOut) => void,
   ) {}
@@ -226,17 +228,6 @@ export class Deliverer {
       if (signal.aborted || toMeshError(err).code === 'DISK_FAILED') await removeAt(dir, part).catch(() => {});
       throw err;
     }
-  }
-
-  private fetch(request: FetchRequest, signal: AbortSignal): AsyncIterable<Chunk> {
-    const stream = (this.client as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch(
-      request,
-      this.metadata(),
-    );
-    const onAbort = () => stream.cancel();
-    signal.addEventListener('abort', onAbort, { once: true });
-    stream.on('close', () => signal.removeEventListener('abort', onAbort));
-    return stream;
   }
 }
 

@@ -1,7 +1,6 @@
 // What a node does for each hub request. Every request names a session; the
 // node answers only for sessions whose copy it keeps (isolation), and every
 // path goes through the same rules as on the hub.
-import type * as grpc from '@grpc/grpc-js';
 import { MeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { findEntries } from '../fs/find-ops.js';
@@ -11,7 +10,7 @@ import { moveInside, removeInside } from '../fs/remove-move.js';
 import type { NodeFrameOut, Reply, Request } from '../protocol/frames.js';
 import { installSkill } from '../skills/skill-install.js';
 import { cachedReadScope } from '../skills/skill-read-scope.js';
-import { Deliverer } from './deliverer.js';
+import { Deliverer, type FetchChunks } from './deliverer.js';
 import { sweepStaleParts } from './part-sweep.js';
 import type { NodeWorkspace } from './workspace.js';
 
@@ -27,14 +26,13 @@ export class RequestHandlers {
 
   constructor(
     private readonly workspace: NodeWorkspace,
-    client: grpc.Client,
-    metadata: () => grpc.Metadata,
+    fetch: FetchChunks,
     private readonly log: Logger,
     send: (frame: NodeFrameOut) => void,
     /** Records a landed delivery in the node's index; awaited before the reply (see manifest-reporter.ts). */
     private readonly onDelivered: (session: string, rel: string, size: number, sha256: string) => Promise<void> = async () => {},
   ) {
-    this.deliverer = new Deliverer(workspace, client, metadata, log, send);
+    this.deliverer = new Deliverer(workspace, fetch, log, send);
     this.readScope = cachedReadScope(workspace.skillsRoot());
   }
 

@@ -23,6 +23,8 @@ export interface Welcome {
   denied: Denied[];
   /** Non-empty once, when this attach enrolled the node. */
   credential: string;
+  /** The hub's fetch port (Fetch only, same host); 0: Fetch on the main connection. Optional: an older hub sends none. */
+  fetchPort?: number;
 }
 export interface Left {
   session: string;

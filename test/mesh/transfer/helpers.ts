@@ -42,6 +42,8 @@ export interface Mesh {
   dataDir: string;
   sourceDir: string;
   port: number;
+  /** The hub's fetch port (the worker's second listener), or 0 when the hub runs with `--grpc-fetch off`. */
+  fetchPort: number;
   hub: HubDriver;
   nodes: Map<string, Proc>;
   proxies: Map<string, ThrottleProxy>;
@@ -67,9 +69,12 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   const dataDir = path.join(tmp.dir, 'hub');
   const sourceDir = path.join(tmp.dir, 'source');
   const port = await freePort();
+  // A fixed fetch port: a restarted hub keeps it, and a node's proxies can be put in front of it.
+  const fetchFlag = options.hubArgs?.indexOf('--grpc-fetch') ?? -1;
+  const fetchPort = fetchFlag >= 0 ? Number(/:(\d+)$/.exec(options.hubArgs![fetchFlag + 1]!)?.[1] ?? 0) : await freePort();
   const nodes = new Map<string, Proc>();
   const proxies = new Map<string, ThrottleProxy>();
-  const hubArgs = ['--data', dataDir, '--grpc', `127.0.0.1:${port}`, '--source-root', sourceDir, ...(options.hubArgs ?? [])];
+  const hubArgs = ['--data', dataDir, '--grpc', `127.0.0.1:${port}`, '--source-root', sourceDir, ...(fetchFlag >= 0 ? [] : ['--grpc-fetch', `127.0.0.1:${fetchPort}`]), ...(options.hubArgs ?? [])];
   if (options.storeUrl) hubArgs.push('--store', options.storeUrl);
   await mkdir(sourceDir, { recursive: true });
 
@@ -78,6 +83,7 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
     dataDir,
     sourceDir,
     port,
+    fetchPort,
     hub: undefined as unknown as HubDriver,
     nodes,
     proxies,
@@ -85,17 +91,20 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
     nodeFile: (id, session, rel) => path.join(tmp.dir, `ws-${id}`, 'sessions', session, rel),
     async startNode(spec) {
       let hubPort = port;
+      let env = spec.env;
       if (spec.rate !== undefined) {
-        let proxy = proxies.get(spec.id);
+        let proxy = proxies.get(spec.id) as LinkProxy | undefined;
         if (!proxy) {
-          proxy = await startThrottleProxy({ target: { host: '127.0.0.1', port }, bytesPerSecond: spec.rate });
+          proxy = await startLinkProxy(port, fetchPort, spec.rate);
           proxies.set(spec.id, proxy);
         } else {
           proxy.setRate(spec.rate);
         }
         hubPort = proxy.port;
+        // The node's Fetch streams take the same (throttled, counted) link as its control stream.
+        if (proxy.fetchPort) env = { MESH_HUB_FETCH: `127.0.0.1:${proxy.fetchPort}`, ...env };
       }
-      const proc = startNodeProc({ id: spec.id, workspace: mesh.workspace(spec.id), hubPort, sessions: spec.sessions, env: spec.env });
+      const proc = startNodeProc({ id: spec.id, workspace: mesh.workspace(spec.id), hubPort, sessions: spec.sessions, env });
       nodes.set(spec.id, proc);
       await waitAttached(proc, 1, 30_000);
       return proc;
@@ -236,4 +245,32 @@ export async function leftovers(root: string): Promise<string[]> {
   };
   await walk(root);
   return found;
+}
+
+/** A node's link to the hub: a proxy in front of the main port and one in front of the fetch port, driven as one. */
+interface LinkProxy extends ThrottleProxy {
+  /** The proxy port in front of the hub's fetch port; 0 when the hub has none. */
+  fetchPort: number;
+}
+
+async function startLinkProxy(port: number, fetchPort: number, rate: number): Promise<LinkProxy> {
+  const main = await startThrottleProxy({ target: { host: '127.0.0.1', port }, bytesPerSecond: rate });
+  if (!fetchPort) return Object.assign(main, { fetchPort: 0 });
+  const data = await startThrottleProxy({ target: { host: '127.0.0.1', port: fetchPort }, bytesPerSecond: rate });
+  const both = [main, data];
+  return {
+    port: main.port,
+    fetchPort: data.port,
+    setRate: (r) => both.forEach((p) => p.setRate(r)),
+    // File data travels on the fetch link.
+    corruptNext: (direction, afterBytes) => data.corruptNext(direction, afterBytes),
+    cutConnections: () => both.forEach((p) => p.cutConnections()),
+    close: async () => {
+      await Promise.all(both.map((p) => p.close()));
+    },
+    stats: () => {
+      const [a, b] = [main.stats(), data.stats()];
+      return { up: a.up + b.up, down: a.down + b.down };
+    },
+  };
 }

@@ -38,7 +38,8 @@ describe('offline members', () => {
       expect(await read(mesh.nodeFile('off', 's', 'notes/first.txt'))).toBeUndefined();
       await mesh.startNode({ id: 'off', sessions: ['s'] });
       await waitForContent(mesh.nodeFile('off', 's', 'notes/first.txt'), 'written while off was away\n');
-      // The node has the file a moment before the hub has recorded it: only then is that transfer done.
+      // The node replies once the file is in its index, a moment after the file lands: killed before, its
+      // delivery stays pending (and is counted after the restart below).
       await eventually(async () => (await mesh.hub.call({ op: 'status' })).transfers.length === 0, 10_000);
 
       // Offline again; the hub crashes after the write and comes back.
