@@ -24,39 +24,27 @@ async function main(): Promise<void> {
   const out = path.resolve(args.includes('--out') ? args[args.indexOf('--out') + 1]! : path.join(ROOT, 'mesh-assistant.mcpb'));
   await rm(STAGE, { recursive: true, force: true });
   await mkdir(path.join(STAGE, 'server', 'proto'), { recursive: true });
-  const result = await build({
-    entryPoints: [path.join(ROOT, 'src', 'cli.ts')],
-    outfile: path.join(STAGE, ENTRY),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: LEFT_OUT,
-    minify: true,
-    // Stack traces in the JSON logs keep readable names.
-    keepNames: true,
-    legalComments: 'eof',
-    // CommonJS dependencies call require() for Node built-ins; an ESM file has none of its own.
-    banner: { js: "import { createRequire as __meshCreateRequire } from 'node:module'; const require = __meshCreateRequire(import.meta.url);" },
-    metafile: true,
-    logLevel: 'warning',
-  });
+  const bundled = (entry: string, outfile: string) =>
+    build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: LEFT_OUT,
+      minify: true,
+      // Stack traces in the JSON logs keep readable names.
+      keepNames: true,
+      legalComments: 'eof',
+      // CommonJS dependencies call require() for Node built-ins; an ESM file has none of its own.
+      banner: { js: "import { createRequire as __meshCreateRequire } from 'node:module'; const require = __meshCreateRequire(import.meta.url);" },
+      metafile: true,
+      logLevel: 'warning',
+    });
+  const result = await bundled(path.join(ROOT, 'src', 'cli.ts'), path.join(STAGE, ENTRY));
   // The hub's fetch worker runs in a thread of its own and is loaded by file name (fetch-worker-host.ts): a second file beside the entry.
-  const worker = await build({
-    entryPoints: [path.join(ROOT, 'src', 'mesh', 'hub', 'fetch-worker.ts')],
-    outfile: path.join(STAGE, 'server', 'fetch-worker.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: LEFT_OUT,
-    minify: true,
-    keepNames: true,
-    legalComments: 'eof',
-    banner: { js: "import { createRequire as __meshCreateRequire } from 'node:module'; const require = __meshCreateRequire(import.meta.url);" },
-    metafile: true,
-    logLevel: 'warning',
-  });
+  const worker = await bundled(path.join(ROOT, 'src', 'mesh', 'hub', 'fetch-worker.ts'), path.join(STAGE, 'server', 'fetch-worker.mjs'));
   const inputs = [...Object.keys(result.metafile.inputs), ...Object.keys(worker.metafile.inputs)];
   const loaded = LEFT_OUT.filter((name) => inputs.some((file) => file.includes(`node_modules/${name}/`)));
   if (loaded.length > 0) throw new Error(`the bundle must not contain ${loaded.join(', ')}`);

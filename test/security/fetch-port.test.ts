@@ -98,9 +98,15 @@ it('counts the Fetch streams of both ports against one per-node limit', async ()
   const onMain = fixture.hostile({ port: mesh.port, nodeId: 'staller', token: credential });
   const onFetch = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'staller', token: credential });
   const started: grpc.ClientReadableStream<Chunk>[] = [];
+  /** Streams that were refused or got data ('readable' also fires for a refused one). */
+  const settled = new Set<grpc.ClientReadableStream<Chunk>>();
   const open = (h: typeof onMain) => {
     const s = h.fetchPaused(transferId);
-    s.on('error', (err: grpc.ServiceError) => refused.push(`${started.indexOf(s)}:${err.details}`));
+    s.on('error', (err: grpc.ServiceError) => {
+      refused.push(`${started.indexOf(s)}:${err.details}`);
+      settled.add(s);
+    });
+    s.once('readable', () => settled.add(s));
     started.push(s);
     return s;
   };
@@ -110,8 +116,8 @@ it('counts the Fetch streams of both ports against one per-node limit', async ()
     await new Promise((resolve) => s.once('readable', resolve));
   }
   for (let i = 0; i < 3; i++) open(onFetch);
-  await eventually(() => refused.length >= 1, 15_000);
-  await new Promise((r) => setTimeout(r, 1_000));
+  // Every stream ends up either refused or sending.
+  await eventually(() => settled.size === started.length, 15_000);
   expect(refused).toHaveLength(1);
   expect(refused[0]).toMatch(/^[234]:LIMIT_EXCEEDED/);
 }, 60_000);
@@ -122,9 +128,10 @@ it('ends a running stream on the fetch port when its credential is revoked', asy
   const credential = await enrolled(mesh, 'n1');
   const transferId = await stagedPush(mesh, 32 * MiB, false);
   const h = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'n1', token: credential });
-  const got = h.fetchAll({ transferId, fromChunk: 0 });
+  let pieces = 0;
+  const got = h.fetchAll({ transferId, fromChunk: 0 }, () => pieces++);
   got.catch(() => {});
-  await new Promise((r) => setTimeout(r, 1_500));
+  await eventually(() => pieces > 0, 15_000); // the stream runs
   const id = (await tokenCli(mesh.dataDir, 'list')).split('\n').find((l) => l.includes('\tn1\t'))!.split('\t')[0]!;
   await tokenCli(mesh.dataDir, 'revoke', id);
   await mesh.hub.waitFor((l) => l.includes('credential revoked; closing the stream') && l.includes('"call":"fetch"'), 5_000);
@@ -137,8 +144,11 @@ it('ends a running stream on the fetch port when its push is cancelled', async (
   const credential = await enrolled(mesh, 'n1');
   const transferId = await stagedPush(mesh, 32 * MiB, false);
   const h = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'n1', token: credential });
-  const got = h.fetchAll({ transferId, fromChunk: 0 });
-  await new Promise((r) => setTimeout(r, 600));
+  let pieces = 0;
+  const got = h.fetchAll({ transferId, fromChunk: 0 }, () => pieces++);
+  got.catch(() => {});
+  await eventually(() => pieces > 0, 15_000); // the stream runs
+  // The hub first asks the node (which never answers: 15 s) to drop its part file, then ends the transfer and its streams.
   await mesh.hub.call({ op: 'cancel', pushId: 1 });
   await expect(got).rejects.toMatchObject({ code: 1, details: expect.stringContaining('was cancelled') });
 }, 60_000);
@@ -148,9 +158,10 @@ it('ends a running stream on the fetch port at the next chunk once its session i
   const credential = await enrolled(mesh, 'n1');
   const transferId = await stagedPush(mesh, 32 * MiB, false);
   const h = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'n1', token: credential });
-  const got = h.fetchAll({ transferId, fromChunk: 0 });
+  let pieces = 0;
+  const got = h.fetchAll({ transferId, fromChunk: 0 }, () => pieces++);
   got.catch(() => {});
-  await new Promise((r) => setTimeout(r, 1_500));
+  await eventually(() => pieces > 0, 15_000); // the stream runs
   await tokenCli(mesh.dataDir, 'ungrant', 'n1', 's');
   await expect(got).rejects.toMatchObject({ code: 5, details: expect.stringContaining('TRANSFER_NOT_FOUND') });
 }, 60_000);

@@ -14,8 +14,8 @@ export interface HostileNode {
   waitFrame<K extends HubFrame['kind']>(kind: K, timeoutMs?: number): Promise<Extract<HubFrame, { kind: K }>>;
   /** Open a raw Fetch; the stream is paused, so it reads nothing (a stalled reader). */
   fetchPaused(transferId: string): grpc.ClientReadableStream<Chunk>;
-  /** Fetch a whole transfer with the request the test wants; resolves with every message received, in order. */
-  fetchAll(request: FetchRequest): Promise<Chunk[]>;
+  /** Fetch a whole transfer with the request the test wants; resolves with every message received, in order (`onData` sees each as it comes). */
+  fetchAll(request: FetchRequest, onData?: (chunk: Chunk) => void): Promise<Chunk[]>;
   close(): void;
 }
 
@@ -81,12 +81,15 @@ export function connectHostile(options: HostileOptions): HostileNode {
       streams.push(stream);
       return stream;
     },
-    fetchAll(request) {
+    fetchAll(request, onData) {
       const stream = fetch(request);
       streams.push(stream);
       const received: Chunk[] = [];
       return new Promise((resolve, reject) => {
-        stream.on('data', (chunk: Chunk) => received.push(chunk));
+        stream.on('data', (chunk: Chunk) => {
+          received.push(chunk);
+          onData?.(chunk);
+        });
         stream.on('error', reject);
         stream.on('end', () => resolve(received));
       });
