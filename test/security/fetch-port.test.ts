@@ -138,19 +138,25 @@ it('ends a running stream on the fetch port when its credential is revoked', asy
   await expect(got).rejects.toMatchObject({ code: 16, details: expect.stringContaining('revoked') });
 }, 60_000);
 
-it('ends a running stream on the fetch port when its push is cancelled', async () => {
-  // Slow staging: the stream waits for each chunk, and is told at the next one.
-  const mesh = await fixture.mesh({ hubEnv: { MESH_FAULTS: 'slow-source=400' } });
-  const credential = await enrolled(mesh, 'n1');
-  const transferId = await stagedPush(mesh, 32 * MiB, false);
-  const h = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'n1', token: credential });
-  let pieces = 0;
-  const got = h.fetchAll({ transferId, fromChunk: 0 }, () => pieces++);
-  got.catch(() => {});
-  await eventually(() => pieces > 0, 15_000); // the stream runs
-  // The hub first asks the node (which never answers: 15 s) to drop its part file, then ends the transfer and its streams.
-  await mesh.hub.call({ op: 'cancel', pushId: 1 });
-  await expect(got).rejects.toMatchObject({ code: 1, details: expect.stringContaining('was cancelled') });
+it('ends a running stream on the fetch port when its push is cancelled, before the node has answered the cancel', async () => {
+  // Fully staged: nothing but the cancel can end the stream before its last chunk.
+  const mesh = await fixture.mesh();
+  // One connection for the control stream and the fetch port (a second attach of n1 would replace the first).
+  const h = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'n1', token: await mint(mesh.dataDir, 's', 'n1'), sessions: ['s'] });
+  await h.waitFrame('welcome');
+  const transferId = await stagedPush(mesh, 32 * MiB);
+  // Paused: HTTP/2 flow control holds the hub's pump a few pieces in.
+  const stream = h.fetchPaused(transferId);
+  const outcome = new Promise<string>((resolve) => {
+    stream.on('error', (err: grpc.ServiceError) => resolve(`error: ${err.details}`));
+    stream.on('end', () => resolve('completed'));
+  });
+  await new Promise((resolve) => stream.once('readable', resolve));
+  const cancelAnswered = mesh.hub.call({ op: 'cancel', pushId: 1 }).then(() => 'cancel answered');
+  // The hub tells the node to drop its part file; this node never answers (the hub waits 15 s for it).
+  await eventually(() => h.frames.some((f) => f.kind === 'request' && JSON.stringify(f.request).includes('"cancel"')), 10_000);
+  stream.resume();
+  expect(await Promise.race([outcome, cancelAnswered])).toMatch(/^error: .*was cancelled/);
 }, 60_000);
 
 it('ends a running stream on the fetch port at the next chunk once its session is ungranted', async () => {

@@ -311,7 +311,7 @@ export class TransferManager {
     this.deps.log.warn({ transfer: record.id, path: record.path, code: err.code, err: err.message }, 'transfer failed while staging');
     live.staging.fail(err);
     live.mirrored.reject(err);
-    live.abort.abort();
+    live.abort.abort(err);
     const error = { code: err.code, message: err.message };
     await Promise.all(
       record.targets.map(async (node) => {
@@ -347,10 +347,12 @@ export class TransferManager {
     return dataFile(this.stagingDir(transferId));
   }
 
-  /** For Fetch: resolves once chunk `index` of a running transfer is staged. */
+  /** For Fetch: resolves once chunk `index` of a running transfer is staged; rejects once the transfer is cancelled or failed. */
   whenChunkStaged(transferId: string, index: number, timeoutMs: number): Promise<void> {
     const live = this.live.get(transferId);
     if (!live) return Promise.reject(new MeshError('TRANSFER_NOT_FOUND', `transfer ${transferId} is not running`));
+    // Cancelled or failed: no further chunk goes out, staged or not, while the nodes are being told.
+    if (live.abort.signal.aborted) return Promise.reject(toMeshError(live.abort.signal.reason));
     return live.staging.whenStaged(index, timeoutMs);
   }
 
@@ -475,7 +477,10 @@ export class TransferManager {
     if (!live) return !this.finished.has(transferId) || this.finished.get(transferId)!.record.mirror !== 'done';
     if (this.suspended) return false;
     if (live.mirroring || live.record.mirror === 'done') return false;
-    live.abort.abort();
+    // Streams end now, at their next chunk (whenChunkStaged): a node slow to answer the cancel below (up to 15 s) is not served meanwhile.
+    const cancelled = new MeshError('CANCELLED', `transfer ${transferId} was cancelled`);
+    live.abort.abort(cancelled);
+    live.staging.fail(cancelled);
     const { session, path: p } = live.record;
     await Promise.all(
       live.record.targets.map(async (node) => {
@@ -487,8 +492,6 @@ export class TransferManager {
         }
       }),
     );
-    const cancelled = new MeshError('CANCELLED', `transfer ${transferId} was cancelled`);
-    live.staging.fail(cancelled);
     live.mirrored.reject(cancelled);
     this.retire(live);
     await this.forget(live.record, [...live.deliveries.values()]);
