@@ -14,8 +14,6 @@
 import { createHash } from 'node:crypto';
 import { rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { inflate as inflateCb } from 'node:zlib';
 import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { contentHashFromBlockHashes, contentHashOf } from '../fs/content-hash.js';
@@ -31,9 +29,9 @@ import type { CancelRequest, Chunk, DeliverReply, DeliverRequest, FetchRequest, 
 export type FetchChunks = (request: FetchRequest, signal: AbortSignal) => AsyncIterable<Chunk>;
 import { NODE_PIECE_BYTES } from '../protocol/pieces.js';
 import { withDeliveryHeap } from './heap-budget.js';
+import { pieceBytes } from './piece-intake.js';
 import type { NodeWorkspace } from './workspace.js';
 
-const inflate = promisify(inflateCb);
 
 /** Fetch attempts per delivery before it is reported failed (hub re-sends later). */
 const MAX_FETCH_ATTEMPTS = 8;
@@ -176,12 +174,7 @@ export class Deliverer {
           const fetchRequest = { transferId: req.transferId, fromChunk: verified, maxPieceBytes: NODE_PIECE_BYTES };
           for await (const piece of this.fetch(fetchRequest, signal)) {
             const wantLength = Math.min(req.chunkSize, size - verified * req.chunkSize);
-            const offset = Number(piece.offset) || 0;
-            const raw = piece.compressed && offset === 0 ? await inflate(piece.data) : piece.data;
-            // Security: pieces come from the network: the next one must continue exactly where the last ended.
-            if (piece.index !== verified || offset !== filled || filled + raw.length > wantLength || (piece.compressed && raw.length !== wantLength)) {
-              throw new MeshError('CHECKSUM_MISMATCH', `chunk ${piece.index} of ${req.path}: a piece at ${offset} does not continue the ${filled} bytes received`);
-            }
+            const raw = await pieceBytes(piece, { index: verified, filled, length: wantLength, path: req.path });
             hasher.update(raw);
             await writeAll(handle, raw, verified * req.chunkSize + filled);
             fetchedBytes += raw.length;
