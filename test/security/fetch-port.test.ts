@@ -50,6 +50,22 @@ async function stagedPush(mesh: Mesh, size: number, staged = true): Promise<stri
   return transferId;
 }
 
+/**
+ * A push staged slowly (so its stream stays open, waiting for chunks; a stream that is not read is all buffered
+ * by the client) and node n1's Fetch of it on the fetch port, once its first piece came.
+ */
+async function runningFetchOnFetchPort(): Promise<{ mesh: Mesh; got: Promise<Chunk[]> }> {
+  const mesh = await fixture.mesh({ hubEnv: { MESH_FAULTS: 'slow-source=1000' } });
+  const credential = await enrolled(mesh, 'n1');
+  const transferId = await stagedPush(mesh, 32 * MiB, false);
+  const h = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'n1', token: credential });
+  let pieces = 0;
+  const got = h.fetchAll({ transferId, fromChunk: 0 }, () => pieces++);
+  got.catch(() => {});
+  await eventually(() => pieces > 0, 15_000);
+  return { mesh, got };
+}
+
 it('refuses a Fetch on the fetch port without a valid credential for the id it names, and serves no Attach there', async () => {
   const mesh = await fixture.mesh();
   const credential = await enrolled(mesh, 'n1');
@@ -123,15 +139,7 @@ it('counts the Fetch streams of both ports against one per-node limit', async ()
 }, 60_000);
 
 it('ends a running stream on the fetch port when its credential is revoked', async () => {
-  // Slow staging keeps the stream open, waiting for chunks (a stream that is not read is all buffered by the client).
-  const mesh = await fixture.mesh({ hubEnv: { MESH_FAULTS: 'slow-source=1000' } });
-  const credential = await enrolled(mesh, 'n1');
-  const transferId = await stagedPush(mesh, 32 * MiB, false);
-  const h = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'n1', token: credential });
-  let pieces = 0;
-  const got = h.fetchAll({ transferId, fromChunk: 0 }, () => pieces++);
-  got.catch(() => {});
-  await eventually(() => pieces > 0, 15_000); // the stream runs
+  const { mesh, got } = await runningFetchOnFetchPort();
   const id = (await tokenCli(mesh.dataDir, 'list')).split('\n').find((l) => l.includes('\tn1\t'))!.split('\t')[0]!;
   await tokenCli(mesh.dataDir, 'revoke', id);
   await mesh.hub.waitFor((l) => l.includes('credential revoked; closing the stream') && l.includes('"call":"fetch"'), 5_000);
@@ -160,14 +168,7 @@ it('ends a running stream on the fetch port when its push is cancelled, before t
 }, 60_000);
 
 it('ends a running stream on the fetch port at the next chunk once its session is ungranted', async () => {
-  const mesh = await fixture.mesh({ hubEnv: { MESH_FAULTS: 'slow-source=1000' } });
-  const credential = await enrolled(mesh, 'n1');
-  const transferId = await stagedPush(mesh, 32 * MiB, false);
-  const h = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'n1', token: credential });
-  let pieces = 0;
-  const got = h.fetchAll({ transferId, fromChunk: 0 }, () => pieces++);
-  got.catch(() => {});
-  await eventually(() => pieces > 0, 15_000); // the stream runs
+  const { mesh, got } = await runningFetchOnFetchPort();
   await tokenCli(mesh.dataDir, 'ungrant', 'n1', 's');
   await expect(got).rejects.toMatchObject({ code: 5, details: expect.stringContaining('TRANSFER_NOT_FOUND') });
 }, 60_000);
