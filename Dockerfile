@@ -1,5 +1,5 @@
 # Mesh Assistant as a sidecar: one image, two entry points.
-#   hub:  docker run -v mesh-data:/data -v ./certs:/certs:ro -p 7420:7420 -p 7421:7421 mesh-assistant
+#   hub:  docker run -v mesh-data:/data -v ./certs:/certs:ro -p 7420:7420 -p 7422:7422 -p 7421:7421 mesh-assistant
 #   node: docker run --no-healthcheck -v mesh-ws:/data -e MESH_HUB=hub.example:7420 -e MESH_NODE_ID=n1 -e MESH_NODE_TOKEN=... mesh-assistant node --tls-ca /certs/ca.pem
 # The hub listens on all interfaces inside the container, so gRPC needs TLS
 # (mount /certs) and MCP over HTTP asks the bearer token in /data/http-token.
@@ -24,6 +24,7 @@ ENV NODE_ENV=production \
     MESH_DATA_DIR=/data \
     MESH_WORKSPACE=/data \
     MESH_GRPC=0.0.0.0:7420 \
+    MESH_GRPC_FETCH=0.0.0.0:7422 \
     MESH_HTTP=0.0.0.0:7421
 WORKDIR /app
 COPY --from=build /src/package.json ./
@@ -34,7 +35,7 @@ COPY --from=build /src/proto ./proto
 RUN mkdir -p /data /certs && chown node:node /data && chmod 0700 /data
 USER node
 VOLUME /data
-EXPOSE 7420 7421
+EXPOSE 7420 7421 7422
 # Liveness through the hub's own endpoint. A node has no HTTP listener: run node containers with --no-healthcheck.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:7421/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
