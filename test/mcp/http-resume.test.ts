@@ -44,7 +44,7 @@ it('a stream dropped mid-push resumes with Last-Event-ID and loses no notificati
     env: { MESH_HTTP_ALLOWED_HOSTS: '127.0.0.1' },
   });
   // The node's link is slow, so the push streams progress for a few seconds.
-  const nodeLink = await startThrottleProxy({ target: { host: '127.0.0.1', port: hub.grpcPort }, bytesPerSecond: 2 * 1024 * 1024 });
+  const nodeLink = await startThrottleProxy({ target: { host: '127.0.0.1', port: hub.grpcPort }, bytesPerSecond: 1024 * 1024 });
   proxies.push(nodeLink);
   // The proxy is the node's whole link: its Fetch streams stay on the main connection (MESH_HUB_FETCH=off).
   const node = startNodeProc({ id: 'alpha', workspace: path.join(tmp.dir, 'alpha'), hubPort: nodeLink.port, sessions: ['demo'], env: { MESH_HUB_FETCH: 'off' } });
@@ -67,6 +67,8 @@ it('a stream dropped mid-push resumes with Last-Event-ID and loses no notificati
   observers.push(observer);
   const nodeBytes = async (): Promise<number> => {
     const s = data((await observer.callTool({ name: 'status' })) as CallToolResult);
+    // A finished transfer leaves the list: the node has it all.
+    if (s.transfers.length === 0) return content.length;
     return s.transfers.flatMap((t: any) => t.nodes).reduce((a: number, n: any) => a + (n.state === 'done' ? content.length : n.bytes), 0);
   };
 
@@ -78,7 +80,7 @@ it('a stream dropped mid-push resumes with Last-Event-ID and loses no notificati
     onprogress: (p) => progress.push(p),
     onresumptiontoken: (id) => eventIds.push(id),
   }) as Promise<CallToolResult>;
-  // Cut once the push is under way and well before its end (about 10 s at this rate).
+  // Cut once the push is under way and well before its end (about 20 s at this rate).
   await eventually(() => progress.some((p) => p.progress > 0), 30_000, 10);
   // Pipelined staging lets a node start at once; what matters is that the push is not over yet.
   expect(progress.at(-1)!.progress).toBeLessThan(content.length);
@@ -88,13 +90,14 @@ it('a stream dropped mid-push resumes with Last-Event-ID and loses no notificati
   const bytesAtCut = await nodeBytes();
   mcpLink.setRate(0);
   mcpLink.cutConnections();
-  await eventually(async () => (await nodeBytes()) >= bytesAtCut + 8 * 1024 * 1024, 30_000, 50);
+  // (Or to its end, on a machine so loaded that the first progress came late.)
+  await eventually(async () => (await nodeBytes()) >= Math.min(bytesAtCut + 8 * 1024 * 1024, content.length), 60_000, 50);
   mcpLink.setRate(Infinity);
   const result = data(await pushing);
   expect(result.outcomes).toEqual([expect.objectContaining({ node: 'alpha', status: 'ok' })]);
 
   // The stream was cut and resumed: events (progress of the chunks verified meanwhile, the result) came after.
-  expect(eventIds.length).toBeGreaterThan(cutAfter + 2);
+  expect(eventIds.length).toBeGreaterThan(cutAfter + 1);
   // One stream, ids in sequence from its first event (the priming one) to the result: none missing, none twice.
   const parsed = eventIds.map((id) => parseEventId(id)!);
   expect(new Set(parsed.map((p) => p.stream)).size).toBe(1);
