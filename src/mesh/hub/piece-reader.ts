@@ -11,6 +11,7 @@ import { MeshError } from '../../errors.js';
 import { readExactly } from '../fs/positional-io.js';
 import { pieceFrameCapacity, pieceFrameIn, writeChunkHeader } from '../protocol/chunk-wire.js';
 import type { PieceSpan } from '../protocol/pieces.js';
+import { stagedDataShort } from './transfer-stage.js';
 
 /** One staged chunk as a Fetch stream needs it: its size (bytes) and SHA-256 (hex). */
 export interface StagedChunk {
@@ -24,6 +25,8 @@ export class PieceReader {
   /** The buffer under each frame handed out and not yet released. */
   private readonly lent = new WeakMap<Buffer, Buffer>();
   private readonly capacity: number;
+  /** The error a data file shorter than its record gives. */
+  private readonly short: () => MeshError;
 
   constructor(
     private readonly dataFile: string,
@@ -33,6 +36,7 @@ export class PieceReader {
     private readonly transferId: string,
   ) {
     this.capacity = pieceFrameCapacity(pieceBytes);
+    this.short = stagedDataShort(transferId);
   }
 
   /**
@@ -57,8 +61,6 @@ export class PieceReader {
     this.lent.set(frame, buffer);
     return frame;
   }
-
-  private readonly short = () => new MeshError('INTERNAL', `the staged data of transfer ${this.transferId} is shorter than its record`);
 
   /** `frame` has been written out: its buffer serves the next piece. */
   release(frame: Buffer): void {

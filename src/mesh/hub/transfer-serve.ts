@@ -19,8 +19,6 @@ import { chunkCount } from './transfer-stage.js';
 import { CorruptFault, FETCH_STALL_MS, pumpFetch, type PumpPlan } from './fetch-pump.js';
 import type { StagedChunk } from './piece-reader.js';
 
-export { FETCH_STALL_MS } from './fetch-pump.js';
-
 export interface FetchDeps {
   log: Logger;
   /** The transfer, if `node` is one of its pending targets. */
