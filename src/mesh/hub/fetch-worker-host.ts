@@ -12,6 +12,7 @@ import { MeshError, toMeshError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { faultValue } from '../faults.js';
 import { addressInUse } from './address-in-use.js';
+import { joinHostPort } from '../protocol/address.js';
 import type { FetchWorkerData, MainToWorker, WorkerToMain } from './fetch-worker-wire.js';
 import { checkListenAddress, type GrpcListenOptions } from './grpc-server.js';
 import type { Principal } from './node-auth.js';
@@ -89,7 +90,7 @@ export class FetchWorkerHost {
   }
 
   get address(): string {
-    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.bound}`;
+    return joinHostPort(this.host, this.bound);
   }
 
   private spawn(address: string): Promise<void> {

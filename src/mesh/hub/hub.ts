@@ -30,7 +30,7 @@ import { OpenCalls } from './open-calls.js';
 import { NODE_LOG_RATE, RateLimiter } from './rate-limit.js';
 import { fetchHandler, type FetchDeps } from './transfer-serve.js';
 import { FetchWorkerHost } from './fetch-worker-host.js';
-import { splitHostPort } from '../protocol/address.js';
+import { joinHostPort, splitHostPort } from '../protocol/address.js';
 import { stoppingError, TransferManager, type NodeOutcome, type PushSource, type TransferProgress } from './transfer-manager.js';
 import { HubSkills } from './hub-skills.js';
 import { editFile, type EditResult } from './hub-edit.js';
@@ -321,7 +321,7 @@ export class Hub {
       this.log,
     );
     const mainHost = splitHostPort(this.options.grpcAddress).host;
-    const fetchAddress = this.options.grpcFetchAddress ?? `${mainHost.includes(':') ? `[${mainHost}]` : mainHost}:0`;
+    const fetchAddress = this.options.grpcFetchAddress ?? joinHostPort(mainHost, 0);
     if (fetchAddress !== 'off') {
       const worker = FetchWorkerHost.start({
         address: fetchAddress,

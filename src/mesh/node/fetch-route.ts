@@ -6,7 +6,7 @@
 // tried again, so a blocked port does not cost every delivery a timeout.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../log.js';
-import { splitHostPort } from '../protocol/address.js';
+import { joinHostPort, splitHostPort } from '../protocol/address.js';
 import type { Chunk, FetchRequest } from '../protocol/frames.js';
 import { createHubClient, type HubClientOptions } from './hub-client.js';
 
@@ -77,7 +77,7 @@ export class FetchRoute {
     if (override) return override;
     if (!this.port) return undefined;
     const { host } = splitHostPort(this.options.hub);
-    return `${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return joinHostPort(host, this.port);
   }
 
   private clientFor(address: string): grpc.Client {

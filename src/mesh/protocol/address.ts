@@ -9,6 +9,11 @@ export function splitHostPort(address: string): { host: string; port: number } {
   return { host: (match[1] ?? match[2])!, port };
 }
 
+/** HOST:PORT from its parts, an IPv6 host in brackets: what splitHostPort reads back. */
+export function joinHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
