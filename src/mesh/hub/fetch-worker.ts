@@ -6,7 +6,6 @@
 // each chunk; the worker runs the same byte pump as the main port
 // (fetch-pump.ts) and reports the bytes it sent. Started by fetch-worker-host.ts.
 import * as grpc from '@grpc/grpc-js';
-import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MeshError, toMeshError } from '../../errors.js';
 import { createLogger } from '../../log.js';
@@ -15,6 +14,7 @@ import { SERVER_OPTIONS, meshServiceDefinition } from '../protocol/load.js';
 import type { Chunk } from '../protocol/frames.js';
 import { endCallWithError } from '../protocol/status.js';
 import { CorruptFault, pumpFetch } from './fetch-pump.js';
+import { serverTls } from './grpc-server.js';
 import type { FetchWorkerData, MainToWorker, WireError, WorkerToMain } from './fetch-worker-wire.js';
 import type { StagedChunk } from './piece-reader.js';
 
@@ -142,12 +142,7 @@ async function start(): Promise<void> {
   server = new grpc.Server(SERVER_OPTIONS);
   // Only Fetch: grpc-js answers Attach with UNIMPLEMENTED.
   server.addService(meshServiceDefinition(), { Fetch: onFetch });
-  const credentials = data.tls
-    ? await (async () => {
-        const [cert, key, ca] = await Promise.all([readFile(data.tls!.cert), readFile(data.tls!.key), data.tls!.ca ? readFile(data.tls!.ca) : null]);
-        return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], Boolean(ca));
-      })()
-    : grpc.ServerCredentials.createInsecure();
+  const credentials = data.tls ? await serverTls(data.tls) : grpc.ServerCredentials.createInsecure();
   const bound = await new Promise<number>((resolve, reject) => server!.bindAsync(data.address, credentials, (err, p) => (err ? reject(err) : resolve(p))));
   port.on('message', onMessage);
   post({ t: 'listening', port: bound });

@@ -61,3 +61,12 @@ it('serves nodes over TLS, and requires client certificates when given a CA', as
   await plain.waitFor(/hub unreachable, retrying/);
   expect(noCert.count(/"msg":"attached"/) + plain.count(/"msg":"attached"/)).toBe(0);
 });
+
+it('starts the fetch port with the same TLS credentials', async () => {
+  const port = await freePort();
+  const hub = await startHubProc({ dataDir: file('d3'), grpcPort: port, extraArgs: ['--tls-cert', file('server.pem'), '--tls-key', file('server.key')] });
+  // The worker reads the certificate files itself: had it failed, the hub would log it and serve Fetch on the main port only.
+  const listening = JSON.parse(await hub.waitFor(/"msg":"hub listening for nodes"/));
+  expect(listening).toMatchObject({ tls: true, grpcFetch: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+  expect(hub.count(/the fetch worker did not start/)).toBe(0);
+});
