@@ -2,7 +2,7 @@
 // test/support/hub-driver.ts (driven over stdin), node agents run the built CLI
 // (dist/cli.js; `npm run bench` builds it first). Every process is in its own
 // process group and killed by lib/proc.ts even when a scenario fails.
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -152,6 +152,8 @@ export interface BenchNodeOptions {
   sessions: string[];
   /** More CLI arguments; a repeated option overrides the default above it. */
   extraArgs?: string[];
+  /** Run the agent at the lowest CPU priority (lowerSessionPriority); default: MESH_BENCH_NICE_NODES=1. */
+  nice?: boolean;
 }
 
 /** A node agent process (the built CLI) with manifest rescans off, so only transfers cost CPU. */
@@ -167,14 +169,30 @@ export function startBenchNode(options: BenchNodeOptions): BenchProcess {
   const args = [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), CLI, 'node', '--hub', options.hub, '--id', options.id, '--workspace', options.workspace, '--scan-interval', '0'];
   for (const s of options.sessions) args.push('--session', s);
   args.push(...(options.extraArgs ?? []));
-  // MESH_BENCH_NICE_NODES=1 runs agents at the lowest CPU priority: on one
-  // small machine that tells the hub's own stalls from CPU taken by nodes
-  // that, in a real mesh, run on other machines.
-  const nice = process.env.MESH_BENCH_NICE_NODES === '1';
-  return startProcess(nice ? 'nice' : process.execPath, nice ? ['-n', '19', process.execPath, ...args] : args, {
+  const nice = options.nice ?? process.env.MESH_BENCH_NICE_NODES === '1';
+  const node = startProcess(nice ? 'nice' : process.execPath, nice ? ['-n', '19', process.execPath, ...args] : args, {
     name: options.id,
     env: { ...process.env, MESH_NODE_TOKEN: BENCH_TOKEN, MESH_LOG_LEVEL: 'info' },
   });
+  if (nice) lowerSessionPriority(node.pid);
+  return node;
+}
+
+/**
+ * MESH_BENCH_NICE_NODES=1 runs agents at the lowest CPU priority: on one
+ * small machine that tells the hub's own stalls from CPU taken by nodes
+ * that, in a real mesh, run on other machines. Each agent starts a session
+ * of its own (startProcess), and with Linux's autogroup scheduling a
+ * session's nice value is what weighs against the hub's: `nice -n 19` on
+ * the process alone changes nothing outside its one-process group, so the
+ * group's is lowered too.
+ */
+function lowerSessionPriority(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, '19');
+  } catch {
+    // no autogroup scheduling here: the process's own nice value is what counts
+  }
 }
 
 /** Wait until every node printed its n-th "attached" line (default the first). */

@@ -11,6 +11,7 @@ import { MeshError, toMeshError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { routeGrpcLogs } from '../../ops/grpc-log.js';
 import { SERVER_OPTIONS, meshServiceDefinition } from '../protocol/load.js';
+import { BULK_THREAD_NICE, lowerThreadPriority } from '../thread-priority.js';
 import type { Chunk } from '../protocol/frames.js';
 import { endCallWithError } from '../protocol/status.js';
 import { CorruptFault, pumpFetch } from './fetch-pump.js';
@@ -37,6 +38,7 @@ const port = parentPort!;
 const data = workerData as FetchWorkerData;
 // This thread has its own grpc-js: its diagnostics go to stderr as JSON lines too (every stderr line is JSON).
 routeGrpcLogs(createLogger('hub', data.logLevel).child({ thread: 'fetch-worker' }));
+lowerThreadPriority(BULK_THREAD_NICE);
 const post = (message: WorkerToMain) => port.postMessage(message);
 const streams = new Map<number, Stream>();
 const corrupt = new CorruptFault();

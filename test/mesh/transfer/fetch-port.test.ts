@@ -3,10 +3,13 @@
 // still complete over the main port.
 import type * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { getPriority } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { callMetadata, createHubClient } from '../../../src/mesh/node/hub-client.js';
+import { BULK_THREAD_NICE } from '../../../src/mesh/thread-priority.js';
 import { freePort, killAll, startNodeProc, waitAttached } from '../../support/processes.js';
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy.js';
 import { MiB, sha256File, startMesh, waitForFile, WIRE_SLACK, type Mesh } from './helpers.js';
@@ -51,7 +54,29 @@ it('a push to 3 nodes goes over the fetch port the hub announced: the main port 
   // Independent of the hub's own accounting: what crossed each node's main-port link is far below one file.
   for (const link of links) expect(link.stats().down).toBeLessThan(WIRE_SLACK(SIZE));
   expect((await mesh.hub.call({ op: 'status' })).grpcFetch).toBe(`127.0.0.1:${mesh.fetchPort}`);
+  // The bulk threads (the fetch worker, staging's hash thread) run below the main thread, which keeps the process's priority.
+  if (existsSync('/proc/self/task')) {
+    const pid = mesh.hub.child.pid!;
+    const nices = threadNices(pid);
+    const main = nices.get(pid)!;
+    expect(main, "the main thread's nice").toBe(getPriority(pid));
+    expect([...nices.values()].filter((n) => n === Math.min(19, main + BULK_THREAD_NICE)).length, 'threads at the bulk priority').toBeGreaterThanOrEqual(2);
+  }
 }, 90_000);
+
+/** The nice value of each thread of process `pid`, by thread id (Linux). */
+function threadNices(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
 
 it('falls back to the main port when the fetch port cannot be reached, and remembers it', async () => {
   mesh = await startMesh();
