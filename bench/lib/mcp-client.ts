@@ -51,15 +51,20 @@ export async function connectHttp(url: string, token: string): Promise<Client> {
  * port) and connect to it; closing the client ends the hub process. With
  * MESH_BENCH_CPU_PROF=<dir> the hub writes a CPU profile there on exit.
  */
-export async function connectStdioHub(dataDir: string): Promise<Client> {
+export async function connectStdioHub(dataDir: string, extraArgs: string[] = []): Promise<Client> {
+  return (await startStdioHub(dataDir, extraArgs)).client;
+}
+
+/** connectStdioHub, also giving the hub's pid. `extraArgs` come last: a repeated option (`--grpc`) overrides the default. */
+export async function startStdioHub(dataDir: string, extraArgs: string[] = []): Promise<{ client: Client; pid: number }> {
   const prof = process.env.MESH_BENCH_CPU_PROF;
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), CLI, 'hub', '--stdio', '--no-http', '--data', dataDir, '--grpc', '127.0.0.1:0'],
+    args: [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), CLI, 'hub', '--stdio', '--no-http', '--data', dataDir, '--grpc', '127.0.0.1:0', ...extraArgs],
     env: { ...(process.env as Record<string, string>), MESH_LOG_LEVEL: 'warn', MESH_NODE_TOKENS: 'bench-token' },
     stderr: 'ignore',
   });
   const client = new Client({ name: 'mesh-bench', version: '0.1.0' });
   await client.connect(transport);
-  return client;
+  return { client, pid: transport.pid! };
 }
