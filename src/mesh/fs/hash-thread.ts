@@ -42,35 +42,37 @@ interface Pending {
   reject(err: Error): void;
 }
 
-let worker: Worker | undefined;
-let nextId = 1;
-const pending = new Map<number, Pending>();
-
-function failAll(err: Error): void {
-  for (const p of pending.values()) p.reject(err);
-  pending.clear();
+/** The running thread and the digests it owes; a thread that dies fails only its own. */
+interface HashThread {
+  worker: Worker;
+  pending: Map<number, Pending>;
 }
 
-function hashWorker(): Worker {
-  if (worker) return worker;
-  const w = new Worker(WORKER_SOURCE, { eval: true, name: 'mesh-hash', workerData: { nice: BULK_THREAD_NICE } });
-  w.unref(); // an idle hash thread never keeps a process alive
-  w.on('message', (reply: Reply) => {
-    const p = pending.get(reply.id);
+let current: HashThread | undefined;
+let nextId = 1;
+
+function hashThread(): HashThread {
+  if (current) return current;
+  const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'mesh-hash', workerData: { nice: BULK_THREAD_NICE } });
+  const thread: HashThread = { worker, pending: new Map() };
+  worker.unref(); // an idle hash thread never keeps a process alive
+  worker.on('message', (reply: Reply) => {
+    const p = thread.pending.get(reply.id);
     if (!p) return;
-    pending.delete(reply.id);
-    if (pending.size === 0) w.unref();
+    thread.pending.delete(reply.id);
+    if (thread.pending.size === 0) worker.unref();
     if (reply.hex !== undefined) p.resolve(reply.hex);
     else p.reject(new Error(`hash thread: ${reply.error ?? 'no digest'}`));
   });
   const gone = (err: Error) => {
-    if (worker === w) worker = undefined; // the next call starts a new thread
-    failAll(err);
+    if (current === thread) current = undefined; // the next call starts a new thread
+    for (const p of thread.pending.values()) p.reject(err);
+    thread.pending.clear();
   };
-  w.on('error', gone);
-  w.on('exit', (code) => gone(new Error(`the hash thread exited with code ${code}`)));
-  worker = w;
-  return w;
+  worker.on('error', gone);
+  worker.on('exit', (code) => gone(new Error(`the hash thread exited with code ${code}`)));
+  current = thread;
+  return thread;
 }
 
 /** A zero-filled buffer over shared memory: sha256HexOnThread hashes it without a copy. */
@@ -85,11 +87,11 @@ export function allocShared(size: number): Buffer {
  */
 export function sha256HexOnThread(data: Uint8Array): Promise<string> {
   if (!(data.buffer instanceof SharedArrayBuffer)) return sha256HexOffLoop(data);
-  const w = hashWorker();
+  const { worker, pending } = hashThread();
   const id = nextId++;
   return new Promise<string>((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    if (pending.size === 1) w.ref(); // keep the process up until the digest comes back
-    w.postMessage({ id, buffer: data.buffer, offset: data.byteOffset, length: data.byteLength });
+    if (pending.size === 1) worker.ref(); // keep the process up until the digest comes back
+    worker.postMessage({ id, buffer: data.buffer, offset: data.byteOffset, length: data.byteLength });
   });
 }

@@ -4,8 +4,8 @@
 // once its bytes are durable there and its hash is in the store, so a hub
 // restart never forgets a chunk a node may already hold. Each chunk is read
 // into one of a few shared buffers staging reuses, hashed on the hash thread
-// (hash-thread.ts) and written; nodes' streams read the data file (piece-reader.ts), so staging
-// allocates nothing per chunk.
+// (hash-thread.ts) and written; nodes' streams read the data file
+// (piece-reader.ts), so staging allocates nothing per chunk.
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
