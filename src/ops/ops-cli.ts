@@ -55,7 +55,7 @@ export async function fetchStatus(opts: Target, env: NodeJS.ProcessEnv = process
 }
 
 export function nodesTable(v: StatusView): string {
-  return formatTable(['node', 'state', 'sessions'], v.nodes.map((n) => [n.node, n.online ? 'online' : 'offline', n.sessions.join(',')]));
+  return formatTable(['node', 'state', 'sessions', 'data via'], v.nodes.map((n) => [n.node, n.online ? 'online' : 'offline', n.sessions.join(','), n.fetchVia ?? '-']));
 }
 
 export function sessionsTable(v: StatusView): string {

@@ -56,7 +56,7 @@ function fill(tbodyId, rows, cols, make) {
 }
 function render(v) {
   $('hub').textContent = 'hub ' + v.hubId + ' \\u00b7 nodes attach at ' + v.grpc + ' \\u00b7 store ' + v.store;
-  fill('nodes', v.nodes, 3, (n) => { const tr = el('tr'); tr.setAttribute('data-node', n.node); tr.appendChild(el('td', n.node)); tr.appendChild(el('td', n.online ? 'online' : 'offline', 'state ' + (n.online ? 'online' : 'offline'))); tr.appendChild(el('td', n.sessions.join(', '))); return tr; });
+  fill('nodes', v.nodes, 4, (n) => { const tr = el('tr'); tr.setAttribute('data-node', n.node); tr.appendChild(el('td', n.node)); tr.appendChild(el('td', n.online ? 'online' : 'offline', 'state ' + (n.online ? 'online' : 'offline'))); tr.appendChild(el('td', n.sessions.join(', '))); tr.appendChild(el('td', n.fetchVia || '-', 'via')); return tr; });
   fill('sessions', v.sessions, 3, (s) => { const tr = el('tr'); tr.setAttribute('data-session', s.name); tr.appendChild(el('td', s.name)); tr.appendChild(el('td', s.members)); tr.appendChild(el('td', s.online)); return tr; });
   fill('transfers', v.transfers, 4, (t) => {
     const tr = el('tr'); tr.setAttribute('data-transfer', t.transferId);
@@ -89,7 +89,7 @@ export function statusPage(nonce: string): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Mesh Assistant</title><style nonce="${nonce}">${STYLE}</style></head>
 <body><h1>Mesh Assistant</h1><div id="hub"></div><div id="state">loading...</div>
-<h2>Nodes</h2>${table('nodes', ['node', 'state', 'sessions'])}
+<h2>Nodes</h2>${table('nodes', ['node', 'state', 'sessions', 'data via'])}
 <h2>Sessions</h2>${table('sessions', ['session', 'members', 'online'])}
 <h2>Transfers</h2>${table('transfers', ['kind', 'file', 'progress', 'nodes'])}
 <h2>Drift</h2>${table('drift', ['time', 'node', 'file', 'kind', 'action'])}

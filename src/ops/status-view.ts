@@ -1,6 +1,7 @@
 // The mesh as the status page and `mesh-assistant status` show it: nodes
 // with their sessions, sessions with their members, transfers with their
 // progress, recent drift. A pure function of the hub's status report.
+import type { FetchPort } from '../mesh/hub/fetch-paths.js';
 import type { StatusReport } from '../mesh/hub/hub.js';
 
 export interface StatusView {
@@ -9,7 +10,8 @@ export interface StatusView {
   store: string;
   /** When the view was made, ms since the epoch. */
   at: number;
-  nodes: Array<{ node: string; online: boolean; sessions: string[] }>;
+  /** `fetchVia`: the port the node's latest file data came over since the hub started (none yet: absent). */
+  nodes: Array<{ node: string; online: boolean; sessions: string[]; fetchVia?: FetchPort }>;
   sessions: Array<{ name: string; members: number; online: number }>;
   transfers: Array<{
     transferId: string;
@@ -29,8 +31,8 @@ export interface StatusView {
 /** Most recent drift events shown. */
 export const VIEW_DRIFT_EVENTS = 20;
 
-export function statusView(s: Pick<StatusReport, 'hubId' | 'grpc' | 'store' | 'sessions' | 'online' | 'transfers' | 'drift'>, at = Date.now()): StatusView {
-  const nodes = new Map<string, { node: string; online: boolean; sessions: string[] }>();
+export function statusView(s: Pick<StatusReport, 'hubId' | 'grpc' | 'store' | 'sessions' | 'online' | 'transfers' | 'drift'> & Partial<Pick<StatusReport, 'fetchVia'>>, at = Date.now()): StatusView {
+  const nodes = new Map<string, StatusView['nodes'][number]>();
   const online = new Set(s.online);
   for (const id of s.online) nodes.set(id, { node: id, online: true, sessions: [] });
   for (const session of s.sessions) {
@@ -45,7 +47,8 @@ export function statusView(s: Pick<StatusReport, 'hubId' | 'grpc' | 'store' | 's
     grpc: s.grpc,
     store: s.store,
     at,
-    nodes: [...nodes.values()].sort((a, b) => a.node.localeCompare(b.node)),
+    // Own keys only: a node may be called "constructor".
+    nodes: [...nodes.values()].sort((a, b) => a.node.localeCompare(b.node)).map((n) => (s.fetchVia && Object.hasOwn(s.fetchVia, n.node) ? { ...n, fetchVia: s.fetchVia[n.node] } : n)),
     sessions: s.sessions.map((x) => ({ name: x.name, members: x.members.length, online: x.members.filter((m) => online.has(m.node)).length })),
     transfers: s.transfers.map((t) => ({
       transferId: t.transferId,

@@ -53,15 +53,16 @@ describe('against a running hub', () => {
     expect(lines).toContain('SESSION  MEMBERS  ONLINE');
     expect(row('demo')).toEqual(['demo', '2', '1']);
     expect(row('ops')).toEqual(['ops', '1', '1']);
-    expect(row('alpha')).toEqual(['alpha', 'online', 'demo,ops']);
-    expect(row('beta')).toEqual(['beta', 'offline', 'demo']);
+    // No file data has moved yet: no port to show.
+    expect(row('alpha')).toEqual(['alpha', 'online', 'demo,ops', '-']);
+    expect(row('beta')).toEqual(['beta', 'offline', 'demo', '-']);
     // (the bar and its percentage are two spaces apart, so they split into two here)
     expect(row('write')).toEqual(['write', 'demo:notes/plan.md', '5 B', '[##########..........]', '50%', 'alpha=done,beta=pending']);
   });
 
   it('nodes and sessions, and --json on each', async () => {
     const nodes = await cli(['nodes', '--data', hub.dataDir]);
-    expect(nodes.stdout).toBe('NODE   STATE    SESSIONS\nalpha  online   demo,ops\nbeta   offline  demo\n');
+    expect(nodes.stdout).toBe('NODE   STATE    SESSIONS  DATA VIA\nalpha  online   demo,ops  -\nbeta   offline  demo      -\n');
     const sessions = await cli(['sessions', '--data', hub.dataDir]);
     expect(sessions.stdout).toBe('SESSION  MEMBERS  ONLINE\ndemo     2        1\nops      1        1\n');
     expect(JSON.parse((await cli(['nodes', '--data', hub.dataDir, '--json'])).stdout)).toEqual([

@@ -226,7 +226,7 @@ export class FetchWorkerHost {
         entry.open = open;
         entry.closed = closed;
         try {
-          entry.admitted = admitFetch(message.request as never, open, deps);
+          entry.admitted = admitFetch(message.request as never, open, deps, 'fetch port');
         } catch (err) {
           const mesh = toMeshError(err);
           logFetchFailure(deps, principal.node, message.request.transferId, mesh);

@@ -29,6 +29,7 @@ import { NodeAuthority } from './node-auth.js';
 import { OpenCalls } from './open-calls.js';
 import { NODE_LOG_RATE, RateLimiter } from './rate-limit.js';
 import { fetchHandler, type FetchDeps } from './transfer-serve.js';
+import { FetchPaths, type FetchPort } from './fetch-paths.js';
 import { FetchWorkerHost } from './fetch-worker-host.js';
 import { joinHostPort, splitHostPort } from '../protocol/address.js';
 import { stoppingError, TransferManager, type NodeOutcome, type PushSource, type TransferProgress } from './transfer-manager.js';
@@ -72,6 +73,8 @@ export interface StatusReport {
   grpc: string;
   /** Where the fetch worker serves Fetch (HOST:PORT), if it runs. */
   grpcFetch?: string;
+  /** The port each node's latest Fetch came in on, since the hub started. */
+  fetchVia: Record<string, FetchPort>;
   store: string;
   sessions: Array<{ name: string; members: Array<{ node: string; online: boolean }> }>;
   online: string[];
@@ -134,6 +137,8 @@ export class Hub {
   private readonly log: Logger;
   /** Set once the hub stops taking work; pending push and write calls are told their transfer continues after the restart. */
   private readonly stopping = new AbortController();
+  /** Which port each node's file data comes over: the status views, and a warning when a node falls back. */
+  private readonly fetchPaths: FetchPaths;
   /** "Never block the loop" made observable: status and the responsiveness benchmark read it. */
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
@@ -143,6 +148,7 @@ export class Hub {
     private readonly manifestStore: ManifestStore,
   ) {
     this.log = options.log;
+    this.fetchPaths = new FetchPaths(this.log, () => (this.fetchWorker?.port ? this.fetchWorker.address : undefined));
     this.loopDelay.enable();
     this.membership = new Membership(store);
     this.transfers = new TransferManager({
@@ -284,6 +290,7 @@ export class Hub {
       // Both ports together: the limit is per node, not per listener.
       openFetches: (node) => calls.count(node, 'fetch'),
       mayLog: this.mayLog,
+      fetchedVia: (node, port) => this.fetchPaths.note(node, port),
     };
     this.grpc = await startGrpcServer(
       {
@@ -569,6 +576,7 @@ export class Hub {
       hubId: this.hubId,
       grpc: this.grpcAddress,
       grpcFetch: this.fetchWorker?.address,
+      fetchVia: this.fetchPaths.byNode(),
       store: this.store.describe,
       sessions: this.membership.sessions().map((name) => ({
         name,

@@ -17,6 +17,7 @@ import { grantsSession } from './grants.js';
 import type { OpenCall } from './open-calls.js';
 import { chunkCount } from './transfer-stage.js';
 import { CorruptFault, FETCH_STALL_MS, pumpFetch, type PumpPlan } from './fetch-pump.js';
+import type { FetchPort } from './fetch-paths.js';
 import type { StagedChunk } from './piece-reader.js';
 
 export interface FetchDeps {
@@ -35,6 +36,8 @@ export interface FetchDeps {
   openFetches(node: string): number;
   /** Whether a warning caused by this node may be logged now (per-node log budget). */
   mayLog(node: string): boolean;
+  /** A Fetch of `node` was admitted on `port` (fetch-paths.ts). */
+  fetchedVia?(node: string, port: FetchPort): void;
 }
 
 /** Fetch streams one node may hold open at once, both ports together. */
@@ -46,8 +49,8 @@ export interface FetchAdmission extends PumpPlan {
   gate(index: number, gone?: Promise<unknown>): Promise<StagedChunk>;
 }
 
-/** Admit one Fetch of `open`'s node, or throw the MeshError to end it with. */
-export function admitFetch(request: FetchRequest, open: OpenCall, deps: FetchDeps): FetchAdmission {
+/** Admit one Fetch of `open`'s node, arrived on `port`, or throw the MeshError to end it with. */
+export function admitFetch(request: FetchRequest, open: OpenCall, deps: FetchDeps, port: FetchPort): FetchAdmission {
   const { transferId } = request;
   const node = open.principal.node;
   const from = Number(request.fromChunk) || 0;
@@ -68,6 +71,7 @@ export function admitFetch(request: FetchRequest, open: OpenCall, deps: FetchDep
   const transfer = addressed();
   const total = chunkCount(transfer);
   if (from < 0 || from > total) throw new MeshError('INVALID_ARGUMENT', `from_chunk ${from} out of range`);
+  deps.fetchedVia?.(node, port);
   return {
     transferId,
     node,
@@ -97,7 +101,7 @@ export function fetchHandler(deps: FetchDeps): (call: grpc.ServerWritableStream<
   return (call, open) => {
     const node = open.principal.node;
     const serve = async () => {
-      const admitted = admitFetch(call.request, open, deps);
+      const admitted = admitFetch(call.request, open, deps, 'main port');
       await pumpFetch(
         call as grpc.ServerWritableStream<unknown, Chunk>,
         admitted,

@@ -53,7 +53,10 @@ it('a push to 3 nodes goes over the fetch port the hub announced: the main port 
   for (const id of ids) await waitForFile(mesh.nodeFile(id, 's', 'big.bin'), sha256);
   // Independent of the hub's own accounting: what crossed each node's main-port link is far below one file.
   for (const link of links) expect(link.stats().down).toBeLessThan(WIRE_SLACK(SIZE));
-  expect((await mesh.hub.call({ op: 'status' })).grpcFetch).toBe(`127.0.0.1:${mesh.fetchPort}`);
+  const status = await mesh.hub.call({ op: 'status' });
+  expect(status.grpcFetch).toBe(`127.0.0.1:${mesh.fetchPort}`);
+  expect(status.fetchVia).toEqual({ a: 'fetch port', b: 'fetch port', c: 'fetch port' });
+  expect(mesh.hub.lines.some((l) => l.includes('node fetches file data on the main port'))).toBe(false);
   // The bulk threads (the fetch worker, staging's hash thread) run below the main thread, which keeps the process's priority.
   if (existsSync('/proc/self/task')) {
     const pid = mesh.hub.child.pid!;
@@ -94,6 +97,11 @@ it('falls back to the main port when the fetch port cannot be reached, and remem
   expect(second.outcomes.map((o) => o.status)).toEqual(['ok']);
   expect(Date.now() - started).toBeLessThan(15_000);
   expect(node.lines.filter((l) => l.includes('fetch port unreachable')).length).toBe(1);
+  // The operator sees it: the node's data came over the main port, and the hub said so once (not per push).
+  expect((await mesh.hub.call({ op: 'status' })).fetchVia).toEqual({ a: 'main port' });
+  const warnings = mesh.hub.lines.filter((l) => l.includes('node fetches file data on the main port'));
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toContain(`"grpcFetch":"127.0.0.1:${mesh.fetchPort}"`);
 }, 90_000);
 
 it('with --grpc-fetch off, the hub announces no fetch port and pushes go over the main port', async () => {
@@ -104,7 +112,11 @@ it('with --grpc-fetch off, the hub announces no fetch port and pushes go over th
   expect(outcomes.map((o) => o.status)).toEqual(['ok']);
   await waitForFile(mesh.nodeFile('a', 's', 'big.bin'), sha256);
   expect(link.stats().down).toBeGreaterThan(SIZE);
-  expect((await mesh.hub.call({ op: 'status' })).grpcFetch).toBeUndefined();
+  const status = await mesh.hub.call({ op: 'status' });
+  expect(status.grpcFetch).toBeUndefined();
+  // The main port is the only one: nothing to warn about.
+  expect(status.fetchVia).toEqual({ a: 'main port' });
+  expect(mesh.hub.lines.some((l) => l.includes('node fetches file data on the main port'))).toBe(false);
 }, 90_000);
 
 it('a fetch worker that crashes is logged and restarted on the same port; the push completes meanwhile', async () => {
