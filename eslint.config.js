@@ -4,7 +4,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'build/**',
+      'node_modules/**',
+      'coverage/**',
+      'bench/results/**',
+      // proto-loader-gen-types output, compared byte for byte with what the .proto gives (npm run proto:types):
+      // it cannot be fixed by hand, and its empty messages are empty interfaces, which the recommended set refuses.
+      'src/mesh/protocol/generated/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

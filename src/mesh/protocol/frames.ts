@@ -1,236 +1,76 @@
 // TypeScript shapes of the messages in proto/mesh.proto, as the proto loader
-// produces them (camelCase fields, numbers for 64-bit ints, Buffers for
-// bytes, oneof name in the field named after the oneof). Wire types stay in
+// produces them (load.ts: camelCase fields, numbers for 64-bit ints, Buffers
+// for bytes, defaults filled in, oneof name in the field named after the
+// oneof). They are the generated types of ./generated/ (npm run proto:types),
+// so the .proto stays the one source of truth; the few refinements below are
+// what the code relies on beyond what a .proto can say. Wire types stay in
 // this folder; the rest of the code works with these plain objects.
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import type { ProtoGrpcType } from './generated/mesh.js';
 
-export interface WireError {
-  code: string;
-  message: string;
-}
+type Messages = ProtoGrpcType['mesh']['v1'];
+/** A message as the loader hands it over: every field present (defaults), 64-bit ints as numbers. */
+type Received<Name extends keyof Messages> = Messages[Name] extends MessageTypeDefinition<object, infer Output> ? Output : never;
+/** A message as a sender may write it: any field may be left out (the peer's loader fills in its default). */
+type Sent<Name extends keyof Messages> = Messages[Name] extends MessageTypeDefinition<infer Input, object> ? Input : never;
+/** `T` with the fields `K` optional: fields that a sender leaves out (the receiving loader then reads their default). */
+type Omitted<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
-export interface Hello {
-  nodeId: string;
-  sessions: string[];
-  version: string;
-}
-export interface Denied {
-  session: string;
-  error?: WireError | null;
-}
-export interface Welcome {
-  sessions: string[];
-  hubId: string;
-  denied: Denied[];
-  /** Non-empty once, when this attach enrolled the node. */
-  credential: string;
-  /** The hub's fetch port (Fetch only, same host); 0: Fetch on the main connection. Optional: an older hub sends none. */
-  fetchPort?: number;
-}
-export interface Left {
-  session: string;
-  error?: WireError | null;
-}
-export interface Heartbeat {
-  atMs: number;
-}
-export interface Join {
-  id: number;
-  session: string;
-}
-export interface Joined {
-  id: number;
-  session: string;
-  error?: WireError | null;
-}
+export type WireError = Received<'Error'>;
 
-export interface Entry {
-  name: string;
-  type: 'file' | 'directory' | 'symlink' | 'other';
-  size: number;
-  mtimeMs: number;
-}
+export type Hello = Received<'Hello'>;
+export type Denied = Received<'Denied'>;
+export type Welcome = Received<'Welcome'>;
+export type Left = Received<'Left'>;
+export type Heartbeat = Received<'Heartbeat'>;
+export type Join = Received<'Join'>;
+export type Joined = Received<'Joined'>;
 
-export interface ListRequest {
-  session: string;
-  path: string;
-}
-export interface ListReply {
-  entries: Entry[];
-}
-export interface ReadRequest {
-  session: string;
-  path: string;
-  offset: number;
-  length: number;
-}
-export interface ReadReply {
-  data: Buffer;
-  size: number;
-  offset: number;
-}
-export interface DeliverRequest {
-  transferId: string;
-  session: string;
-  path: string;
-  size: number;
-  sha256: string;
-  chunkSize: number;
-  chunkSha256: string[];
-  inline: boolean;
-  data: Buffer;
-}
-export interface DeliverReply {
-  sha256: string;
-  size: number;
-  fetchedBytes: number;
-}
-export interface CancelRequest {
-  transferId: string;
-  session: string;
-  path: string;
-}
-export interface SkillFile {
-  path: string;
-  data: Buffer;
-  mode: number;
-}
-export interface SessionLink {
-  session: string;
-  path: string;
-}
-export interface InstallSkillRequest {
-  name: string;
-  version: number;
-  sha256: string;
-  files: SkillFile[];
-  links: SessionLink[];
-}
-export interface ManifestEntryWire {
-  path: string;
-  size: number;
-  mtimeMs: number;
-  sha256: string;
-}
-export interface ManifestReport {
-  session: string;
-  entries: ManifestEntryWire[];
-  /** Empty for a one-frame whole manifest (older nodes). */
-  epoch?: string;
-  seq?: number;
-  page?: number;
-  last?: boolean;
-}
-export interface ManifestDelta {
-  session: string;
-  epoch: string;
-  baseSeq: number;
-  seq: number;
-  changed: ManifestEntryWire[];
-  removed: string[];
-}
-export interface ManifestAck {
-  session: string;
-  epoch: string;
-  seq: number;
-  /** The hub holds nothing usable: send a full report. */
-  full: boolean;
-  /** The hub refused this session's manifest; reporting stops until the next attach. */
-  error?: WireError | null;
-}
-export interface Progress {
-  transferId: string;
-  verifiedChunks: number;
-  bytes: number;
-}
+/** What a listing entry may be; the .proto carries it as a string, and frame-checks.ts refuses any other. */
+type EntryType = 'file' | 'directory' | 'symlink' | 'other';
+export type Entry = Omit<Received<'Entry'>, 'type'> & { type: EntryType };
 
-export interface RemoveRequest {
-  session: string;
-  path: string;
-  recursive: boolean;
-}
-export interface MoveRequest {
-  session: string;
-  from: string;
-  to: string;
-  overwrite: boolean;
-}
-export interface FindRequest {
-  session: string;
-  path: string;
-  pattern: string;
-  limit: number;
-  maxDepth: number;
-}
-export interface FoundEntry {
-  path: string;
-  type: Entry['type'];
-  size: number;
-  mtimeMs: number;
-}
-export interface FindReply {
-  entries: FoundEntry[];
-  truncated: boolean;
-}
-export interface GrepRequest {
-  session: string;
-  path: string;
-  pattern: string;
-  glob: string;
-  regex: boolean;
-  ignoreCase: boolean;
-  maxResults: number;
-  deadlineMs: number;
-}
-export interface GrepMatch {
-  path: string;
-  line: number;
-  text: string;
-}
-export interface GrepReply {
-  matches: GrepMatch[];
-  truncated: boolean;
-  filesScanned: number;
-  bytesScanned: number;
-  timedOut: boolean;
-  binarySkipped: number;
-}
+export type ListRequest = Received<'ListRequest'>;
+export type ListReply = Omit<Received<'ListReply'>, 'entries'> & { entries: Entry[] };
+export type ReadRequest = Received<'ReadRequest'>;
+export type ReadReply = Received<'ReadReply'>;
+export type DeliverRequest = Received<'DeliverRequest'>;
+export type DeliverReply = Received<'DeliverReply'>;
+export type CancelRequest = Received<'CancelRequest'>;
+export type SkillFile = Received<'SkillFile'>;
+export type SessionLink = Received<'SessionLink'>;
+export type InstallSkillRequest = Received<'InstallSkillRequest'>;
+export type ManifestEntryWire = Received<'ManifestEntry'>;
+/** Without epoch, seq, page and last: one whole manifest in one frame (older nodes), as checkManifest passes it on. */
+export type ManifestReport = Omitted<Received<'ManifestReport'>, 'epoch' | 'seq' | 'page' | 'last'>;
+export type ManifestDelta = Received<'ManifestDelta'>;
+/** `error` is set only when the hub refuses the node's manifest; its other acks leave it out. */
+export type ManifestAck = Omitted<Received<'ManifestAck'>, 'error'>;
+export type Progress = Received<'Progress'>;
+
+export type RemoveRequest = Received<'RemoveRequest'>;
+export type MoveRequest = Received<'MoveRequest'>;
+export type FindRequest = Received<'FindRequest'>;
+export type FoundEntry = Omit<Received<'FoundEntry'>, 'type'> & { type: EntryType };
+export type FindReply = Omit<Received<'FindReply'>, 'entries'> & { entries: FoundEntry[] };
+export type GrepRequest = Received<'GrepRequest'>;
+export type GrepMatch = Received<'GrepMatch'>;
+export type GrepReply = Received<'GrepReply'>;
 
 /** Transfer ids whose part files a node keeps; every other part file goes. */
-export interface SweepPartsRequest {
-  keep: string[];
-}
+export type SweepPartsRequest = Received<'SweepPartsRequest'>;
 
-/** Requests the hub sends to a node, keyed by their oneof name. */
-export interface RequestOps {
-  list: ListRequest;
-  read: ReadRequest;
-  deliver: DeliverRequest;
-  cancel: CancelRequest;
-  installSkill: InstallSkillRequest;
-  remove: RemoveRequest;
-  move: MoveRequest;
-  find: FindRequest;
-  grep: GrepRequest;
-  sweepParts: SweepPartsRequest;
-}
-/** The reply result each request expects. */
-export interface ReplyResults {
-  list: ListReply;
-  read: ReadReply;
-  deliver: DeliverReply;
-  cancel: Record<string, never>;
-  installSkill: Record<string, never>;
-  remove: Record<string, never>;
-  move: Record<string, never>;
-  find: FindReply;
-  grep: GrepReply;
-  sweepParts: Record<string, never>;
-}
-export type RequestOp = keyof RequestOps;
-export type ReplyKey = 'list' | 'read' | 'deliver' | 'ok' | 'find' | 'grep';
+/** Without `maxPieceBytes` from a node that predates pieces (0 or absent: whole chunks). */
+export type FetchRequest = Omitted<Received<'FetchRequest'>, 'maxPieceBytes'>;
+export type Chunk = Received<'Chunk'>;
+
+/** The requests the hub sends to a node (the `op` oneof of Request). */
+export type RequestOp = NonNullable<Received<'Request'>['op']>;
+/** The results a reply may carry (the `result` oneof of Reply). */
+export type ReplyKey = NonNullable<Received<'Reply'>['result']>;
 
 /** Which reply field carries the result of each request. */
-export const REPLY_FIELD: Record<RequestOp, ReplyKey> = {
+export const REPLY_FIELD = {
   list: 'list',
   read: 'read',
   deliver: 'deliver',
@@ -241,69 +81,30 @@ export const REPLY_FIELD: Record<RequestOp, ReplyKey> = {
   find: 'find',
   grep: 'grep',
   sweepParts: 'ok',
-};
+} as const satisfies Record<RequestOp, ReplyKey>;
 
-export type Request = {
-  id: number;
-  op?: RequestOp;
-  /** The MCP tool call that caused the request; empty (or absent) for the hub's own work. */
-  requestId?: string;
-} & Partial<RequestOps>;
-export type Reply = {
-  id: number;
-  error?: WireError | null;
-  result?: ReplyKey;
-  list?: ListReply;
-  read?: ReadReply;
-  deliver?: DeliverReply;
-  ok?: Record<string, never>;
-  find?: FindReply;
-  grep?: GrepReply;
-};
+/** Requests the hub sends to a node, keyed by their oneof name. */
+export type RequestOps = { [Op in RequestOp]: NonNullable<Received<'Request'>[Op]> };
+/** The reply result each request expects, as frame-checks.ts passes it on (listings with known entry types). */
+export type ReplyResults = { [Op in RequestOp]: ReplyBodies[(typeof REPLY_FIELD)[Op]] };
+type ReplyBodies = Omit<{ [Key in ReplyKey]: NonNullable<Received<'Reply'>[Key]> }, 'list' | 'find'> & { list: ListReply; find: FindReply };
 
-export type NodeFrame =
-  | { kind: 'hello'; hello: Hello }
-  | { kind: 'reply'; reply: Reply }
-  | { kind: 'heartbeat'; heartbeat: Heartbeat }
-  | { kind: 'manifest'; manifest: ManifestReport }
-  | { kind: 'progress'; progress: Progress }
-  | { kind: 'join'; join: Join }
-  | { kind: 'enrolled'; enrolled: Record<string, never> }
-  | { kind: 'manifestDelta'; manifestDelta: ManifestDelta };
+export type Request = Received<'Request'>;
+/** `error` is set only when the request failed; a node's replies otherwise leave it out. */
+export type Reply = Omitted<Received<'Reply'>, 'error'>;
 
-export type HubFrame =
-  | { kind: 'welcome'; welcome: Welcome }
-  | { kind: 'request'; request: Request }
-  | { kind: 'heartbeat'; heartbeat: Heartbeat }
-  | { kind: 'joined'; joined: Joined }
-  | { kind: 'left'; left: Left }
-  | { kind: 'manifestAck'; manifestAck: ManifestAck };
+/**
+ * A frame as received, as a union discriminated by its oneof `kind`: the
+ * loader (oneofs: true) names the one field that is set, so code can switch
+ * on `kind` and use that field without a null check.
+ */
+type OneofFrame<Frame extends { kind?: string }> = {
+  [Kind in NonNullable<Frame['kind']> & keyof Frame]: { kind: Kind } & { [Field in Kind]: NonNullable<Frame[Field]> };
+}[NonNullable<Frame['kind']> & keyof Frame];
 
-/** What one side writes: exactly one of the fields set (the proto oneof). */
-export type HubFrameOut = { welcome?: Welcome; request?: Request; heartbeat?: Heartbeat; joined?: Joined; left?: Left; manifestAck?: ManifestAck };
-export type NodeFrameOut = {
-  hello?: Hello;
-  reply?: Reply;
-  heartbeat?: Heartbeat;
-  manifest?: ManifestReport;
-  progress?: Progress;
-  join?: Join;
-  enrolled?: Record<string, never>;
-  manifestDelta?: ManifestDelta;
-};
+export type NodeFrame = OneofFrame<Received<'NodeFrame'>>;
+export type HubFrame = OneofFrame<Received<'HubFrame'>>;
 
-export interface FetchRequest {
-  transferId: string;
-  fromChunk: number;
-  /** Largest piece of a chunk per message the node takes; 0 or absent: whole chunks. */
-  maxPieceBytes?: number;
-}
-export interface Chunk {
-  index: number;
-  data: Buffer;
-  compressed: boolean;
-  sha256: string;
-  rawSize: number;
-  /** Where `data` starts within the chunk (0 for a whole chunk or its first piece). */
-  offset: number;
-}
+/** What one side writes: exactly one of the fields set (the proto oneof), any of its own fields left out at their default. */
+export type HubFrameOut = Sent<'HubFrame'>;
+export type NodeFrameOut = Sent<'NodeFrame'>;

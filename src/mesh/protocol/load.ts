@@ -16,6 +16,7 @@ export const PROTO_PATH = [new URL('./proto/mesh.proto', import.meta.url), new U
   .map((url) => fileURLToPath(url))
   .find((file) => existsSync(file)) ?? fileURLToPath(new URL('../../../proto/mesh.proto', import.meta.url));
 
+// The frame types (frames.ts) are generated with the same options: a change here goes into the generator's flags too (scripts/proto-types.ts).
 const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,
   longs: Number,
