@@ -3,8 +3,8 @@
 // source and fsynced per batch of chunks; a chunk becomes fetchable only
 // once its bytes are durable there and its hash is in the store, so a hub
 // restart never forgets a chunk a node may already hold. Each chunk is read
-// into one of a few shared buffers staging reuses, hashed on the hash thread
-// (hash-thread.ts) and written; nodes' streams read the data file
+// into one of a few buffers staging reuses, written, and hashed on the hash
+// thread (hash-thread.ts); nodes' streams read the data file
 // (piece-reader.ts), so staging allocates nothing per chunk.
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { MeshError } from '../../errors.js';
 import { faultValue } from '../faults.js';
 import { planChunks, type ChunkSpan } from '../fs/chunk-plan.js';
 import { contentHashFromBlockHashes } from '../fs/content-hash.js';
-import { allocShared, sha256HexOnThread } from '../fs/hash-thread.js';
+import { sha256OnThread } from '../fs/hash-thread.js';
 import { readExactly, writeAll } from '../fs/positional-io.js';
 import { PRIVATE_FILE_MODE } from '../fs/private-mode.js';
 import type { DeliverRequest } from '../protocol/frames.js';
@@ -25,8 +25,8 @@ export const INLINE_MAX_BYTES = 256 * 1024;
 /** Chunks read ahead of the oldest one not yet durable: bounds staging memory to a few chunks. */
 const MAX_UNSYNCED_CHUNKS = 4;
 /**
- * Chunks being read, hashed and written at once: reading chunk k+1 overlaps
- * hashing and writing chunk k (reads and writes run on the libuv pool,
+ * Chunks being read, written and hashed at once: reading chunk k+1 overlaps
+ * writing and hashing chunk k (reads and writes run on the libuv pool,
  * hashes on the hash thread), which keeps both cores busy while the loop
  * only moves buffers along.
  */
@@ -119,20 +119,22 @@ export async function stageChunks(options: StageOptions): Promise<void> {
     if (complete) await options.beforeComplete?.();
     await options.onDurable(batch, complete);
   };
-  // One chunk: read into a free buffer, hashed, written to the data file; the buffer is free again once it settles.
+  // One chunk: read into a free buffer, written to the data file, hashed; the buffer is free again once it settles.
+  // Written before it is hashed: its memory is away on the hash thread meanwhile (hash-thread.ts).
   const free: Buffer[] = [];
   const prepare = async (span: ChunkSpan): Promise<ChunkInfo> => {
-    const buffer = free.pop() ?? allocShared(record.chunkSize);
+    let buffer: Buffer = free.pop() ?? Buffer.allocUnsafeSlow(record.chunkSize);
     try {
       const data = buffer.subarray(0, span.length);
       await options.read(span, data);
-      const started = performance.now();
-      const sha256 = await sha256HexOnThread(data);
-      stagingStats.hashMs += performance.now() - started;
       await writeAll(handle, data, span.offset);
-      return { sha256, size: span.length };
+      const started = performance.now();
+      const hashed = await sha256OnThread(buffer, span.length);
+      buffer = hashed.buffer;
+      stagingStats.hashMs += performance.now() - started;
+      return { sha256: hashed.sha256, size: span.length };
     } finally {
-      free.push(buffer);
+      if (buffer.length > 0) free.push(buffer); // a buffer lost with a failed hash thread is not reused
     }
   };
   const jobs = new Map<number, Promise<ChunkInfo>>();
@@ -169,12 +171,13 @@ export async function stageChunks(options: StageOptions): Promise<void> {
 /** The chunks already staged still match the source (read and hashed again): a push resumed after a restart. */
 export async function verifyStagedPrefix(record: TransferRecord, read: SpanReader): Promise<void> {
   const spans = planChunks(record.size, record.chunkSize);
-  const buf = allocShared(record.chunkSize);
+  let buf: Buffer = Buffer.allocUnsafeSlow(record.chunkSize);
   for (let k = 0; k < record.chunks.length; k++) {
     const span = spans[k]!;
-    const view = buf.subarray(0, span.length);
-    await read(span, view);
-    if ((await sha256HexOnThread(view)) !== record.chunks[k]!.sha256) throw sourceChanged(`source of ${record.path}`);
+    await read(span, buf.subarray(0, span.length));
+    const hashed = await sha256OnThread(buf, span.length);
+    buf = hashed.buffer;
+    if (hashed.sha256 !== record.chunks[k]!.sha256) throw sourceChanged(`source of ${record.path}`);
   }
 }
 
