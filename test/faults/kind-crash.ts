@@ -94,6 +94,19 @@ export async function runCrash(options: CrashOptions): Promise<FaultResult[]> {
   }
 }
 
+/**
+ * For a temp file left behind: the transfers the hub still ran at the end,
+ * and its last log lines that name the file the temp file was for
+ * (`.<name>.tmp-<hex>` -> `<name>`).
+ */
+function tempClues(where: string, running: Array<{ path: string; nodes: Array<{ node: string; state: string }> }>, hubLines: string[]): string[] {
+  const name = path.basename(where).replace(/^\./, '').replace(/\.(tmp|part|rm)-[0-9a-f]+$/, '');
+  const clues = [`  transfers still running at the end: ${running.length === 0 ? 'none' : running.map((t) => `${t.path} [${t.nodes.map((n) => `${n.node}=${n.state}`).join(' ')}]`).join('; ')}`];
+  const mentions = hubLines.filter((l) => l.includes(name)).slice(-6);
+  clues.push(...(mentions.length ? mentions.map((l) => `  hub log: ${l.slice(0, 300)}`) : [`  hub log: nothing names ${name} since the last start`]));
+  return clues;
+}
+
 /** Wait (bounded) for the mesh to settle, then charge every violation to the fault it happened under. */
 async function judge(mesh: Mesh, ops: Op[], faults: string[], options: CrashOptions): Promise<FaultResult[]> {
   const check = async (): Promise<Violation[]> => {
@@ -121,6 +134,7 @@ async function judge(mesh: Mesh, ops: Op[], faults: string[], options: CrashOpti
     return status.transfers.length === 0 && violations.length === 0;
   }, 60_000, 500).catch(() => {});
   violations = await check();
+  const stillRunning = ((await mesh.hub.call({ op: 'status' }, 10_000).catch(() => undefined))?.transfers ?? []) as Array<{ path: string; nodes: Array<{ node: string; state: string }> }>;
   const untouched = new Set(faults);
   const results: FaultResult[] = faults.map((fault) => {
     const mine = violations.filter((v) => v.fault === fault);
@@ -133,6 +147,8 @@ async function judge(mesh: Mesh, ops: Op[], faults: string[], options: CrashOpti
     const last = results[results.length - 1]!;
     last.survived = false;
     last.detail.push(...loose.map((v) => `${v.where}: ${v.what} (not tied to one wave; charged to the last)`));
+    // A temp file seen once in a loaded CI run and never replayed: say what the hub was doing about it.
+    for (const v of loose.filter((l) => l.fault === 'temp')) last.detail.push(...tempClues(v.where, stillRunning, mesh.hub.lines));
   }
   const acked = ops.filter((o) => o.acked).length;
   options.log(`  crash: ${ops.length} ops, ${acked} acknowledged, ${violations.length} violations`);
