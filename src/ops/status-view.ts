@@ -31,7 +31,7 @@ export interface StatusView {
 /** Most recent drift events shown. */
 export const VIEW_DRIFT_EVENTS = 20;
 
-export function statusView(s: Pick<StatusReport, 'hubId' | 'grpc' | 'store' | 'sessions' | 'online' | 'transfers' | 'drift'> & Partial<Pick<StatusReport, 'fetchVia'>>, at = Date.now()): StatusView {
+export function statusView(s: Pick<StatusReport, 'hubId' | 'grpc' | 'store' | 'sessions' | 'online' | 'transfers' | 'drift' | 'fetchVia'>, at = Date.now()): StatusView {
   const nodes = new Map<string, StatusView['nodes'][number]>();
   const online = new Set(s.online);
   for (const id of s.online) nodes.set(id, { node: id, online: true, sessions: [] });
@@ -48,7 +48,7 @@ export function statusView(s: Pick<StatusReport, 'hubId' | 'grpc' | 'store' | 's
     store: s.store,
     at,
     // Own keys only: a node may be called "constructor".
-    nodes: [...nodes.values()].sort((a, b) => a.node.localeCompare(b.node)).map((n) => (s.fetchVia && Object.hasOwn(s.fetchVia, n.node) ? { ...n, fetchVia: s.fetchVia[n.node] } : n)),
+    nodes: [...nodes.values()].sort((a, b) => a.node.localeCompare(b.node)).map((n) => (Object.hasOwn(s.fetchVia, n.node) ? { ...n, fetchVia: s.fetchVia[n.node] } : n)),
     sessions: s.sessions.map((x) => ({ name: x.name, members: x.members.length, online: x.members.filter((m) => online.has(m.node)).length })),
     transfers: s.transfers.map((t) => ({
       transferId: t.transferId,

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { eventually } from '../support/processes.js';
 import { startMesh, type Mesh } from '../mesh/transfer/helpers.js';
 import { checkPlace, rng, strays, type FaultResult, type Op, type Violation } from './model.js';
-import { observeFiles, tempFiles } from './observe.js';
+import { observeFiles, tempFiles, tempTarget } from './observe.js';
 
 export interface CrashOptions {
   seed: number;
@@ -95,15 +95,18 @@ export async function runCrash(options: CrashOptions): Promise<FaultResult[]> {
 }
 
 /**
- * For a temp file left behind: the transfers the hub still ran at the end,
- * and its last log lines that name the file the temp file was for
- * (`.<name>.tmp-<hex>` -> `<name>`).
+ * For each temp file left behind: the transfers the hub still ran at the
+ * end, and its last log lines that name the file the temp file was for.
  */
-function tempClues(where: string, running: Array<{ path: string; nodes: Array<{ node: string; state: string }> }>, hubLines: string[]): string[] {
-  const name = path.basename(where).replace(/^\./, '').replace(/\.(tmp|part|rm)-[0-9a-f]+$/, '');
+async function tempClues(mesh: Mesh, temps: string[]): Promise<string[]> {
+  const status = await mesh.hub.call({ op: 'status' }, 10_000).catch(() => undefined);
+  const running = (status?.transfers ?? []) as Array<{ path: string; nodes: Array<{ node: string; state: string }> }>;
   const clues = [`  transfers still running at the end: ${running.length === 0 ? 'none' : running.map((t) => `${t.path} [${t.nodes.map((n) => `${n.node}=${n.state}`).join(' ')}]`).join('; ')}`];
-  const mentions = hubLines.filter((l) => l.includes(name)).slice(-6);
-  clues.push(...(mentions.length ? mentions.map((l) => `  hub log: ${l.slice(0, 300)}`) : [`  hub log: nothing names ${name} since the last start`]));
+  for (const where of temps) {
+    const name = tempTarget(path.basename(where));
+    const mentions = mesh.hub.lines.filter((l) => l.includes(name)).slice(-6);
+    clues.push(...(mentions.length ? mentions.map((l) => `  hub log: ${l.slice(0, 300)}`) : [`  hub log: nothing names ${name} since the last start`]));
+  }
   return clues;
 }
 
@@ -134,7 +137,6 @@ async function judge(mesh: Mesh, ops: Op[], faults: string[], options: CrashOpti
     return status.transfers.length === 0 && violations.length === 0;
   }, 60_000, 500).catch(() => {});
   violations = await check();
-  const stillRunning = ((await mesh.hub.call({ op: 'status' }, 10_000).catch(() => undefined))?.transfers ?? []) as Array<{ path: string; nodes: Array<{ node: string; state: string }> }>;
   const untouched = new Set(faults);
   const results: FaultResult[] = faults.map((fault) => {
     const mine = violations.filter((v) => v.fault === fault);
@@ -148,7 +150,8 @@ async function judge(mesh: Mesh, ops: Op[], faults: string[], options: CrashOpti
     last.survived = false;
     last.detail.push(...loose.map((v) => `${v.where}: ${v.what} (not tied to one wave; charged to the last)`));
     // A temp file seen once in a loaded CI run and never replayed: say what the hub was doing about it.
-    for (const v of loose.filter((l) => l.fault === 'temp')) last.detail.push(...tempClues(v.where, stillRunning, mesh.hub.lines));
+    const temps = loose.filter((l) => l.fault === 'temp').map((l) => l.where);
+    if (temps.length > 0) last.detail.push(...(await tempClues(mesh, temps)));
   }
   const acked = ops.filter((o) => o.acked).length;
   options.log(`  crash: ${ops.length} ops, ${acked} acknowledged, ${violations.length} violations`);

@@ -25,9 +25,16 @@ export async function observeFiles(root: string): Promise<Observed> {
   return out;
 }
 
+const TEMP_SUFFIX = /\.(tmp|part)-[0-9a-f]+$/;
+
 /** A name the mesh uses for a file that must not outlive its operation. */
 export function isTempName(name: string): boolean {
-  return /\.(tmp|part)-[0-9a-f]+$/.test(name);
+  return TEMP_SUFFIX.test(name);
+}
+
+/** The name a temp or part file stands for: `.<name>.tmp-<hex>` -> `<name>`. */
+export function tempTarget(name: string): string {
+  return name.replace(/^\./, '').replace(TEMP_SUFFIX, '');
 }
 
 /** Temp and part files anywhere below `root` (paths relative to it). */
