@@ -6,37 +6,17 @@
 // keeps a process alive.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sha256OnThread } from '../../../src/mesh/fs/hash-thread.js';
 import { BULK_THREAD_NICE } from '../../../src/mesh/thread-priority.js';
+import { threadsOf, type ThreadFigures } from '../../support/threads.js';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const linux = existsSync('/proc/self/task');
-
-interface TaskFigures {
-  tid: number;
-  nice: number;
-  /** CPU time, ms. */
-  runMs: number;
-}
-
-/** Every thread of this process, as the kernel reports it. */
-function tasks(): TaskFigures[] {
-  return readdirSync('/proc/self/task').flatMap((t) => {
-    try {
-      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const runNs = Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-      return [{ tid: Number(t), nice: Number(fields[16]), runMs: runNs / 1e6 }];
-    } catch {
-      return []; // a thread that ended meanwhile
-    }
-  });
-}
 
 describe('sha256OnThread', () => {
   it('agrees with node:crypto for any prefix of a buffer, many calls in flight at once, and gives each buffer back whole', async () => {
@@ -72,16 +52,16 @@ describe('sha256OnThread', () => {
     const expected = sha256(data);
     data = (await sha256OnThread(data, 16)).buffer; // the thread exists from here on
     const caller = process.pid; // vitest's forks pool: the test runs on the process's main thread
-    const before = new Map(tasks().map((t) => [t.tid, t.runMs]));
+    const before = new Map(threadsOf().map((t) => [t.tid, t.runMs]));
     const digests: string[] = [];
     for (let i = 0; i < 4; i++) {
       const r = await sha256OnThread(data);
       digests.push(r.sha256);
       data = r.buffer;
     }
-    const after = tasks();
+    const after = threadsOf();
     expect(digests).toEqual(Array(4).fill(expected));
-    const spent = (t: TaskFigures) => t.runMs - (before.get(t.tid) ?? 0);
+    const spent = (t: ThreadFigures) => t.runMs - (before.get(t.tid) ?? 0);
     const hashThreads = after.filter((t) => t.nice === Math.min(19, getPriority(0) + BULK_THREAD_NICE) && t.tid !== caller);
     expect(hashThreads.length, 'a thread at the bulk priority').toBeGreaterThan(0);
     const hashCpu = Math.max(...hashThreads.map(spent));

@@ -3,7 +3,7 @@
 // still complete over the main port.
 import type * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { getPriority } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { afterAll, afterEach, expect, it } from 'vitest';
 import { callMetadata, createHubClient } from '../../../src/mesh/node/hub-client.js';
 import { BULK_THREAD_NICE } from '../../../src/mesh/thread-priority.js';
 import { freePort, killAll, startNodeProc, waitAttached } from '../../support/processes.js';
+import { threadsOf } from '../../support/threads.js';
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy.js';
 import { MiB, sha256File, startMesh, waitForFile, WIRE_SLACK, type Mesh } from './helpers.js';
 
@@ -60,26 +61,12 @@ it('a push to 3 nodes goes over the fetch port the hub announced: the main port 
   // The bulk threads (the fetch worker, staging's hash thread) run below the main thread, which keeps the process's priority.
   if (existsSync('/proc/self/task')) {
     const pid = mesh.hub.child.pid!;
-    const nices = threadNices(pid);
+    const nices = new Map(threadsOf(pid).map((t) => [t.tid, t.nice]));
     const main = nices.get(pid)!;
     expect(main, "the main thread's nice").toBe(getPriority(pid));
     expect([...nices.values()].filter((n) => n === Math.min(19, main + BULK_THREAD_NICE)).length, 'threads at the bulk priority').toBeGreaterThanOrEqual(2);
   }
 }, 90_000);
-
-/** The nice value of each thread of process `pid`, by thread id (Linux). */
-function threadNices(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
 
 it('falls back to the main port when the fetch port cannot be reached, and remembers it', async () => {
   mesh = await startMesh();
