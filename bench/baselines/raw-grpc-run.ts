@@ -1,6 +1,7 @@
-// Runs one raw gRPC transfer: a sender process, N receiver processes (some
-// optionally behind a throttling proxy), a common start signal, and the time
-// each receiver took. Shared by the fan-out and sequential-broadcast baselines.
+// Runs one raw transfer, over gRPC or over bare TCP: a sender process, N
+// receiver processes (some optionally behind a throttling proxy), a common
+// start signal, and the time each receiver took. Shared by the fan-out and
+// sequential-broadcast baselines.
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,8 @@ export interface RawRunOptions {
   pieceBytes?: number;
   /** Whole-run limit in ms, start-up included; default 30 minutes. */
   timeoutMs?: number;
+  /** grpc (default): raw-grpc-sender/receiver; tcp: raw-tcp-sender/receiver (not sequential). */
+  transport?: 'grpc' | 'tcp';
 }
 
 export interface RawRunResult {
@@ -49,7 +52,9 @@ export async function runRawTransfer(opts: RawRunOptions): Promise<RawRunResult>
   try {
     const senderArgs = [opts.file, '--piece-bytes', String(opts.pieceBytes ?? 4 * 1024 * 1024)];
     if (opts.sequential) senderArgs.push('--sequential');
-    const sender = startTsScript(path.join(HERE, 'raw-grpc-sender.ts'), senderArgs, { name: 'raw-sender' });
+    const transport = opts.transport ?? 'grpc';
+    if (opts.sequential && transport !== 'grpc') throw new MeshError('INVALID_ARGUMENT', 'a sequential raw transfer runs over gRPC only');
+    const sender = startTsScript(path.join(HERE, `raw-${transport}-sender.ts`), senderArgs, { name: 'raw-sender' });
     procs.push(sender);
     const port = Number((await sender.waitForLine(/^listening (\d+)$/, 60_000))[1]);
 
@@ -65,7 +70,7 @@ export async function runRawTransfer(opts: RawRunOptions): Promise<RawRunResult>
       const dir = path.join(opts.workspace, `r${i}`);
       await mkdir(dir, { recursive: true });
       const r = startTsScript(
-        path.join(HERE, 'raw-grpc-receiver.ts'),
+        path.join(HERE, `raw-${transport}-receiver.ts`),
         [`127.0.0.1:${targetPort}`, String(i), path.join(dir, 'data.bin')],
         { name: `raw-receiver-${i}`, stdin: true },
       );

@@ -12,6 +12,8 @@ export interface RawFanOutOptions {
   /** Receivers write under `<workspace>/r<i>/`; removed afterwards. */
   workspace: string;
   pieceBytes?: number;
+  /** grpc (default) or bare TCP (raw-tcp-sender/receiver). */
+  transport?: 'grpc' | 'tcp';
   /** Receivers reached through a throttling proxy (e.g. the "ideal" isolation figure). */
   throttled?: Array<{ index: number; bytesPerSecond: number }>;
 }

@@ -13,7 +13,7 @@ import { mibPerSecond, printTable, ratio, RESULTS_DIR, writeBarChartSvg, writeRe
 import type { ScenarioOptions } from '../lib/scenario.js';
 
 export const name = 'fan-out';
-export const describe = 'push of 1 GiB (half text, half random) to 1, 4, 8 nodes: aggregate goodput vs raw grpc-js fan-out';
+export const describe = 'push of 1 GiB (half text, half random) to 1, 4, 8 nodes: aggregate goodput vs raw grpc-js and raw TCP fan-out';
 
 const MiB = 1024 * 1024;
 const COUNTS = process.env.MESH_BENCH_FANOUT_NODES ? process.env.MESH_BENCH_FANOUT_NODES.split(",").map(Number) : [1, 4, 8];
@@ -84,6 +84,8 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
         rm(path.join(ws.dir, 'hub', 'sessions', `s${n}`, dest), { force: true }),
       ]);
       const raw = await runRawGrpcFanOut({ file: source.path, bytes: source.bytes, receivers: n, workspace: ws.dir });
+      // The transport's own limit: the same copy over bare sockets (the fetch port's data wire stands on them).
+      const tcp = await runRawGrpcFanOut({ file: source.path, bytes: source.bytes, receivers: n, workspace: ws.dir, transport: 'tcp' });
       const ours = (fileBytes * n) / seconds;
       rows.push({
         nodes: n,
@@ -98,6 +100,9 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
         rawReceiverCpuSecondsPerGiB: raw.receiverCpuMs.reduce((a, ms) => a + ms, 0) / 1000 / ((fileBytes * n) / GiB),
         rawGoodputMiBs: mibPerSecond(raw.aggregateGoodputBytesPerSec),
         ratio: ratio(ours, raw.aggregateGoodputBytesPerSec),
+        tcpGoodputMiBs: mibPerSecond(tcp.aggregateGoodputBytesPerSec),
+        tcpReceiverCpuSecondsPerGiB: tcp.receiverCpuMs.reduce((a, ms) => a + ms, 0) / 1000 / ((fileBytes * n) / GiB),
+        tcpRatio: ratio(ours, tcp.aggregateGoodputBytesPerSec),
       });
     }
 
@@ -115,6 +120,9 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
       'raw MiB/s': r.rawGoodputMiBs,
       'ratio': `${r.ratio.toFixed(2)}x`,
       target: r.ratio >= TARGET ? 'met' : 'MISSED',
+      'raw TCP MiB/s': r.tcpGoodputMiBs,
+      'raw TCP receiver CPU s/GiB': r.tcpReceiverCpuSecondsPerGiB,
+      'vs raw TCP': `${r.tcpRatio.toFixed(2)}x`,
     })));
     const file = await writeResult(name, { quick, tmpfs: ws.tmpfs, fileBytes, target: TARGET, rows });
     await writeBarChartSvg(path.join(RESULTS_DIR, `${name}.svg`), {
@@ -123,6 +131,7 @@ export async function run({ quick }: ScenarioOptions): Promise<void> {
       series: rows.flatMap((r) => [
         { label: `push x${r.nodes}`, value: r.goodputMiBs },
         { label: `raw grpc-js x${r.nodes}`, value: r.rawGoodputMiBs, baseline: true },
+        { label: `raw TCP x${r.nodes}`, value: r.tcpGoodputMiBs, baseline: true },
       ]),
     });
     process.stdout.write(`\nresults: ${path.relative(process.cwd(), file)}\n`);

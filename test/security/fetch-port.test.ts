@@ -1,26 +1,30 @@
-// Attacks on the fetch port (the worker's second gRPC listener, serving only
-// Fetch): every rule of the main port holds there, because the worker asks
-// the main thread for each of them. No or a wrong credential, another node's
-// id, a transfer not addressed to the node, the per-node stream limit (both
-// ports counted together), a revocation and a cancel of a running stream.
+// Attacks on the fetch port (the worker's listener speaking the data wire,
+// serving only Fetch): every rule of the main port holds there, because the
+// worker asks the main thread for each of them. No or a wrong credential,
+// another node's id, a transfer not addressed to the node, the per-node
+// stream limit (both ports counted together), a revocation and a cancel of a
+// running stream; and bytes that are not a request get nothing at all.
 import type * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import type { Chunk, FetchRequest, HubFrame, NodeFrame } from '../../src/mesh/protocol/frames.js';
+import { DATA_MAGIC, MAX_REQUEST_BYTES, type DataRequest } from '../../src/mesh/protocol/data-wire.js';
+import type { Chunk, HubFrame, NodeFrame } from '../../src/mesh/protocol/frames.js';
 import { callMetadata, createHubClient } from '../../src/mesh/node/hub-client.js';
+import { dataWireStream } from '../support/data-wire-stream.js';
 import { eventually } from '../support/processes.js';
+import type { FetchStream } from './hostile-node.js';
 import { MiB, runningTransferId, waitFullyStaged, type Mesh } from '../mesh/transfer/helpers.js';
 import { attackFixture } from './fixture.js';
 import { mint, tokenCli } from './operator.js';
 
 const fixture = attackFixture();
 
-/** A raw Fetch on `port` with the metadata given; resolves with the status it ended with, or 'data' at its first message. */
-function rawFetch(port: number, transferId: string, md: grpc.Metadata): Promise<{ code: number; details: string } | 'data'> {
-  const client = createHubClient({ hub: `127.0.0.1:${port}`, nodeId: 'x' });
-  const stream = (client as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch({ transferId, fromChunk: 0 }, md);
+/** A raw Fetch on the fetch port with the credentials given; resolves with the status it ended with, or 'data' at its first message. */
+function rawFetch(port: number, transferId: string, credentials: Pick<DataRequest, 'authorization' | 'node'>): Promise<{ code: number; details: string } | 'data'> {
+  const stream = dataWireStream(port, { ...credentials, transferId, fromChunk: 0, maxPieceBytes: 0 });
   return new Promise<{ code: number; details: string } | 'data'>((resolve) => {
     stream.once('data', () => resolve('data'));
     stream.once('error', (err: grpc.ServiceError) => resolve({ code: err.code, details: err.details }));
@@ -29,7 +33,19 @@ function rawFetch(port: number, transferId: string, md: grpc.Metadata): Promise<
     stream.removeAllListeners('error');
     stream.on('error', () => {});
     stream.cancel();
-    client.close();
+  });
+}
+
+const as = (node: string, token: string) => ({ node, authorization: `Bearer ${token}` });
+
+/** Send `bytes` to `port`; resolves with what came back before the hub closed the connection. */
+function exchange(port: number, bytes: Buffer): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const got: Buffer[] = [];
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(bytes));
+    socket.on('data', (d) => got.push(d));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(Buffer.concat(got)));
   });
 }
 
@@ -38,7 +54,9 @@ async function enrolled(mesh: Mesh, id: string): Promise<string> {
   const token = await mint(mesh.dataDir, 's', id);
   const h = fixture.hostile({ port: mesh.port, nodeId: id, token, sessions: ['s'] });
   const welcome = await h.waitFrame('welcome');
-  expect(welcome.welcome.fetchPort).toBe(mesh.fetchPort);
+  expect(welcome.welcome.dataPort).toBe(mesh.fetchPort);
+  // Nodes that read only the old field (a gRPC fetch port) are told none: they fetch on the main port.
+  expect(welcome.welcome.fetchPort).toBe(0);
   return welcome.welcome.credential || token;
 }
 
@@ -66,26 +84,36 @@ async function runningFetchOnFetchPort(): Promise<{ mesh: Mesh; got: Promise<Chu
   return { mesh, got };
 }
 
-it('refuses a Fetch on the fetch port without a valid credential for the id it names, and serves no Attach there', async () => {
+it('refuses a Fetch on the fetch port without a valid credential for the id it names, and serves no gRPC there', async () => {
   const mesh = await fixture.mesh();
   const credential = await enrolled(mesh, 'n1');
   await enrolled(mesh, 'n2');
   const transferId = await stagedPush(mesh, 8 * MiB);
 
-  const noToken = new (await import('@grpc/grpc-js')).Metadata();
-  noToken.set('x-mesh-node', 'n1');
-  expect(await rawFetch(mesh.fetchPort, transferId, noToken)).toMatchObject({ code: 16, details: expect.stringContaining('UNAUTHENTICATED') });
-  expect(await rawFetch(mesh.fetchPort, transferId, callMetadata('n1', 'mesh_wrong_token'))).toMatchObject({ code: 16 });
+  expect(await rawFetch(mesh.fetchPort, transferId, { node: 'n1' })).toMatchObject({ code: 16, details: expect.stringContaining('UNAUTHENTICATED') });
+  expect(await rawFetch(mesh.fetchPort, transferId, as('n1', 'mesh_wrong_token'))).toMatchObject({ code: 16 });
   // n1's credential, presented as n2.
-  expect(await rawFetch(mesh.fetchPort, transferId, callMetadata('n2', credential))).toMatchObject({ code: 16 });
+  expect(await rawFetch(mesh.fetchPort, transferId, as('n2', credential))).toMatchObject({ code: 16 });
   // The same credential as itself is served (the control case).
-  expect(await rawFetch(mesh.fetchPort, transferId, callMetadata('n1', credential))).toBe('data');
+  expect(await rawFetch(mesh.fetchPort, transferId, as('n1', credential))).toBe('data');
 
+  // Nothing there speaks gRPC (an Attach gets no control stream), and bytes that are not a request get no byte back.
   const client = createHubClient({ hub: `127.0.0.1:${mesh.fetchPort}`, nodeId: 'n1' });
   const attach = (client as unknown as { Attach(md: grpc.Metadata): grpc.ClientDuplexStream<NodeFrame, HubFrame> }).Attach(callMetadata('n1', credential));
   const status = await new Promise<grpc.ServiceError>((resolve) => attach.on('error', resolve));
-  expect(status.code).toBe(12 /* UNIMPLEMENTED */);
+  expect(status.code).toBe(14 /* UNAVAILABLE */);
   client.close();
+  const head = (length: number) => Buffer.concat([DATA_MAGIC, Buffer.from([length >>> 24, (length >>> 16) & 255, (length >>> 8) & 255, length & 255])]);
+  expect(await exchange(mesh.fetchPort, Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'))).toHaveLength(0);
+  // A length past the limit is refused at its head, before any body is waited for.
+  expect(await exchange(mesh.fetchPort, head(0xffffffff))).toHaveLength(0);
+  expect(await exchange(mesh.fetchPort, head(MAX_REQUEST_BYTES + 1))).toHaveLength(0);
+  expect(await exchange(mesh.fetchPort, Buffer.concat([head(2), Buffer.from('[]')]))).toHaveLength(0);
+  // A request with bytes after it.
+  const ok = Buffer.from(JSON.stringify({ ...as('n1', credential), transferId, fromChunk: 0 }));
+  expect(await exchange(mesh.fetchPort, Buffer.concat([head(ok.length), ok, Buffer.from('x')]))).toHaveLength(0);
+  // The hub still serves.
+  expect(await rawFetch(mesh.fetchPort, transferId, as('n1', credential))).toBe('data');
 }, 60_000);
 
 it('refuses on the fetch port a transfer not addressed to the node', async () => {
@@ -99,7 +127,7 @@ it('refuses on the fetch port a transfer not addressed to the node', async () =>
   await writeFile(path.join(mesh.sourceDir, 'o.bin'), randomBytes(8 * MiB));
   mesh.hub.send({ op: 'push', session: 'other', source: 'o.bin' }).catch(() => {});
   const transferId = await runningTransferId(mesh.hub, 'other');
-  expect(await rawFetch(mesh.fetchPort, transferId, callMetadata('n1', credential))).toMatchObject({
+  expect(await rawFetch(mesh.fetchPort, transferId, as('n1', credential))).toMatchObject({
     code: 5,
     details: expect.stringContaining('TRANSFER_NOT_FOUND'),
   });
@@ -113,9 +141,9 @@ it('counts the Fetch streams of both ports against one per-node limit', async ()
   const refused: string[] = [];
   const onMain = fixture.hostile({ port: mesh.port, nodeId: 'staller', token: credential });
   const onFetch = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'staller', token: credential });
-  const started: grpc.ClientReadableStream<Chunk>[] = [];
+  const started: FetchStream[] = [];
   /** Streams that were refused or got data ('readable' also fires for a refused one). */
-  const settled = new Set<grpc.ClientReadableStream<Chunk>>();
+  const settled = new Set<FetchStream>();
   const open = (h: typeof onMain) => {
     const s = h.fetchPaused(transferId);
     s.on('error', (err: grpc.ServiceError) => {
@@ -153,7 +181,7 @@ it('ends a running stream on the fetch port when its push is cancelled, before t
   const h = fixture.hostile({ port: mesh.port, fetchPort: mesh.fetchPort, nodeId: 'n1', token: await mint(mesh.dataDir, 's', 'n1'), sessions: ['s'] });
   await h.waitFrame('welcome');
   const transferId = await stagedPush(mesh, 32 * MiB);
-  // Paused: HTTP/2 flow control holds the hub's pump a few pieces in.
+  // Paused: TCP holds the hub's pump a few pieces in.
   const stream = h.fetchPaused(transferId);
   const outcome = new Promise<string>((resolve) => {
     stream.on('error', (err: grpc.ServiceError) => resolve(`error: ${err.details}`));

@@ -1,9 +1,15 @@
 // A hand-driven node for attack tests: it speaks the real wire protocol over
-// a real gRPC channel, but sends whatever the test wants (huge hellos, empty
-// manifests, forged replies) and answers requests with a test's handler.
+// a real gRPC channel (and the data wire on the fetch port), but sends
+// whatever the test wants (huge hellos, empty manifests, forged replies) and
+// answers requests with a test's handler.
 import type * as grpc from '@grpc/grpc-js';
+import type { Readable } from 'node:stream';
 import type { Chunk, FetchRequest, HubFrame, NodeFrame, NodeFrameOut, Request } from '../../src/mesh/protocol/frames.js';
 import { callMetadata, createHubClient } from '../../src/mesh/node/hub-client.js';
+import { dataWireStream } from '../support/data-wire-stream.js';
+
+/** A Fetch stream of either port: a gRPC call on the main port, the data wire on the fetch port. */
+export type FetchStream = Readable & { cancel(): void };
 
 export interface HostileNode {
   frames: HubFrame[];
@@ -13,7 +19,7 @@ export interface HostileNode {
   /** Resolve with the first frame of `kind` (already received or to come), bounded by timeoutMs. */
   waitFrame<K extends HubFrame['kind']>(kind: K, timeoutMs?: number): Promise<Extract<HubFrame, { kind: K }>>;
   /** Open a raw Fetch; the stream is paused, so it reads nothing (a stalled reader). */
-  fetchPaused(transferId: string): grpc.ClientReadableStream<Chunk>;
+  fetchPaused(transferId: string): FetchStream;
   /** Fetch a whole transfer with the request the test wants; resolves with every message received, in order (`onData` sees each as it comes). */
   fetchAll(request: FetchRequest, onData?: (chunk: Chunk) => void): Promise<Chunk[]>;
   close(): void;
@@ -48,10 +54,11 @@ export function connectHostile(options: HostileOptions): HostileNode {
     call.on('end', () => resolve(undefined));
   });
   send({ hello: { nodeId: options.nodeId, sessions: options.sessions ?? [], version: 'hostile' } });
-  const streams: grpc.ClientReadableStream<Chunk>[] = [];
-  const fetchClient = options.fetchPort ? createHubClient({ hub: `127.0.0.1:${options.fetchPort}`, nodeId: options.nodeId }) : client;
-  const fetch = (request: FetchRequest) =>
-    (fetchClient as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch(request, md());
+  const streams: FetchStream[] = [];
+  const fetch = (request: FetchRequest): FetchStream =>
+    options.fetchPort
+      ? dataWireStream(options.fetchPort, { authorization: `Bearer ${options.token}`, node: options.nodeId, ...request })
+      : (client as unknown as { Fetch(r: FetchRequest, md: grpc.Metadata): grpc.ClientReadableStream<Chunk> }).Fetch(request, md());
   return {
     frames,
     ended,
@@ -98,7 +105,6 @@ export function connectHostile(options: HostileOptions): HostileNode {
       for (const s of streams) s.cancel();
       call.cancel();
       client.close();
-      fetchClient.close();
     },
   };
 }

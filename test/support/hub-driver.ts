@@ -6,7 +6,7 @@
 // MESH_HTTP_TOKEN, is in the ready line). Closing stdin stops it gracefully (a --cpu-prof
 // profile is then written).
 //
-//   node --import tsx test/support/hub-driver.ts --data D --grpc 127.0.0.1:P [--source-root S] [--store URL] [--drift report] [--http 127.0.0.1:0]
+//   node --import tsx test/support/hub-driver.ts --data D --grpc 127.0.0.1:P [--source-root S] [--store URL] [--drift report] [--http 127.0.0.1:0] [--tls-cert C --tls-key K [--tls-ca CA]]
 //   stdin:  {"id":1,"op":"push","session":"s","source":"big.bin"}
 //   stdout: {"ready":true,"grpc":"127.0.0.1:P","http":"...","httpToken":"mesh_http_..."} then {"id":1,"result":{...}} or {"id":1,"error":{"code":...}}
 // Any command may carry "delayMs" (start that much later: race tests stagger
@@ -34,6 +34,9 @@ const { values } = parseArgs({
     'auto-promote': { type: 'boolean', default: false },
     'auto-promote-quiet-ms': { type: 'string', default: '300' },
     tokens: { type: 'string', default: 'test-token' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-ca': { type: 'string' },
   },
 });
 
@@ -43,6 +46,7 @@ const hub = await Hub.start({
   storeUrl: values.store,
   grpcAddress: values.grpc!,
   grpcFetchAddress: values['grpc-fetch'],
+  tls: values['tls-cert'] && values['tls-key'] ? { cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'] } : undefined,
   nodeTokens: values.tokens!.split(','),
   sourceRoots: values['source-root']!,
   driftMode: values.drift === 'report' ? 'report' : 'repair',

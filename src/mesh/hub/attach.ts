@@ -99,7 +99,8 @@ export function handleAttach(call: ControlCall, open: OpenCall, deps: AttachDeps
         hubId: deps.hubId,
         denied: result.denied.map((d) => ({ session: d.session, error: { code: d.error.code, message: d.error.message } })),
         credential,
-        fetchPort: deps.fetchPort(),
+        // The fetch port speaks the data wire: announced as data_port, so nodes that predate it (reading fetch_port) use the main port.
+        dataPort: deps.fetchPort(),
       },
     });
     deps.log.info(

@@ -9,8 +9,7 @@
 // HTTP/2 flow control is the backpressure: a slow node holds at most a few
 // MiB of hub memory, in buffers its stream reuses, and never slows another
 // node's stream.
-import type * as grpc from '@grpc/grpc-js';
-import { once } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import { MeshError } from '../../errors.js';
 import { faultValue } from '../faults.js';
 import type { Chunk } from '../protocol/frames.js';
@@ -43,6 +42,21 @@ export interface PumpPlan {
   /** First chunk to send, and the number of chunks of the transfer. */
   from: number;
   total: number;
+}
+
+/**
+ * Where a pump writes its frames: a gRPC Fetch call on the main port, or a
+ * data connection on the fetch port (data-server.ts). A sealed frame's
+ * 5-byte prefix (0, big-endian length) is also a data-wire CHUNK head, so
+ * both send the very same bytes. `write`'s callback fires once the frame has
+ * left (its buffer is then reused); the sink emits one of `cancelled`,
+ * `close`, `finish` or `error` when the receiver is gone.
+ */
+export interface FetchSink extends EventEmitter {
+  readonly cancelled: boolean;
+  write(frame: Chunk, done: () => void): unknown;
+  /** Every chunk was sent. */
+  end(): void;
 }
 
 export interface PumpHooks {
@@ -79,7 +93,7 @@ async function drained(written: Promise<void>, gone: Promise<unknown>, node: str
  * the call. Resolves early (without ending the call) when the call goes;
  * rejects with the gate's error or a stall, for the caller to end the call.
  */
-export async function pumpFetch(call: grpc.ServerWritableStream<unknown, Chunk>, plan: PumpPlan, hooks: PumpHooks, corrupt: CorruptFault): Promise<void> {
+export async function pumpFetch(call: FetchSink, plan: PumpPlan, hooks: PumpHooks, corrupt: CorruptFault): Promise<void> {
   const { transferId, node, total } = plan;
   // A write's callback fires once HTTP/2 has written the frame out, and never
   // on a cancelled call; `gone` ends the wait in that case.

@@ -95,7 +95,7 @@ export class FetchWorkerHost {
 
   private spawn(address: string): Promise<void> {
     const { script, eval: isEval } = workerScript();
-    const data: FetchWorkerData = { address, tls: this.options.tls, logLevel: this.options.log.level, crashAtFirstStream: this.crashFault };
+    const data: FetchWorkerData = { address, tls: this.options.tls, crashAtFirstStream: this.crashFault };
     this.crashFault = false; // once per hub: the restarted worker serves
     const worker = new Worker(script, { eval: isEval, workerData: data, name: 'mesh-fetch' });
     const started = Date.now();

@@ -10,8 +10,6 @@ export interface FetchWorkerData {
   /** HOST:PORT to listen on; port 0 picks a free one. Already checked by main (TLS or loopback or --insecure). */
   address: string;
   tls?: TlsFiles;
-  /** The hub's log level: grpc-js's own lines in the worker go to stderr as JSON at this level (ops/grpc-log.ts). */
-  logLevel: string;
   /** Fault injection (faults.ts, fetch-worker-crash): exit once the first stream is admitted. */
   crashAtFirstStream?: boolean;
 }
@@ -25,11 +23,11 @@ export interface WireError {
 export type WorkerToMain =
   | { t: 'listening'; port: number }
   | { t: 'fatal'; message: string }
-  /** A Fetch arrived: authenticate and admit it (or refuse). Metadata values other than strings are dropped. */
+  /** A Fetch arrived: authenticate and admit it (or refuse). Credentials other than strings are dropped (data-wire.ts). */
   | { t: 'open'; id: number; authorization?: string; node?: string; peer: string; request: { transferId: unknown; fromChunk: unknown; maxPieceBytes: unknown } }
   /** May chunk `index` be sent now? */
   | { t: 'gate'; id: number; index: number }
-  /** Bytes handed to grpc-js since the last report, and the time each piece took to be ready (ms). */
+  /** Bytes handed to the socket since the last report, and the time each piece took to be ready (ms). */
   | { t: 'sent'; id: number; bytes: number; served: number[] }
   /** The pump failed (stall, read error): the worker ended the call with it; main logs it. */
   | { t: 'failed'; id: number; error: WireError }

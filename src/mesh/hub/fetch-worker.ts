@@ -1,31 +1,23 @@
-// The fetch worker: a second gRPC server, in a worker thread, that serves
-// only Fetch, so the framing and socket writes of bulk data never run on the
-// hub's main event loop (where MCP calls and the control streams are
-// served). It holds no rule: each call's metadata and request go to the main
-// thread, which authenticates and admits it (transfer-serve.ts) and allows
-// each chunk; the worker runs the same byte pump as the main port
+// The fetch worker: the fetch port's listener (data-server.ts, the data wire
+// of data-wire.ts), in a worker thread, so the socket writes of bulk data
+// never run on the hub's main event loop (where MCP calls and the control
+// streams are served). It holds no rule: each connection's request goes to
+// the main thread, which authenticates and admits it (transfer-serve.ts) and
+// allows each chunk; the worker runs the same byte pump as the main port
 // (fetch-pump.ts) and reports the bytes it sent. Started by fetch-worker-host.ts.
-import * as grpc from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MeshError, toMeshError } from '../../errors.js';
-import { createLogger } from '../../log.js';
-import { routeGrpcLogs } from '../../ops/grpc-log.js';
-import { SERVER_OPTIONS, meshServiceDefinition } from '../protocol/load.js';
 import { BULK_THREAD_NICE, lowerThreadPriority } from '../thread-priority.js';
-import type { Chunk } from '../protocol/frames.js';
-import { endCallWithError } from '../protocol/status.js';
+import { startDataServer, type DataConnection, type DataServer } from './data-server.js';
 import { CorruptFault, pumpFetch } from './fetch-pump.js';
-import { serverTls } from './grpc-server.js';
 import type { FetchWorkerData, MainToWorker, WireError, WorkerToMain } from './fetch-worker-wire.js';
 import type { StagedChunk } from './piece-reader.js';
 
 /** Sent bytes are reported at least this often while a stream runs, ms (and at every chunk). */
 const REPORT_EVERY_MS = 100;
 
-type FetchCall = grpc.ServerWritableStream<Record<string, unknown>, Chunk>;
-
 interface Stream {
-  call: FetchCall;
+  connection: DataConnection;
   /** Gate answers awaited, by chunk index. */
   gates: Map<number, { resolve(c: StagedChunk): void; reject(e: MeshError): void }>;
   sent: number;
@@ -36,8 +28,6 @@ interface Stream {
 
 const port = parentPort!;
 const data = workerData as FetchWorkerData;
-// This thread has its own grpc-js: its diagnostics go to stderr as JSON lines too (every stderr line is JSON).
-routeGrpcLogs(createLogger('hub', data.logLevel).child({ thread: 'fetch-worker' }));
 lowerThreadPriority(BULK_THREAD_NICE);
 const post = (message: WorkerToMain) => port.postMessage(message);
 const streams = new Map<number, Stream>();
@@ -65,17 +55,13 @@ function closed(id: number, s: Stream): void {
   post({ t: 'closed', id });
 }
 
-function onFetch(call: FetchCall): void {
+function onFetch(connection: DataConnection): void {
   const id = nextId++;
-  const s: Stream = { call, gates: new Map(), sent: 0, served: [], closed: false };
+  const s: Stream = { connection, gates: new Map(), sent: 0, served: [], closed: false };
   streams.set(id, s);
-  for (const event of ['cancelled', 'finish', 'close', 'error'] as const) call.once(event, () => closed(id, s));
-  const text = (key: string) => {
-    const v = call.metadata.get(key)[0];
-    return typeof v === 'string' ? v : undefined;
-  };
-  const { transferId, fromChunk, maxPieceBytes } = call.request;
-  post({ t: 'open', id, authorization: text('authorization'), node: text('x-mesh-node'), peer: call.getPeer(), request: { transferId, fromChunk, maxPieceBytes } });
+  connection.once('close', () => closed(id, s));
+  const { authorization, node, transferId, fromChunk, maxPieceBytes } = connection.request;
+  post({ t: 'open', id, authorization, node, peer: connection.peer, request: { transferId, fromChunk, maxPieceBytes } });
 }
 
 function admit(id: number, plan: Extract<MainToWorker, { t: 'admit' }>['plan']): void {
@@ -93,11 +79,11 @@ function admit(id: number, plan: Extract<MainToWorker, { t: 'admit' }>['plan']):
     s.sent += bytes;
     s.timer ??= setTimeout(() => report(id, s), REPORT_EVERY_MS);
   };
-  pumpFetch(s.call as grpc.ServerWritableStream<unknown, Chunk>, plan, { gate, sent, served: (ms) => s.served.push(ms) }, corrupt).catch((err) => {
-    if (s.call.cancelled || s.closed) return;
+  pumpFetch(s.connection, plan, { gate, sent, served: (ms) => s.served.push(ms) }, corrupt).catch((err) => {
+    if (s.connection.cancelled || s.closed) return;
     const mesh = toMeshError(err);
     post({ t: 'failed', id, error: { code: mesh.code, message: mesh.message } });
-    endCallWithError(s.call, mesh);
+    s.connection.fail(mesh);
   });
 }
 
@@ -117,7 +103,7 @@ function onMessage(message: MainToWorker): void {
       const err = meshError(message.error);
       for (const g of s.gates.values()) g.reject(err);
       s.gates.clear();
-      endCallWithError(s.call, err);
+      s.connection.fail(err);
       return;
     }
     case 'stop':
@@ -125,29 +111,18 @@ function onMessage(message: MainToWorker): void {
   }
 }
 
-let server: grpc.Server | undefined;
+let server: DataServer | undefined;
 
 async function stop(): Promise<void> {
-  await new Promise<void>((resolve) => {
-    if (!server) return resolve();
-    // Give streams a moment to end cleanly, then cut what is left (as the main port does).
-    const timer = setTimeout(() => server!.forceShutdown(), 1_000);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  // Give streams a moment to end cleanly, then cut what is left (as the main port does).
+  await server?.close(1_000);
   post({ t: 'stopped' });
 }
 
 async function start(): Promise<void> {
-  server = new grpc.Server(SERVER_OPTIONS);
-  // Only Fetch: grpc-js answers Attach with UNIMPLEMENTED.
-  server.addService(meshServiceDefinition(), { Fetch: onFetch });
-  const credentials = data.tls ? await serverTls(data.tls) : grpc.ServerCredentials.createInsecure();
-  const bound = await new Promise<number>((resolve, reject) => server!.bindAsync(data.address, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+  server = await startDataServer({ address: data.address, tls: data.tls, onFetch });
   port.on('message', onMessage);
-  post({ t: 'listening', port: bound });
+  post({ t: 'listening', port: server.port });
 }
 
 start().catch((err: unknown) => post({ t: 'fatal', message: err instanceof Error ? err.message : String(err) }));

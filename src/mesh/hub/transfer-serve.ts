@@ -103,7 +103,7 @@ export function fetchHandler(deps: FetchDeps): (call: grpc.ServerWritableStream<
     const serve = async () => {
       const admitted = admitFetch(call.request, open, deps, 'main port');
       await pumpFetch(
-        call as grpc.ServerWritableStream<unknown, Chunk>,
+        call,
         admitted,
         {
           gate: (index) => admitted.gate(index),

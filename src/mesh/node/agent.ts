@@ -136,7 +136,6 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
     this.handlers.abortAll();
     this.call?.cancel();
     this.client.close();
-    this.fetchRoute.close();
     await this.reporter.close();
   }
 
@@ -198,7 +197,7 @@ export class NodeAgent extends EventEmitter<AgentEvents> {
         this.attempt = 0;
         this.state = 'attached';
         this.sessions = frame.welcome.sessions;
-        this.fetchRoute.setPort(frame.welcome.fetchPort);
+        this.fetchRoute.setPort(frame.welcome.dataPort);
         for (const d of frame.welcome.denied ?? []) this.log.warn({ session: d.session, code: d.error?.code, err: d.error?.message }, 'session denied by the hub');
         if (frame.welcome.credential) this.keepCredential(frame.welcome.credential);
         // Said after every welcome while the credential is on disk: a confirmation lost with a dropped stream

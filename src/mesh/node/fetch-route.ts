@@ -1,17 +1,18 @@
 // Where a node pulls its Fetch streams from: the hub's fetch port (a second
-// listener on the same host, served off the hub's main loop) when the hub
-// named one in its welcome, else the main connection. A fetch port that
-// cannot be reached (refused, firewalled, a crashed worker) costs one short
-// wait, then the main connection is used for FALLBACK_MS before the port is
-// tried again, so a blocked port does not cost every delivery a timeout.
+// listener on the same host, speaking the data wire from a worker thread,
+// data-fetch.ts) when the hub named one in its welcome, else the main gRPC
+// connection. A fetch port that cannot be reached (refused, firewalled, a
+// crashed worker) costs one short wait, then the main connection is used for
+// FALLBACK_MS before the port is tried again, so a blocked port does not cost
+// every delivery a timeout.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../log.js';
 import { joinHostPort, splitHostPort } from '../protocol/address.js';
 import type { Chunk, FetchRequest } from '../protocol/frames.js';
-import { createHubClient, type HubClientOptions } from './hub-client.js';
+import { NODE_PIECE_BYTES } from '../protocol/pieces.js';
+import { DataPortUnreachable, fetchOverData } from './data-fetch.js';
+import type { HubClientOptions } from './hub-client.js';
 
-/** How long a fetch port that is not connected may take to connect before the main connection is used, ms. */
-const READY_TIMEOUT_MS = 5_000;
 /** How long the main connection is used after the fetch port failed, ms. */
 export const FALLBACK_MS = 120_000;
 
@@ -35,25 +36,9 @@ function openFetch(client: grpc.Client, request: FetchRequest, metadata: grpc.Me
   return stream;
 }
 
-/** Whether the channel is (or gets) connected within `timeoutMs`; false at once when a connection attempt fails. */
-function whenReady(client: grpc.Client, timeoutMs: number): Promise<boolean> {
-  const channel = client.getChannel();
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve) => {
-    const check = () => {
-      const state = channel.getConnectivityState(true);
-      if (state === grpc.connectivityState.READY) return resolve(true);
-      if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) return resolve(false);
-      channel.watchConnectivityState(state, deadline, (err) => (err ? resolve(false) : check()));
-    };
-    check();
-  });
-}
-
 export class FetchRoute {
   /** Announced by the hub at the last welcome; 0: none. */
   private port = 0;
-  private client: { address: string; client: grpc.Client } | undefined;
   /** Until when (ms since epoch) the main connection is used for `fallbackAddress`. */
   private fallbackUntil = 0;
   private fallbackAddress = '';
@@ -70,22 +55,13 @@ export class FetchRoute {
     this.port = Number.isSafeInteger(port) && port! > 0 && port! <= 65535 ? port! : 0;
   }
 
-  /** The fetch port's HOST:PORT, or undefined for the main connection. */
-  private target(): string | undefined {
+  /** The fetch port's host and port, or undefined for the main connection. */
+  private target(): { host: string; port: number } | undefined {
     const override = this.options.fetchHub;
     if (override === 'off') return undefined;
-    if (override) return override;
+    if (override) return splitHostPort(override);
     if (!this.port) return undefined;
-    const { host } = splitHostPort(this.options.hub);
-    return joinHostPort(host, this.port);
-  }
-
-  private clientFor(address: string): grpc.Client {
-    if (this.client?.address === address) return this.client.client;
-    this.client?.client.close();
-    // The same credentials and channel options as the main connection (hub-client.ts).
-    this.client = { address, client: createHubClient({ ...this.options, hub: address }) };
-    return this.client.client;
+    return { host: splitHostPort(this.options.hub).host, port: this.port };
   }
 
   private fallBack(address: string, reason: string): void {
@@ -96,31 +72,24 @@ export class FetchRoute {
 
   /** The chunks of `request`, on the fetch port when there is one and it answers, else on the main connection. */
   async *fetch(request: FetchRequest, signal: AbortSignal): AsyncGenerator<Chunk> {
-    const address = this.target();
-    if (address && !(this.fallbackAddress === address && Date.now() < this.fallbackUntil)) {
-      const client = this.clientFor(address);
-      if (await whenReady(client, READY_TIMEOUT_MS)) {
-        let received = false;
-        try {
-          for await (const chunk of openFetch(client, request, this.metadata(), signal)) {
-            received = true;
-            yield chunk as Chunk;
-          }
-          return;
-        } catch (err) {
-          // Only a port that cannot be used falls back; a refusal by the hub (not found, limits, auth) is the answer.
-          if (received || signal.aborted || (err as grpc.ServiceError).code !== grpc.status.UNAVAILABLE) throw err;
-          this.fallBack(address, (err as grpc.ServiceError).details ?? 'UNAVAILABLE');
-        }
-      } else {
-        this.fallBack(address, `not connected within ${READY_TIMEOUT_MS / 1000} s`);
+    const target = this.target();
+    const address = target && joinHostPort(target.host, target.port);
+    if (target && !(this.fallbackAddress === address && Date.now() < this.fallbackUntil)) {
+      const md = this.metadata();
+      const text = (key: string) => {
+        const v = md.get(key)[0];
+        return typeof v === 'string' ? v : undefined;
+      };
+      const dataRequest = { authorization: text('authorization'), node: text('x-mesh-node'), transferId: request.transferId, fromChunk: request.fromChunk, maxPieceBytes: request.maxPieceBytes || NODE_PIECE_BYTES };
+      try {
+        yield* fetchOverData({ ...target, tls: this.options.tls }, dataRequest, signal);
+        return;
+      } catch (err) {
+        // Only a port that cannot be reached falls back; a refusal by the hub (not found, limits, auth) is the answer.
+        if (signal.aborted || !(err instanceof DataPortUnreachable)) throw err;
+        this.fallBack(address!, err.message);
       }
     }
     yield* openFetch(this.main, request, this.metadata(), signal) as AsyncIterable<Chunk>;
-  }
-
-  close(): void {
-    this.client?.client.close();
-    this.client = undefined;
   }
 }

@@ -1,10 +1,15 @@
 // Transport security: plaintext only on loopback unless --insecure; TLS with
 // a server certificate; mutual TLS when the hub is given a CA.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort, killAll, spawnCli, startHubProc, startNodeProc, tempDir, waitAttached } from '../../support/processes.js';
+import { MiB, sha256File, startMesh, waitForFile } from '../transfer/helpers.js';
 
 const run = promisify(execFile);
 let tmp: Awaited<ReturnType<typeof tempDir>>;
@@ -70,3 +75,28 @@ it('starts the fetch port with the same TLS credentials', async () => {
   expect(listening).toMatchObject({ tls: true, grpcFetch: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
   expect(hub.count(/the fetch worker did not start/)).toBe(0);
 });
+
+it('pushes over the fetch port with mutual TLS, which refuses a client without a certificate', async () => {
+  const mesh = await startMesh({ hubArgs: ['--tls-cert', file('server.pem'), '--tls-key', file('server.key'), '--tls-ca', file('ca.pem')] });
+  try {
+    await mesh.startNode({ id: 'a', sessions: ['s'], extraArgs: ['--tls-ca', file('ca.pem'), '--tls-cert', file('client.pem'), '--tls-key', file('client.key')] });
+    const source = path.join(mesh.sourceDir, 'big.bin');
+    await writeFile(source, randomBytes(12 * MiB));
+    const result = await mesh.hub.call({ op: 'push', session: 's', source: 'big.bin' });
+    expect(result.outcomes.map((o: { status: string }) => o.status)).toEqual(['ok']);
+    await waitForFile(mesh.nodeFile('a', 's', 'big.bin'), (await sha256File(source))!);
+    expect((await mesh.hub.call({ op: 'status' })).fetchVia).toEqual({ a: 'fetch port' });
+    // The fetch port holds the main port's rule: no client certificate, no session.
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: mesh.fetchPort, ca: readFileSync(file('ca.pem')) }, () => {
+        socket.write('MESHDATA/1\n');
+      });
+      socket.on('data', () => resolve('answered'));
+      socket.on('error', (err) => resolve(`error: ${err.message}`));
+      socket.on('close', () => resolve('closed'));
+    });
+    expect(outcome).not.toBe('answered');
+  } finally {
+    await mesh.close();
+  }
+}, 60_000);

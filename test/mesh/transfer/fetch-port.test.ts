@@ -1,16 +1,15 @@
-// File data goes over the hub's fetch port (a worker thread's own gRPC
-// listener), not the main port; and when that port cannot be used, pushes
-// still complete over the main port.
-import type * as grpc from '@grpc/grpc-js';
+// File data goes over the hub's fetch port (a worker thread's own listener,
+// speaking the data wire), not the main port; and when that port cannot be
+// used, pushes still complete over the main port.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { getPriority } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { callMetadata, createHubClient } from '../../../src/mesh/node/hub-client.js';
 import { BULK_THREAD_NICE } from '../../../src/mesh/thread-priority.js';
 import { freePort, killAll, startNodeProc, waitAttached } from '../../support/processes.js';
+import { dataWireStream } from '../../support/data-wire-stream.js';
 import { threadsOf } from '../../support/threads.js';
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy.js';
 import { MiB, sha256File, startMesh, waitForFile, WIRE_SLACK, type Mesh } from './helpers.js';
@@ -114,12 +113,10 @@ it('a fetch worker that crashes is logged and restarted on the same port; the pu
   await waitForFile(mesh.nodeFile('a', 's', 'big.bin'), sha256);
   await mesh.hub.waitFor((l) => l.includes('fetch worker exited; restarting it'), 10_000);
   await mesh.hub.waitFor((l) => l.includes('fetch worker listening again') && l.includes(`127.0.0.1:${mesh!.fetchPort}`), 10_000);
-  // The port answers again, and it is the worker's server (Fetch only: Attach is UNIMPLEMENTED there).
-  const client = createHubClient({ hub: `127.0.0.1:${mesh.fetchPort}`, nodeId: 'a' });
-  const attach = (client as unknown as { Attach(md: grpc.Metadata): grpc.ClientDuplexStream<unknown, unknown> }).Attach(callMetadata('a', 'test-token'));
-  const status = await new Promise<grpc.ServiceError>((resolve) => attach.on('error', resolve));
-  client.close();
-  expect(status.code).toBe(12);
+  // The port answers again, and it is the worker's server: a fetch without a credential is refused by the hub's rules.
+  const refused = dataWireStream(mesh.fetchPort, { node: 'a', transferId: '00000000', fromChunk: 0, maxPieceBytes: 0 });
+  const status = await new Promise<{ details?: string }>((resolve) => refused.on('error', resolve));
+  expect(status.details).toMatch(/^UNAUTHENTICATED/);
   const again = await push(mesh);
   expect(again.outcomes.map((o) => o.status)).toEqual(['ok']);
 }, 90_000);

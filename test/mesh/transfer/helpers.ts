@@ -35,6 +35,8 @@ export interface NodeSpec {
   /** Put the node behind a throttling proxy at this rate, bytes per second. */
   rate?: number;
   env?: Record<string, string | undefined>;
+  /** More `node` flags (TLS files, for instance). */
+  extraArgs?: string[];
 }
 
 export interface Mesh {
@@ -104,7 +106,7 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
         // The node's Fetch streams take the same (throttled, counted) link as its control stream.
         if (proxy.fetchPort) env = { MESH_HUB_FETCH: `127.0.0.1:${proxy.fetchPort}`, ...env };
       }
-      const proc = startNodeProc({ id: spec.id, workspace: mesh.workspace(spec.id), hubPort, sessions: spec.sessions, env });
+      const proc = startNodeProc({ id: spec.id, workspace: mesh.workspace(spec.id), hubPort, sessions: spec.sessions, env, extraArgs: spec.extraArgs });
       nodes.set(spec.id, proc);
       await waitAttached(proc, 1, 30_000);
       return proc;

@@ -8,6 +8,7 @@ export interface Welcome {
   'denied'?: (_mesh_v1_Denied)[];
   'credential'?: (string);
   'fetchPort'?: (number);
+  'dataPort'?: (number);
 }
 
 export interface Welcome__Output {
@@ -16,4 +17,5 @@ export interface Welcome__Output {
   'denied': (_mesh_v1_Denied__Output)[];
   'credential': (string);
   'fetchPort': (number);
+  'dataPort': (number);
 }
