@@ -30,7 +30,7 @@ program
   .command('hub')
   .description('run the hub: gRPC for node agents, MCP over stdio or Streamable HTTP for LLM clients')
   .option('--grpc <host:port>', `gRPC listen address (env MESH_GRPC, default ${DEFAULTS.grpc})`)
-  .option('--grpc-fetch <host:port|off>', 'second gRPC listener serving only Fetch from a worker thread (env MESH_GRPC_FETCH; default: the --grpc host, a free port; off: Fetch on the main port only)')
+  .option('--grpc-fetch <host:port|off>', 'second listener serving only file data (Fetch) from a worker thread, over a TCP or TLS data wire, not gRPC (env MESH_GRPC_FETCH; default: the --grpc host, a free port; off: Fetch on the main port only)')
   .option('--data <dir>', `data folder (env MESH_DATA_DIR, default ${DEFAULTS.dataDir})`)
   .option('--store <url>', 'postgres://..., sqlite://FILE or log://FILE store URL (env MESH_STORE_URL; default: the embedded store in the data folder, SQLite unless MESH_EMBEDDED_STORE=log)')
   .option('--stdio', 'serve MCP on stdin/stdout (what desktop hosts run)')

@@ -19,8 +19,9 @@ export const MAX_HTTP_BODY_BYTES = 24 * MiB;
  * response ends; past the budget it is answered 503 before anything is read.
  * A body that is read costs V8 about three times its size while it is
  * parsed (bytes, text, parsed strings) and `write` decodes it once more, so
- * bodies cost the hub at most about four times this, however many clients
- * send them (measured: thirty 8 MiB writes at once, +90 MiB RSS).
+ * bodies cost the hub about four times this, however many clients send them,
+ * plus what V8 has not collected yet (measured: thirty 8 MiB writes at once,
+ * +74 to +88 MiB RSS on an idle machine, up to +136 MiB beside two busy cores).
  */
 export const HTTP_BODY_BUDGET_BYTES = 32 * MiB;
 
