@@ -6,6 +6,8 @@
 //                           chunk of a source file (a slow disk or share)
 //   fetch-worker-crash      the hub's fetch worker exits when it admits its
 //                           first stream, once per hub (it is restarted)
+//   no-blake3               the process acts as if it had no BLAKE3 module
+//                           (fs/blake3.ts): SHA-256 only
 const spec = new Map<string, string>(
   (process.env.MESH_FAULTS ?? '')
     .split(',')

@@ -1,4 +1,5 @@
-// SHA-256 of large buffers on a thread of its own, without copying them.
+// SHA-256 (and BLAKE3, for nodes to verify with: blake3.ts) of large buffers
+// on a thread of its own, without copying them.
 //
 // Why not WebCrypto on the libuv pool (sha256HexOffLoop): its digest copies
 // the input on the calling thread before the pool runs, a fresh 4 MiB
@@ -13,8 +14,10 @@
 // process to 2.5 GB; transferred buffers stay ordinary, collected memory.
 //
 // The thread runs below the loop's priority (thread-priority.ts).
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BULK_THREAD_NICE } from '../thread-priority.js';
+import { blake3ModulePath, newBlake3 } from './blake3.js';
 import { sha256HexOffLoop } from './hash.js';
 
 // Evaluated by the worker, whether the process runs it as a CommonJS script
@@ -22,13 +25,21 @@ import { sha256HexOffLoop } from './hash.js';
 // No module to build or bundle beside this one; it lowers its priority as
 // lowerThreadPriority does, by hand. Messages wait in the port until the
 // listener is attached. The memory goes back with the reply, digest or not.
+// The BLAKE3 module is loaded from the file the main thread resolved.
 const WORKER_SOURCE = `
-Promise.all([import('node:worker_threads'), import('node:crypto'), import('node:os')]).then(([{ parentPort, workerData }, { createHash }, os]) => {
+import('node:worker_threads').then(async ({ parentPort, workerData }) => {
+  const [{ createHash }, os] = await Promise.all([import('node:crypto'), import('node:os')]);
+  let Blake3Hasher;
+  if (workerData.blake3) {
+    try { const m = await import(workerData.blake3); Blake3Hasher = (m.default || m).Blake3Hasher; } catch {}
+  }
   try { os.setPriority(0, Math.min(19, os.getPriority(0) + workerData.nice)); } catch {}
   parentPort.on('message', (m) => {
     const reply = { id: m.id, memory: m.memory };
     try {
-      reply.hex = createHash('sha256').update(new Uint8Array(m.memory, 0, m.length)).digest('hex');
+      const bytes = new Uint8Array(m.memory, 0, m.length);
+      reply.hex = createHash('sha256').update(bytes).digest('hex');
+      if (m.blake3 && Blake3Hasher) reply.b3 = new Blake3Hasher().update(bytes).digest('hex');
     } catch (err) {
       reply.error = String((err && err.message) || err);
     }
@@ -41,12 +52,15 @@ interface Reply {
   id: number;
   memory: ArrayBuffer;
   hex?: string;
+  b3?: string;
   error?: string;
 }
 
-/** A digest, and the buffer to use from now on in place of the one given (same memory, same bytes). */
+/** Digests, and the buffer to use from now on in place of the one given (same memory, same bytes). */
 export interface Hashed {
   sha256: string;
+  /** Asked for and this machine has BLAKE3 (blake3.ts). */
+  blake3?: string;
   buffer: Buffer;
 }
 
@@ -66,7 +80,9 @@ let nextId = 1;
 
 function hashThread(): HashThread {
   if (current) return current;
-  const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'mesh-hash', workerData: { nice: BULK_THREAD_NICE } });
+  const b3 = blake3ModulePath();
+  const workerData = { nice: BULK_THREAD_NICE, blake3: b3 && pathToFileURL(b3).href };
+  const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'mesh-hash', workerData });
   const thread: HashThread = { worker, pending: new Map() };
   worker.unref(); // an idle hash thread never keeps a process alive
   worker.on('message', (reply: Reply) => {
@@ -74,7 +90,7 @@ function hashThread(): HashThread {
     if (!p) return;
     thread.pending.delete(reply.id);
     if (thread.pending.size === 0) worker.unref();
-    if (reply.hex !== undefined) p.resolve({ sha256: reply.hex, buffer: Buffer.from(reply.memory) });
+    if (reply.hex !== undefined) p.resolve({ sha256: reply.hex, blake3: reply.b3, buffer: Buffer.from(reply.memory) });
     else p.reject(new Error(`hash thread: ${reply.error ?? 'no digest'}`));
   });
   const gone = (err: Error) => {
@@ -94,22 +110,28 @@ function ownsItsMemory(buffer: Buffer): boolean {
 }
 
 /**
- * Hex SHA-256 of `buffer`'s first `length` bytes. A buffer that owns its
- * memory (Buffer.allocUnsafeSlow) is hashed on the hash thread with no
- * copy: its memory is handed over, so `buffer` is empty from the call on,
- * and the result's `buffer` holds the same bytes. Any other buffer (a view,
- * a pooled small one) goes to WebCrypto, which copies it, and comes back as
- * it was.
+ * Hex SHA-256 of `buffer`'s first `length` bytes, and their BLAKE3 when
+ * `withBlake3` is set and this machine has it. A buffer that owns its memory
+ * (Buffer.allocUnsafeSlow) is hashed on the hash thread with no copy: its
+ * memory is handed over, so `buffer` is empty from the call on, and the
+ * result's `buffer` holds the same bytes. Any other buffer (a view, a pooled
+ * small one) goes to WebCrypto, which copies it (its BLAKE3 is computed on
+ * the calling thread, about 1 ms for 4 MiB), and comes back as it was.
  */
-export async function sha256OnThread(buffer: Buffer, length = buffer.length): Promise<Hashed> {
+export async function sha256OnThread(buffer: Buffer, length = buffer.length, withBlake3 = false): Promise<Hashed> {
   if (length < 0 || length > buffer.length) throw new RangeError(`length ${length} is outside a buffer of ${buffer.length} bytes`);
-  if (!ownsItsMemory(buffer)) return { sha256: await sha256HexOffLoop(buffer.subarray(0, length)), buffer };
+  if (!ownsItsMemory(buffer)) {
+    const bytes = buffer.subarray(0, length);
+    const hasher = withBlake3 ? newBlake3() : undefined;
+    hasher?.update(bytes);
+    return { sha256: await sha256HexOffLoop(bytes), blake3: hasher?.digest('hex'), buffer };
+  }
   const { worker, pending } = hashThread();
   const id = nextId++;
   return new Promise<Hashed>((resolve, reject) => {
     pending.set(id, { resolve, reject });
     if (pending.size === 1) worker.ref(); // keep the process up until the digest comes back
     const memory = buffer.buffer as ArrayBuffer;
-    worker.postMessage({ id, memory, length }, [memory]);
+    worker.postMessage({ id, memory, length, blake3: withBlake3 }, [memory]);
   });
 }

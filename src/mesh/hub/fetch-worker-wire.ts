@@ -37,7 +37,7 @@ export type WorkerToMain =
 
 export type MainToWorker =
   | { t: 'admit'; id: number; plan: PumpPlan }
-  | { t: 'chunk'; id: number; index: number; size: number; sha256: string }
+  | { t: 'chunk'; id: number; index: number; size: number; sha256: string; blake3?: string }
   /** End the stream with this status (refusal, revocation, cancel, ungrant, staging failure). */
   | { t: 'end'; id: number; error: WireError }
   | { t: 'stop' };

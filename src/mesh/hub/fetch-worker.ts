@@ -93,7 +93,8 @@ function onMessage(message: MainToWorker): void {
       return admit(message.id, message.plan);
     case 'chunk': {
       const g = streams.get(message.id)?.gates;
-      g?.get(message.index)?.resolve({ size: message.size, sha256: message.sha256 });
+      const { size, sha256, blake3 } = message;
+      g?.get(message.index)?.resolve(blake3 ? { size, sha256, blake3 } : { size, sha256 });
       g?.delete(message.index);
       return;
     }

@@ -13,10 +13,11 @@ import { pieceFrameCapacity, pieceFrameIn, writeChunkHeader } from '../protocol/
 import type { PieceSpan } from '../protocol/pieces.js';
 import { stagedDataShort } from './transfer-stage.js';
 
-/** One staged chunk as a Fetch stream needs it: its size (bytes) and SHA-256 (hex). */
+/** One staged chunk as a Fetch stream needs it: its size (bytes), SHA-256 and BLAKE3 when staged with one (hex). */
 export interface StagedChunk {
   size: number;
   sha256: string;
+  blake3?: string;
 }
 
 export class PieceReader {
@@ -49,7 +50,7 @@ export class PieceReader {
     this.handle ??= open(this.dataFile, constants.O_RDONLY | constants.O_NOFOLLOW);
     const handle = await this.handle;
     const buffer = this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity);
-    const header = { index, rawSize: info.size, dataLength: piece.length, compressed: false, offset: piece.offset };
+    const header = { index, rawSize: info.size, dataLength: piece.length, compressed: false, offset: piece.offset, blake3: Boolean(info.blake3) };
     const { frame, data } = pieceFrameIn(buffer, header);
     try {
       await readExactly(handle, data, index * this.chunkSize + piece.offset, this.short);
@@ -57,7 +58,7 @@ export class PieceReader {
       this.free.push(buffer);
       throw err;
     }
-    writeChunkHeader(frame, header, info.sha256);
+    writeChunkHeader(frame, header, info.sha256, info.blake3);
     this.lent.set(frame, buffer);
     return frame;
   }

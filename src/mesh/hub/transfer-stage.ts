@@ -129,10 +129,10 @@ export async function stageChunks(options: StageOptions): Promise<void> {
       await options.read(span, data);
       await writeAll(handle, data, span.offset);
       const started = performance.now();
-      const hashed = await sha256OnThread(buffer, span.length);
+      const hashed = await sha256OnThread(buffer, span.length, true);
       buffer = hashed.buffer;
       stagingStats.hashMs += performance.now() - started;
-      return { sha256: hashed.sha256, size: span.length };
+      return hashed.blake3 ? { sha256: hashed.sha256, blake3: hashed.blake3, size: span.length } : { sha256: hashed.sha256, size: span.length };
     } finally {
       if (buffer.length > 0) free.push(buffer); // a buffer lost with a failed hash thread is not reused
     }
@@ -197,6 +197,7 @@ export async function deliverRequest(record: TransferRecord, stagingDir: string)
     sha256: record.sha256,
     chunkSize: record.chunkSize,
     chunkSha256: record.chunks.map((c) => c.sha256),
+    chunkBlake3: record.chunks.some((c) => c.blake3) ? record.chunks.map((c) => c.blake3 ?? '') : [],
   };
   if (record.size > INLINE_MAX_BYTES) return { ...base, inline: false, data: Buffer.alloc(0) };
   const data = Buffer.alloc(record.size);

@@ -17,6 +17,7 @@ const TAG_COMPRESSED = (3 << 3) | 0;
 const TAG_SHA256 = (4 << 3) | 2;
 const TAG_RAW_SIZE = (5 << 3) | 0;
 const TAG_OFFSET = (6 << 3) | 0;
+const TAG_BLAKE3 = (7 << 3) | 2;
 /** A hex SHA-256 is always 64 ASCII bytes. */
 const SHA256_HEX_BYTES = 64;
 
@@ -29,6 +30,8 @@ export interface ChunkHeader {
   compressed: boolean;
   /** Where `data` starts within the chunk; absent or 0 for a whole chunk or its first piece. */
   offset?: number;
+  /** Whether the chunk's BLAKE3 goes along (64 hex digits, like its SHA-256). */
+  blake3?: boolean;
 }
 
 function varintLength(value: number): number {
@@ -55,6 +58,7 @@ export function chunkHeaderLength(h: ChunkHeader): number {
     1 + varintLength(h.index) +
     (h.compressed ? 2 : 0) +
     1 + 1 + SHA256_HEX_BYTES +
+    (h.blake3 ? 1 + 1 + SHA256_HEX_BYTES : 0) +
     1 + varintLength(h.rawSize) +
     (h.offset ? 1 + varintLength(h.offset) : 0) +
     1 + varintLength(h.dataLength)
@@ -62,7 +66,7 @@ export function chunkHeaderLength(h: ChunkHeader): number {
 }
 
 /** The largest header any piece can have (every field at its largest value). */
-const MAX_HEADER_BYTES = chunkHeaderLength({ index: 0xffffffff, rawSize: 0xffffffff, dataLength: 0xffffffff, compressed: true, offset: 0xffffffff });
+const MAX_HEADER_BYTES = chunkHeaderLength({ index: 0xffffffff, rawSize: 0xffffffff, dataLength: 0xffffffff, compressed: true, offset: 0xffffffff, blake3: true });
 
 /** Bytes a reusable buffer needs to hold the frame of any piece of up to `pieceBytes`. */
 export function pieceFrameCapacity(pieceBytes: number): number {
@@ -82,8 +86,11 @@ export function pieceFrameIn(buffer: Buffer, h: ChunkHeader): { frame: Buffer; d
 }
 
 /** Fill in the frame prefix and message header of a frame from `pieceFrameIn` once the payload's hash is known. */
-export function writeChunkHeader(frame: Buffer, h: ChunkHeader, sha256: string): void {
+export function writeChunkHeader(frame: Buffer, h: ChunkHeader, sha256: string, blake3?: string): void {
   if (sha256.length !== SHA256_HEX_BYTES) throw new RangeError('sha256 must be 64 hex digits');
+  if (Boolean(h.blake3) !== (blake3 !== undefined) || (blake3 !== undefined && blake3.length !== SHA256_HEX_BYTES)) {
+    throw new RangeError('blake3 must be 64 hex digits, given exactly when the header says so');
+  }
   const message = frame.subarray(GRPC_FRAME_PREFIX);
   let at = 0;
   message[at++] = TAG_INDEX;
@@ -95,6 +102,11 @@ export function writeChunkHeader(frame: Buffer, h: ChunkHeader, sha256: string):
   message[at++] = TAG_SHA256;
   message[at++] = SHA256_HEX_BYTES;
   at += message.write(sha256, at, 'latin1');
+  if (blake3 !== undefined) {
+    message[at++] = TAG_BLAKE3;
+    message[at++] = SHA256_HEX_BYTES;
+    at += message.write(blake3, at, 'latin1');
+  }
   message[at++] = TAG_RAW_SIZE;
   at = writeVarint(message, at, h.rawSize);
   if (h.offset) {

@@ -44,6 +44,8 @@ export interface IdentityRecord {
 export interface ChunkInfo {
   /** Hex SHA-256 of the chunk's raw bytes. */
   sha256: string;
+  /** Hex BLAKE3 of the same bytes, for nodes to verify with (fs/blake3.ts); absent where the hub had no BLAKE3. */
+  blake3?: string;
   /** Size in bytes. */
   size: number;
 }

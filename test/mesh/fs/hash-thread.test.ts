@@ -11,6 +11,7 @@ import { getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { newBlake3 } from '../../../src/mesh/fs/blake3.js';
 import { sha256OnThread } from '../../../src/mesh/fs/hash-thread.js';
 import { BULK_THREAD_NICE } from '../../../src/mesh/thread-priority.js';
 import { threadsOf, type ThreadFigures } from '../../support/threads.js';
@@ -34,6 +35,32 @@ describe('sha256OnThread', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("gives BLAKE3 beside SHA-256 when asked, on the thread or not, equal to the spec's vectors and to the caller's own", async () => {
+    // From the BLAKE3 reference's test vectors: the empty input and "abc".
+    const spec: Array<[string, string]> = [
+      ['', 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262'],
+      ['abc', '6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85'],
+    ];
+    for (const [text, hex] of spec) {
+      const owned = Buffer.allocUnsafeSlow(text.length + 3).fill(9);
+      owned.write(text);
+      expect((await sha256OnThread(owned, text.length, true)).blake3).toBe(hex);
+      expect((await sha256OnThread(Buffer.from(text), text.length, true)).blake3).toBe(hex);
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300_000 }), async (bytes) => {
+        const owned = Buffer.allocUnsafeSlow(bytes.length);
+        owned.set(bytes);
+        const r = await sha256OnThread(owned, bytes.length, true);
+        const own = newBlake3()!;
+        own.update(bytes);
+        expect([r.sha256, r.blake3]).toEqual([sha256(bytes), own.digest('hex')]);
+      }),
+      { numRuns: 30 },
+    );
+    expect((await sha256OnThread(Buffer.allocUnsafeSlow(8), 8)).blake3).toBeUndefined();
   });
 
   it('hashes a buffer that does not own its memory too (through WebCrypto), and leaves it as it was', async () => {

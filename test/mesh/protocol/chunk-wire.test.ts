@@ -61,6 +61,26 @@ describe('chunk frames', () => {
     expect(() => pieceFrameIn(buffer, { index: 0, rawSize: 1, dataLength: buffer.length, compressed: false })).toThrow(RangeError);
   });
 
+  it("carries the chunk's BLAKE3 exactly when the header says so", () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 2 ** 32 - 1 }), fc.uint8Array({ maxLength: 3000 }), fc.boolean(), (index, payload, withBlake3) => {
+        const blake3 = withBlake3 ? createHash('sha256').update(payload).update('b3').digest('hex') : undefined;
+        const header = { index, rawSize: payload.length, dataLength: payload.length, compressed: false, blake3: withBlake3 };
+        const { frame, data } = pieceFrameIn(Buffer.alloc(pieceFrameCapacity(payload.length)), header);
+        data.set(payload);
+        writeChunkHeader(frame, header, 'a'.repeat(64), blake3);
+        const piece = decode(messageOfFrame(frame));
+        expect([piece.index, piece.blake3, piece.sha256]).toEqual([index, blake3 ?? '', 'a'.repeat(64)]);
+        expect(Buffer.compare(piece.data, Buffer.from(payload))).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+    const header = { index: 0, rawSize: 1, dataLength: 1, compressed: false, blake3: true };
+    const { frame } = pieceFrameIn(Buffer.alloc(pieceFrameCapacity(1)), header);
+    expect(() => writeChunkHeader(frame, header, 'a'.repeat(64))).toThrow(RangeError);
+    expect(() => writeChunkHeader(frame, { ...header, blake3: false }, 'a'.repeat(64), 'b'.repeat(64))).toThrow(RangeError);
+  });
+
   it('the payload view is the tail of the frame: bytes read into it are what is sent', () => {
     const header = { index: 7, rawSize: 5, dataLength: 5, compressed: false };
     const { frame, data } = pieceFrameIn(Buffer.alloc(pieceFrameCapacity(header.dataLength)), header);

@@ -1,6 +1,6 @@
 // Corrupted chunks never reach a node's file: a byte flipped by the hub
-// (MESH_FAULTS=corrupt-chunk) is caught by the chunk hash and the chunk is
-// fetched again; a byte flipped on the wire (the proxy) breaks either the
+// (MESH_FAULTS=corrupt-chunk) is caught by the chunk hash (BLAKE3, or
+// SHA-256 on a node without BLAKE3) and the chunk is fetched again; a byte flipped on the wire (the proxy) breaks either the
 // chunk hash or the HTTP/2 stream, and both are recovered, as is a link that
 // drops in the middle of a chunk. Amounts are counted by a proxy in front of
 // each node, not taken from what the node reports about itself.
@@ -16,14 +16,17 @@ afterAll(killAll);
 /** Random bytes, so chunk 1 is staged raw and the flipped byte is in the data itself. */
 const SIZE = 12 * MiB;
 
-it('a chunk corrupted by the hub is refused, fetched again, and the file is correct on both nodes', async () => {
+it.each([
+  { check: 'BLAKE3', env: {} },
+  { check: 'SHA-256 (nodes without BLAKE3)', env: { MESH_FAULTS: 'no-blake3' } },
+])('a chunk corrupted by the hub is refused by its $check, fetched again, and the file is correct on both nodes', async ({ env }) => {
   const mesh = await startMesh({ hubEnv: { MESH_FAULTS: 'corrupt-chunk=1' } });
   try {
     const source = path.join(mesh.sourceDir, 'random.bin');
     await writeFile(source, randomBytes(SIZE));
     const sha256 = (await sha256File(source))!;
     // Unthrottled proxies, there only to count what each node received.
-    await Promise.all(['n1', 'n2'].map((id) => mesh.startNode({ id, sessions: ['s'], rate: Infinity })));
+    await Promise.all(['n1', 'n2'].map((id) => mesh.startNode({ id, sessions: ['s'], rate: Infinity, env })));
     const before = new Map(['n1', 'n2'].map((id) => [id, mesh.proxies.get(id)!.stats().down]));
 
     const result = await mesh.hub.call({ op: 'push', session: 's', source: 'random.bin' });

@@ -8,6 +8,7 @@ export interface Chunk {
   'sha256'?: (string);
   'rawSize'?: (number);
   'offset'?: (number);
+  'blake3'?: (string);
 }
 
 export interface Chunk__Output {
@@ -17,4 +18,5 @@ export interface Chunk__Output {
   'sha256': (string);
   'rawSize': (number);
   'offset': (number);
+  'blake3': (string);
 }

@@ -12,6 +12,7 @@ export interface DeliverRequest {
   'chunkSha256'?: (string)[];
   'inline'?: (boolean);
   'data'?: (Buffer | Uint8Array | string);
+  'chunkBlake3'?: (string)[];
 }
 
 export interface DeliverRequest__Output {
@@ -24,4 +25,5 @@ export interface DeliverRequest__Output {
   'chunkSha256': (string)[];
   'inline': (boolean);
   'data': (Buffer);
+  'chunkBlake3': (string)[];
 }
