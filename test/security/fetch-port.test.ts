@@ -112,6 +112,14 @@ it('refuses a Fetch on the fetch port without a valid credential for the id it n
   // A request with bytes after it.
   const ok = Buffer.from(JSON.stringify({ ...as('n1', credential), transferId, fromChunk: 0 }));
   expect(await exchange(mesh.fetchPort, Buffer.concat([head(ok.length), ok, Buffer.from('x')]))).toHaveLength(0);
+  // Fields of the wrong type, with a valid credential: a transfer id whose toString throws, a fractional chunk.
+  const hostile = (fields: Record<string, unknown>) => {
+    const json = Buffer.from(JSON.stringify({ ...as('n1', credential), ...fields }));
+    return exchange(mesh.fetchPort, Buffer.concat([head(json.length), json]));
+  };
+  for (const fields of [{ transferId: { toString: 0 }, fromChunk: 0 }, { transferId, fromChunk: 1.5 }, { transferId, fromChunk: -1 }]) {
+    expect((await hostile(fields)).toString()).toContain('INVALID_ARGUMENT');
+  }
   // The hub still serves.
   expect(await rawFetch(mesh.fetchPort, transferId, as('n1', credential))).toBe('data');
 }, 60_000);

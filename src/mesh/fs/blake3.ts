@@ -57,3 +57,17 @@ export function blake3ModulePath(): string | undefined {
 export function isBlake3Hex(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
 }
+
+/**
+ * The first chunk a node says it checked against a BLAKE3 other than the one
+ * staged for it (`checked[i]` empty: checked with SHA-256, bound through the
+ * file hash), or undefined when there is none. A piece carries its own
+ * BLAKE3, so a chunk checked by it is bound to what the hub staged only by
+ * this comparison.
+ */
+export function blake3Mismatch(checked: readonly string[], staged: readonly { blake3?: string }[]): number | undefined {
+  for (let i = 0; i < checked.length; i++) {
+    if (checked[i] !== '' && checked[i] !== staged[i]?.blake3) return i;
+  }
+  return undefined;
+}

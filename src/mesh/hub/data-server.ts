@@ -10,7 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { MeshError } from '../../errors.js';
 import { splitHostPort } from '../protocol/address.js';
-import { encodeEnd, parseRequest, type DataRequest } from '../protocol/data-wire.js';
+import { DATA_MAGIC, encodeEnd, MAX_REQUEST_BYTES, parseRequest, type DataRequest } from '../protocol/data-wire.js';
 import type { Chunk } from '../protocol/frames.js';
 import type { FetchSink } from './fetch-pump.js';
 import type { TlsFiles } from './grpc-server.js';
@@ -42,11 +42,16 @@ export class DataConnection extends EventEmitter implements FetchSink {
     socket.on('data', () => socket.destroy());
   }
 
+  /** Gone, or ended: the pump sends nothing more (a write after `end` would destroy the socket and lose the END frame). */
   get cancelled(): boolean {
-    return this.socket.destroyed;
+    return this.done || this.socket.destroyed;
   }
 
   write(frame: Chunk, done: () => void): boolean {
+    if (this.cancelled) {
+      done();
+      return false;
+    }
     return this.socket.write(frame as unknown as Buffer, () => done());
   }
 
@@ -90,7 +95,8 @@ export interface DataServer {
 /** Read the request of a new connection, bounded in size and time; undefined when it never came whole. */
 function readRequest(socket: net.Socket): Promise<DataRequest | undefined> {
   return new Promise((resolve) => {
-    const parts: Buffer[] = [];
+    // Each read is copied in once (a request trickled a byte at a time must not cost a copy of all so far per byte).
+    const received = Buffer.alloc(DATA_MAGIC.length + 4 + MAX_REQUEST_BYTES);
     let length = 0;
     const timer = setTimeout(() => settle(undefined), REQUEST_TIMEOUT_MS);
     const settle = (request: DataRequest | undefined) => {
@@ -102,10 +108,11 @@ function readRequest(socket: net.Socket): Promise<DataRequest | undefined> {
     };
     const onClose = () => settle(undefined);
     const onData = (data: Buffer) => {
-      parts.push(data);
+      if (length + data.length > received.length) return settle(undefined); // more than any request
+      data.copy(received, length);
       length += data.length;
       try {
-        const request = parseRequest(parts.length === 1 ? parts[0]! : Buffer.concat(parts, length));
+        const request = parseRequest(received.subarray(0, length));
         if (request) settle(request);
       } catch {
         settle(undefined); // not our protocol, too long, or malformed: nothing to answer

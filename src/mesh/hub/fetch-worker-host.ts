@@ -229,8 +229,8 @@ export class FetchWorkerHost {
           entry.admitted = admitFetch(message.request as never, open, deps, 'fetch port');
         } catch (err) {
           const mesh = toMeshError(err);
+          open.end(mesh); // first: nothing after it may keep the stream open
           logFetchFailure(deps, principal.node, message.request.transferId, mesh);
-          open.end(mesh);
           return;
         }
         const { gate: _gate, ...plan } = entry.admitted;
@@ -243,7 +243,11 @@ export class FetchWorkerHost {
         if (this.refusalLog.take(message.peer.replace(/:\d+$/, ''))) log.warn({ peer: message.peer, call: 'fetch', port: 'fetch', err: mesh.message }, 'fetch refused');
         end(mesh);
       },
-    );
+    ).catch((err: unknown) => {
+      // A bug above must not become an unhandled rejection (it would end the hub), nor leave the stream open.
+      log.error({ err: toMeshError(err).message }, 'fetch port request failed');
+      end(toMeshError(err));
+    });
   }
 
   /** Close the worker's listener (streams get a second to end, as on the main port), then end the thread. */

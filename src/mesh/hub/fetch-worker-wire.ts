@@ -24,7 +24,7 @@ export type WorkerToMain =
   | { t: 'listening'; port: number }
   | { t: 'fatal'; message: string }
   /** A Fetch arrived: authenticate and admit it (or refuse). Credentials other than strings are dropped (data-wire.ts). */
-  | { t: 'open'; id: number; authorization?: string; node?: string; peer: string; request: { transferId: unknown; fromChunk: unknown; maxPieceBytes: unknown } }
+  | { t: 'open'; id: number; authorization?: string; node?: string; peer: string; request: { transferId?: string; fromChunk?: number; maxPieceBytes?: number } }
   /** May chunk `index` be sent now? */
   | { t: 'gate'; id: number; index: number }
   /** Bytes handed to the socket since the last report, and the time each piece took to be ready (ms). */

@@ -24,6 +24,7 @@ import { StagingGate } from './staging-gate.js';
 import { monotonicMs } from '../monotonic.js';
 import { laneKey, newLive, settle, waitOutcome, type LiveTransfer, type NodeOutcome, type OutcomeStatus, type TransferProgress } from './transfer-live.js';
 import { isFirstFormat, upgradeFirstFormat } from './transfer-upgrade.js';
+import { blake3Mismatch } from '../fs/blake3.js';
 import {
   INLINE_MAX_BYTES,
   chunkCount,
@@ -553,6 +554,10 @@ export class TransferManager {
       await live.staging.whenComplete(STAGING_WAIT_MS);
       if (reply.sha256 !== live.record.sha256) {
         throw new MeshError('CHECKSUM_MISMATCH', `node ${node} wrote SHA-256 ${reply.sha256}, expected ${live.record.sha256}`);
+      }
+      const wrongChunk = blake3Mismatch(reply.chunkBlake3 ?? [], live.record.chunks);
+      if (wrongChunk !== undefined) {
+        throw new MeshError('CHECKSUM_MISMATCH', `node ${node} checked chunk ${wrongChunk} against a BLAKE3 the hub did not stage`);
       }
       // The node holds the file, durably and verified: that is the outcome, whether or not the store
       // can take the note of it now. Unrecorded (the store is down), the delivery still reads pending

@@ -53,7 +53,8 @@ export interface FetchAdmission extends PumpPlan {
 export function admitFetch(request: FetchRequest, open: OpenCall, deps: FetchDeps, port: FetchPort): FetchAdmission {
   const { transferId } = request;
   const node = open.principal.node;
-  const from = Number(request.fromChunk) || 0;
+  // Security: from the data wire, any number (a fraction, a huge one); absent means the first chunk.
+  const from = request.fromChunk ?? 0;
   // Security: a transfer id is a short hex string; anything else is never looked up, logged or echoed.
   if (!isTransferId(transferId)) throw new MeshError('INVALID_ARGUMENT', 'transfer_id is not a transfer id');
   // Security: bounded per node: every open stream may pin a couple of chunks of hub memory.
@@ -70,7 +71,7 @@ export function admitFetch(request: FetchRequest, open: OpenCall, deps: FetchDep
   };
   const transfer = addressed();
   const total = chunkCount(transfer);
-  if (from < 0 || from > total) throw new MeshError('INVALID_ARGUMENT', `from_chunk ${from} out of range`);
+  if (!Number.isSafeInteger(from) || from < 0 || from > total) throw new MeshError('INVALID_ARGUMENT', `from_chunk ${from} out of range`);
   deps.fetchedVia?.(node, port);
   return {
     transferId,
@@ -92,7 +93,9 @@ export function admitFetch(request: FetchRequest, open: OpenCall, deps: FetchDep
 
 /** Log a stream that ended with an error (within the node's log budget). */
 export function logFetchFailure(deps: Pick<FetchDeps, 'log' | 'mayLog'>, node: string, transferId: unknown, err: MeshError): void {
-  if (deps.mayLog(node)) deps.log.warn({ node, transfer: String(transferId).slice(0, 40), code: err.code, err: err.message.slice(0, 300) }, 'fetch failed');
+  // Security: the id comes from the node; only a string is echoed (String() of a hostile object may throw).
+  const transfer = typeof transferId === 'string' ? transferId.slice(0, 40) : typeof transferId;
+  if (deps.mayLog(node)) deps.log.warn({ node, transfer, code: err.code, err: err.message.slice(0, 300) }, 'fetch failed');
 }
 
 /** Fetch on the main gRPC port: the checks and the pump on this thread. */

@@ -16,8 +16,16 @@ import { meshClientConstructor } from '../protocol/load.js';
 export const CONNECT_TIMEOUT_MS = 5_000;
 /** Bodies received ahead of the deliverer, at most (each up to a piece and its header). */
 const BODY_BUFFERS = 3;
-/** Room for a chunk frame's header beside its data (index, hash, sizes: about 90 bytes). */
+/** Frames decoded and not yet taken, at most: only a TLS burst after a pause goes past BODY_BUFFERS, never this far. */
+const MAX_QUEUED = 64;
+/** Room for a chunk frame's header beside its data (index, hashes, sizes: under 200 bytes). */
 const FRAME_HEADER_ROOM = 1024;
+/**
+ * A connection on which nothing moves for this long is given up, ms (the
+ * delivery fetches again): the hub ends a stream whose next chunk takes a
+ * minute to stage, so only a hub or link that went silent gets here.
+ */
+export const IDLE_TIMEOUT_MS = 120_000;
 
 export interface DataTarget {
   host: string;
@@ -63,6 +71,7 @@ type Event = { chunk: Chunk; buffer: Buffer } | { end: MeshError | undefined } |
  * with one, and a plain error when the connection broke.
  */
 export async function* fetchOverData(target: DataTarget, request: DataRequest & { maxPieceBytes: number }, signal: AbortSignal): AsyncGenerator<Chunk> {
+  if (signal.aborted) throw new MeshError('CANCELLED', 'the fetch was cancelled');
   const maxFrame = request.maxPieceBytes + FRAME_HEADER_ROOM;
   const free: Buffer[] = Array.from({ length: BODY_BUFFERS }, () => Buffer.allocUnsafeSlow(maxFrame));
   const events: Event[] = [];
@@ -96,7 +105,8 @@ export async function* fetchOverData(target: DataTarget, request: DataRequest & 
         const frame = parseFrameHead(head, maxFrame);
         answered = true;
         kind = frame.kind;
-        bodyBuffer = kind === KIND_CHUNK ? (free.pop() ?? Buffer.allocUnsafeSlow(maxFrame)) : Buffer.alloc(frame.length);
+        // Past the pool (a TLS burst after a pause), a buffer of the frame's own size, not kept afterwards.
+        bodyBuffer = kind === KIND_CHUNK ? (free.pop() ?? Buffer.allocUnsafeSlow(frame.length)) : Buffer.alloc(frame.length);
         body = bodyBuffer.subarray(0, frame.length);
         filled = 0;
         if (frame.length > 0) return true;
@@ -107,6 +117,7 @@ export async function* fetchOverData(target: DataTarget, request: DataRequest & 
       body = undefined;
       filled = 0;
       if (kind === KIND_CHUNK) {
+        if (events.length >= MAX_QUEUED) throw new MeshError('INTERNAL', `the fetch port sent more than ${MAX_QUEUED} frames past a pause`);
         push({ chunk: decodeChunk(complete), buffer: bodyBuffer! });
         // Every buffer is with the deliverer or queued: read on once it gives one back.
         if (free.length === 0) return !(paused = true);
@@ -132,6 +143,7 @@ export async function* fetchOverData(target: DataTarget, request: DataRequest & 
     clearTimeout(connectTimer);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 15_000);
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy(new Error(`nothing from the fetch port for ${IDLE_TIMEOUT_MS / 1000} s`)));
     socket.write(encodeRequest(request));
   });
   socket.on('error', (err) => push({ error: answered || err instanceof DataPortUnreachable ? err : new DataPortUnreachable(err.message) }));
@@ -156,7 +168,7 @@ export async function* fetchOverData(target: DataTarget, request: DataRequest & 
       }
       yield event.chunk;
       // The deliverer is done with this piece (its data is a view of the body): the buffer reads the next one.
-      if (free.length < BODY_BUFFERS) free.push(event.buffer);
+      if (free.length < BODY_BUFFERS && event.buffer.length === maxFrame) free.push(event.buffer);
       if (paused) {
         paused = false;
         socket.resume();

@@ -119,7 +119,7 @@ export class Deliverer {
         if (digest !== req.sha256) throw new MeshError('CHECKSUM_MISMATCH', `inline data for ${req.path} does not match its content hash`);
         await writeFileAt(dir, name, req.data, { want: req.path });
         this.workspace.noteChanged(req.session);
-        return { sha256: digest, size: req.data.length, fetchedBytes: req.data.length };
+        return { sha256: digest, size: req.data.length, fetchedBytes: req.data.length, chunkBlake3: [] };
       }
       // A delivery that finished while the hub could not hear the reply (link
       // drop, hub restart) is asked for again: the file is in place already.
@@ -129,7 +129,7 @@ export class Deliverer {
         // make it durable before saying so (a failed fsync is never success).
         await syncInPlace(dir, name);
         this.log.info({ transfer: req.transferId, path: req.path, size: req.size }, 'already delivered');
-        return { sha256: req.sha256, size: req.size, fetchedBytes: 0 };
+        return { sha256: req.sha256, size: req.size, fetchedBytes: 0, chunkBlake3: [] };
       }
       return await withDeliveryHeap(() => this.receiveChunked(req, dir, name, signal));
     } finally {
@@ -158,6 +158,8 @@ export class Deliverer {
     try {
       // The hashes of the chunks kept so far, in order: the file hash follows from them.
       const hashes = await verifiedPrefix(handle, req);
+      // The BLAKE3 each chunk was checked against ('' for SHA-256, as the resumed prefix was): the hub compares them.
+      const checkedBlake3: string[] = hashes.map(() => '');
       let verified = hashes.length;
       await handle.truncate(verified * req.chunkSize);
       const resumedFromChunk = verified;
@@ -193,6 +195,7 @@ export class Deliverer {
               throw new MeshError('CHECKSUM_MISMATCH', `chunk ${piece.index} of ${req.path} failed verification`);
             }
             hashes.push(expected);
+            checkedBlake3.push(check.blake3 ?? '');
             verified++;
             filled = 0;
             check = undefined;
@@ -219,7 +222,7 @@ export class Deliverer {
       await commitAt(dir, part, name, req.path);
       this.workspace.noteChanged(req.session);
       this.log.info({ transfer: req.transferId, path: req.path, size, resumedFromChunk, fetchedBytes }, 'delivered');
-      return { sha256: digest, size, fetchedBytes };
+      return { sha256: digest, size, fetchedBytes, chunkBlake3: checkedBlake3.some(Boolean) ? checkedBlake3 : [] };
     } catch (err) {
       await handle.close().catch(() => {});
       // A delivery that failed on the disk (fsync EIO, full, read-only)

@@ -33,9 +33,9 @@ export const MAX_END_BYTES = 64 * 1024;
 export interface DataRequest {
   authorization?: string;
   node?: string;
-  transferId: unknown;
-  fromChunk: unknown;
-  maxPieceBytes?: unknown;
+  transferId?: string;
+  fromChunk?: number;
+  maxPieceBytes?: number;
 }
 
 /** The bytes a node sends to open a Fetch. */
@@ -73,8 +73,10 @@ export function parseRequest(received: Buffer): DataRequest | undefined {
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw refuse('the request is not an object');
   const r = value as Record<string, unknown>;
   const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  // Only these fields go on, and only strings as credentials: the rules (transfer-serve.ts) check the rest.
-  return { authorization: text(r.authorization), node: text(r.node), transferId: r.transferId, fromChunk: r.fromChunk, maxPieceBytes: r.maxPieceBytes };
+  const number = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  // Only these fields go on, each only of its type (an object with a hostile toString never reaches a rule
+  // or a log line): the rules (transfer-serve.ts) check the values.
+  return { authorization: text(r.authorization), node: text(r.node), transferId: text(r.transferId), fromChunk: number(r.fromChunk), maxPieceBytes: number(r.maxPieceBytes) };
 }
 
 /** The END frame: success without an error, else the error's code and message. */

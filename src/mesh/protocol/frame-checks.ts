@@ -4,6 +4,7 @@
 // or the hub's state unchecked. Pure functions.
 import { MeshError } from '../../errors.js';
 import { isSha256Hex } from '../fs/hash.js';
+import { isBlake3Hex } from '../fs/blake3.js';
 import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
 import { DEFAULT_READ_BYTES, MAX_LIST_ENTRIES, MAX_READ_BYTES } from '../fs/read-ops.js';
 import { REPLY_FIELD, type DeliverReply, type Entry, type FindReply, type FindRequest, type GrepReply, type GrepRequest, type ListReply, type ManifestDelta, type ManifestReport, type Progress, type ReadReply, type ReadRequest, type ReplyResults, type RequestOp, type RequestOps } from './frames.js';
@@ -58,10 +59,18 @@ export function checkReadReply(request: ReadRequest, reply: ReadReply): ReadRepl
   return { data, size, offset };
 }
 
+/** Chunk digests a deliver reply may list: 1 TiB of 4 MiB chunks. */
+const MAX_REPLY_CHUNKS = 262_144;
+
 export function checkDeliverReply(reply: DeliverReply): DeliverReply {
   if (!isSha256Hex(reply.sha256)) throw invalid('deliver reply has no valid SHA-256');
   if (!isCount(Number(reply.size)) || !isCount(Number(reply.fetchedBytes))) throw invalid('deliver reply has a bad size');
-  return { sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes) };
+  const chunkBlake3 = reply.chunkBlake3 ?? [];
+  // Security: at most one entry per chunk of the largest file a chunk index can name; each empty or a digest.
+  if (!Array.isArray(chunkBlake3) || chunkBlake3.length > MAX_REPLY_CHUNKS || !chunkBlake3.every((h) => h === '' || isBlake3Hex(h))) {
+    throw invalid('deliver reply has malformed chunk BLAKE3 digests');
+  }
+  return { sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes), chunkBlake3 };
 }
 
 /** Check a reply's result against the request it answers; throws NODE_REPLY_INVALID. */

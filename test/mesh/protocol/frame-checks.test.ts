@@ -33,6 +33,10 @@ it('refuses listings that are too long or carry names that are not file names', 
   expect(code(() => checkListReply({ entries: [{ ...entry('a'), type: 'device' as never }] }))).toBe('NODE_REPLY_INVALID');
   expect(code(() => checkListReply({ entries: Array.from({ length: MAX_LIST_ENTRIES + 1 }, (_, i) => entry(`f${i}`)) }))).toBe('NODE_REPLY_INVALID');
   expect(code(() => checkReply('deliver', {} as never, { sha256: 'nope', size: 1, fetchedBytes: 0 }))).toBe('NODE_REPLY_INVALID');
+  const deliver = (chunkBlake3: unknown) => code(() => checkReply('deliver', {} as never, { sha256: 'a'.repeat(64), size: 1, fetchedBytes: 0, chunkBlake3 } as never));
+  expect(deliver(['', 'b'.repeat(64)])).toBe('ok');
+  expect(deliver(undefined)).toBe('ok');
+  for (const bad of [['x'], ['B'.repeat(64)], 'a'.repeat(64), Array.from({ length: 262_145 }, () => '')]) expect(deliver(bad)).toBe('NODE_REPLY_INVALID');
   expect(code(() => checkReply('list', {} as never, undefined))).toBe('NODE_REPLY_INVALID');
   expect(code(() => checkReply('cancel', {} as never, undefined))).toBe('ok');
 });
