@@ -21,11 +21,12 @@ import { PieceReader, type StagedChunk } from './piece-reader.js';
 export const FETCH_STALL_MS = 60_000;
 
 /**
- * Bytes handed to grpc-js per stream before waiting for the oldest piece to
- * be written (at least two pieces). Its `write()` only returns false after 16
- * queued messages (the object-mode high-water mark), 64 MiB of a slow node's
- * data in hub memory with whole chunks; 3 MiB keeps the next piece ready
- * while others drain.
+ * Bytes handed to the sink per stream before waiting for the oldest piece to
+ * be written (at least one piece: a whole 4 MiB chunk on the fetch port).
+ * grpc-js's `write()` only returns false after 16 queued messages (the
+ * object-mode high-water mark), 64 MiB of a slow node's data in hub memory
+ * with whole chunks; 3 MiB keeps the next piece ready while others drain,
+ * and a socket still sends what it holds while the next chunk is read.
  */
 const IN_FLIGHT_BYTES = 3 * 1024 * 1024;
 
@@ -102,7 +103,7 @@ export async function pumpFetch(call: FetchSink, plan: PumpPlan, hooks: PumpHook
   void gone.then(() => (ended = true));
   const over = () => ended || call.cancelled;
   const reader = new PieceReader(plan.dataFile, plan.pieceBytes, plan.chunkSize, transferId);
-  const maxInFlight = Math.max(2, Math.floor(IN_FLIGHT_BYTES / reader.pieceBytes));
+  const maxInFlight = Math.max(1, Math.floor(IN_FLIGHT_BYTES / reader.pieceBytes));
   const inFlight: Array<Promise<void>> = [];
   const ask = (index: number): Promise<StagedChunk> | undefined => {
     if (index >= total) return undefined;

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../log.js';
 import { joinHostPort, splitHostPort } from '../protocol/address.js';
 import type { Chunk, FetchRequest } from '../protocol/frames.js';
-import { NODE_PIECE_BYTES } from '../protocol/pieces.js';
+import { DATA_PIECE_BYTES } from '../protocol/pieces.js';
 import { DataPortUnreachable, fetchOverData } from './data-fetch.js';
 import type { HubClientOptions } from './hub-client.js';
 
@@ -80,7 +80,7 @@ export class FetchRoute {
         const v = md.get(key)[0];
         return typeof v === 'string' ? v : undefined;
       };
-      const dataRequest = { authorization: text('authorization'), node: text('x-mesh-node'), transferId: request.transferId, fromChunk: request.fromChunk, maxPieceBytes: request.maxPieceBytes || NODE_PIECE_BYTES };
+      const dataRequest = { authorization: text('authorization'), node: text('x-mesh-node'), transferId: request.transferId, fromChunk: request.fromChunk, maxPieceBytes: DATA_PIECE_BYTES };
       try {
         yield* fetchOverData({ ...target, tls: this.options.tls }, dataRequest, signal);
         return;

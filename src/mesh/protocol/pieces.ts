@@ -6,8 +6,16 @@
 // messages took 0.68 s of CPU, as 1 MiB messages 0.31 s); the hub, too,
 // then holds a few pieces per stream instead of a few chunks.
 
-/** The piece size a node asks for. */
+/** The piece size a node asks for on the main port (gRPC). */
 export const NODE_PIECE_BYTES = 1024 * 1024;
+/**
+ * The piece size a node asks for on the fetch port: whole 4 MiB chunks. The
+ * data wire reads each frame into a buffer the node reuses, so nothing is
+ * gathered per message, and a quarter of the frames cost less on both ends:
+ * 1 GiB to 8 nodes, alternated runs, 591-683 MiB/s with 1 MiB pieces,
+ * 680-758 with 2 MiB, 771-863 with 4 MiB.
+ */
+export const DATA_PIECE_BYTES = 4 * 1024 * 1024;
 /** Smallest piece the hub sends, whatever a node asks: tiny pieces would only cost framing. */
 export const MIN_PIECE_BYTES = 64 * 1024;
 
