@@ -22,11 +22,10 @@ export const FETCH_STALL_MS = 60_000;
 
 /**
  * Bytes handed to the sink per stream before waiting for the oldest piece to
- * be written (at least one piece: a whole 4 MiB chunk on the fetch port).
+ * be written (at least one piece: a node that asks whole chunks holds 4 MiB).
  * grpc-js's `write()` only returns false after 16 queued messages (the
  * object-mode high-water mark), 64 MiB of a slow node's data in hub memory
- * with whole chunks; 3 MiB keeps the next piece ready while others drain,
- * and a socket still sends what it holds while the next chunk is read.
+ * with whole chunks; 3 MiB keeps the next piece ready while others drain.
  */
 const IN_FLIGHT_BYTES = 3 * 1024 * 1024;
 

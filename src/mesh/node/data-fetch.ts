@@ -14,8 +14,8 @@ import { meshClientConstructor } from '../protocol/load.js';
 
 /** How long connecting (and the TLS handshake) may take before the port counts as unreachable, ms. */
 export const CONNECT_TIMEOUT_MS = 5_000;
-/** Body buffers a fetch reuses (each a piece and its header): one the socket fills while the deliverer holds the other. */
-const BODY_BUFFERS = 2;
+/** Body buffers a fetch reuses (each a piece and its header): the socket fills some while the deliverer holds one. */
+const BODY_BUFFERS = 3;
 /** Frames decoded and not yet taken, at most: only a TLS burst after a pause goes past BODY_BUFFERS, never this far. */
 const MAX_QUEUED = 64;
 /** Room for a chunk frame's header beside its data (index, hashes, sizes: under 200 bytes). */

@@ -9,13 +9,13 @@
 /** The piece size a node asks for on the main port (gRPC). */
 export const NODE_PIECE_BYTES = 1024 * 1024;
 /**
- * The piece size a node asks for on the fetch port: whole 4 MiB chunks. The
- * data wire reads each frame into a buffer the node reuses, so nothing is
- * gathered per message, and a quarter of the frames cost less on both ends:
- * 1 GiB to 8 nodes, alternated runs, 591-683 MiB/s with 1 MiB pieces,
- * 680-758 with 2 MiB, 771-863 with 4 MiB.
+ * The piece size a node asks for on the fetch port. Whole 4 MiB chunks move
+ * more bytes (1 GiB to 8 nodes, alternated: 591-747 MiB/s with 1 MiB pieces,
+ * 771-863 with 4 MiB), but the hub's pool threads, at the main thread's
+ * priority, then copy 4 MiB per read, and MCP `cat` p99 during a push went
+ * from 1.59-1.94x of idle to 2.6-3.2x (bench/README.md). The loop wins.
  */
-export const DATA_PIECE_BYTES = 4 * 1024 * 1024;
+export const DATA_PIECE_BYTES = 1024 * 1024;
 /** Smallest piece the hub sends, whatever a node asks: tiny pieces would only cost framing. */
 export const MIN_PIECE_BYTES = 64 * 1024;
 
