@@ -10,6 +10,7 @@ import net from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
+import { MAX_PENDING_PER_ADDRESS } from '../../src/mesh/hub/data-server.js';
 import { DATA_MAGIC, MAX_REQUEST_BYTES, type DataRequest } from '../../src/mesh/protocol/data-wire.js';
 import type { Chunk, HubFrame, NodeFrame } from '../../src/mesh/protocol/frames.js';
 import { callMetadata, createHubClient } from '../../src/mesh/node/hub-client.js';
@@ -122,6 +123,44 @@ it('refuses a Fetch on the fetch port without a valid credential for the id it n
   }
   // The hub still serves.
   expect(await rawFetch(mesh.fetchPort, transferId, as('n1', credential))).toBe('data');
+}, 60_000);
+
+it('holds at most 32 unanswered connections from one address: the next is closed at once, and other addresses are served', async () => {
+  const mesh = await fixture.mesh();
+  const credential = await enrolled(mesh, 'n1');
+  const transferId = await stagedPush(mesh, 8 * MiB);
+  // Silent connections from another loopback address (the whole of 127/8 is this machine).
+  const silent: net.Socket[] = [];
+  const closedAtOnce = (socket: net.Socket) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 2_000);
+      socket.once('close', () => (clearTimeout(timer), resolve(true)));
+    });
+  try {
+    for (let i = 0; i < MAX_PENDING_PER_ADDRESS; i++) {
+      const socket = net.connect({ host: '127.0.0.1', port: mesh.fetchPort, localAddress: '127.0.0.2' });
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('connect', resolve));
+      silent.push(socket);
+    }
+    const extra = net.connect({ host: '127.0.0.1', port: mesh.fetchPort, localAddress: '127.0.0.2' });
+    extra.on('error', () => {});
+    expect(await closedAtOnce(extra)).toBe(true);
+    // The silent ones are still held (until their 10 s run out), and a node on another address is served meanwhile.
+    expect(silent.every((s) => !s.destroyed)).toBe(true);
+    expect(await rawFetch(mesh.fetchPort, transferId, as('n1', credential))).toBe('data');
+    // Once they go, the address may connect again.
+    for (const s of silent) s.destroy();
+    await eventually(async () => {
+      const again = net.connect({ host: '127.0.0.1', port: mesh.fetchPort, localAddress: '127.0.0.2' });
+      again.on('error', () => {});
+      const closed = await closedAtOnce(again);
+      again.destroy();
+      return !closed;
+    }, 10_000);
+  } finally {
+    for (const s of silent) s.destroy();
+  }
 }, 60_000);
 
 it('refuses on the fetch port a transfer not addressed to the node', async () => {

@@ -18,13 +18,16 @@ import type { TlsFiles } from './grpc-server.js';
 /** A connection must send its whole request within this long, ms: a silent one holds a socket for nothing. */
 export const REQUEST_TIMEOUT_MS = 10_000;
 /**
- * Connections still sending their request, at most, in all and from one
+ * Connections not answered yet (still sending their request, or waiting for
+ * the main thread to admit or refuse it), at most, in all and from one
  * address; more are closed at once (each may hold 16 KiB for 10 s). A node
  * whose connection is closed before any answer fetches on the main port
  * instead (fetch-route.ts), so a flood from one address cannot stop others.
  */
 export const MAX_PENDING_REQUESTS = 1024;
 export const MAX_PENDING_PER_ADDRESS = 32;
+/** Connections of every kind at once (file descriptors are the process's, shared with the main port and the store). */
+export const MAX_CONNECTIONS = 4096;
 
 /** One data connection after its request: the sink its pump writes to. */
 export class DataConnection extends EventEmitter implements FetchSink {
@@ -34,9 +37,14 @@ export class DataConnection extends EventEmitter implements FetchSink {
     private readonly socket: net.Socket,
     readonly request: DataRequest,
     readonly peer: string,
+    /** Frees the connection's place among the pending ones: once it is admitted, answered or gone. */
+    private readonly release: () => void,
   ) {
     super();
-    socket.once('close', () => this.emit('close'));
+    socket.once('close', () => {
+      release();
+      this.emit('close');
+    });
     socket.on('error', () => {}); // a reset by the node is its way to cancel; 'close' follows
     // Nothing more may come after the request: more bytes are a broken client.
     socket.on('data', () => socket.destroy());
@@ -59,12 +67,18 @@ export class DataConnection extends EventEmitter implements FetchSink {
     this.finish();
   }
 
+  /** The main thread admitted the request: the connection is no longer pending. */
+  admitted(): void {
+    this.release();
+  }
+
   /** End the Fetch with `error` (a refusal, a cancel, a stall). */
   fail(error: MeshError): void {
     this.finish(error);
   }
 
   private finish(error?: MeshError): void {
+    this.release();
     if (this.done || this.socket.destroyed) return;
     this.done = true;
     this.socket.end(encodeEnd(error));
@@ -137,14 +151,20 @@ export async function startDataServer(options: DataServerOptions): Promise<DataS
     if (pending >= MAX_PENDING_REQUESTS || fromAddress >= MAX_PENDING_PER_ADDRESS) return void socket.destroy();
     pending++;
     pendingFrom.set(address, fromAddress + 1);
-    socket.setNoDelay(true);
-    const peer = `${address}:${socket.remotePort ?? 0}`;
-    void readRequest(socket).then((request) => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       pending--;
       const left = pendingFrom.get(address)! - 1;
       if (left > 0) pendingFrom.set(address, left);
       else pendingFrom.delete(address);
-      if (request && !socket.destroyed) options.onFetch(new DataConnection(socket, request, peer));
+    };
+    socket.setNoDelay(true);
+    const peer = `${address}:${socket.remotePort ?? 0}`;
+    void readRequest(socket).then((request) => {
+      if (request && !socket.destroyed) options.onFetch(new DataConnection(socket, request, peer, release));
+      else release();
     });
   };
   let server: net.Server;
@@ -156,6 +176,7 @@ export async function startDataServer(options: DataServerOptions): Promise<DataS
   } else {
     server = net.createServer(onSocket);
   }
+  server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => (server.off('error', reject), resolve()));

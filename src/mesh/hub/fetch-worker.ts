@@ -67,6 +67,7 @@ function onFetch(connection: DataConnection): void {
 function admit(id: number, plan: Extract<MainToWorker, { t: 'admit' }>['plan']): void {
   const s = streams.get(id);
   if (!s) return;
+  s.connection.admitted();
   // In a worker, process.exit ends this thread only: the hub sees a crash.
   if (data.crashAtFirstStream) process.exit(70);
   const gate = (index: number) =>
