@@ -13,8 +13,8 @@ export interface HubOptions {
   /** gRPC listen address, HOST:PORT. */
   grpcAddress: string;
   /**
-   * Where the fetch worker listens (a second gRPC port serving only Fetch,
-   * off the main event loop), HOST:PORT; `off`: Fetch on the main port only.
+   * Where the fetch worker listens (a second port serving only Fetch over the
+   * data wire, off the main event loop), HOST:PORT; `off`: Fetch on the main port only.
    * Default: the host of `grpcAddress`, port 0 (a free port).
    */
   grpcFetchAddress?: string;

@@ -122,7 +122,7 @@ export class Hub {
   readonly fileOps: HubFileOps;
   readonly search: HubSearch;
   private grpc: RunningGrpcServer | undefined;
-  /** The second gRPC port, serving only Fetch from a worker thread (undefined when `off`). */
+  /** The fetch port, serving only Fetch over the data wire from a worker thread (undefined when `off`). */
   private fetchWorker: FetchWorkerHost | undefined;
   private authWatch: AuthWatch | undefined;
   /** Held from start to stop: one hub per data folder. */
