@@ -12,6 +12,7 @@
 // sends none and nodes check SHA-256 as before.
 import { createRequire } from 'node:module';
 import { faultValue } from '../faults.js';
+import { isHex256 } from './hash.js';
 
 const MODULE = '@napi-rs/blake-hash';
 
@@ -50,12 +51,17 @@ export function newBlake3(): Blake3Hasher | undefined {
 
 /** The module's file, for a thread that loads it itself (hash-thread.ts); undefined without one. */
 export function blake3ModulePath(): string | undefined {
-  return load()?.path ?? undefined;
+  return load()?.path;
 }
 
 /** A BLAKE3 digest as nodes receive it: 64 lowercase hex characters. */
 export function isBlake3Hex(value: unknown): value is string {
-  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
+  return isHex256(value);
+}
+
+/** An entry of a per-chunk BLAKE3 list (DeliverRequest, DeliverReply): a digest, or empty for a chunk checked with SHA-256. */
+export function isBlake3Entry(value: unknown): value is string {
+  return value === '' || isBlake3Hex(value);
 }
 
 /**

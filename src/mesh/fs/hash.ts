@@ -22,6 +22,11 @@ const SMALL_FILE_BYTES = 64 * 1024;
 
 /** True for a SHA-256 digest as the mesh writes it: 64 lowercase hex digits. */
 export function isSha256Hex(value: unknown): value is string {
+  return isHex256(value);
+}
+
+/** A 256-bit digest as the mesh writes it: 64 lowercase hex digits (SHA-256, BLAKE3). */
+export function isHex256(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
 }
 

@@ -6,7 +6,8 @@
 // worker) says, chunk by chunk, whether and what to send.
 //
 // A piece is written only once the oldest of a few before it has left, so
-// HTTP/2 flow control is the backpressure: a slow node holds at most a few
+// flow control (TCP on the fetch port, HTTP/2 on the main port) is the
+// backpressure: a slow node holds at most a few
 // MiB of hub memory, in buffers its stream reuses, and never slows another
 // node's stream.
 import { once, type EventEmitter } from 'node:events';
@@ -95,7 +96,7 @@ async function drained(written: Promise<void>, gone: Promise<unknown>, node: str
  */
 export async function pumpFetch(call: FetchSink, plan: PumpPlan, hooks: PumpHooks, corrupt: CorruptFault): Promise<void> {
   const { transferId, node, total } = plan;
-  // A write's callback fires once HTTP/2 has written the frame out, and never
+  // A write's callback fires once the frame has left (FetchSink), and never
   // on a cancelled call; `gone` ends the wait in that case.
   const gone = Promise.race(['cancelled', 'close', 'finish', 'error'].map((event) => once(call, event).then(noop, noop)));
   let ended = false;

@@ -94,8 +94,7 @@ function onMessage(message: MainToWorker): void {
       return admit(message.id, message.plan);
     case 'chunk': {
       const g = streams.get(message.id)?.gates;
-      const { size, sha256, blake3 } = message;
-      g?.get(message.index)?.resolve(blake3 ? { size, sha256, blake3 } : { size, sha256 });
+      g?.get(message.index)?.resolve({ size: message.size, sha256: message.sha256, blake3: message.blake3 });
       g?.delete(message.index);
       return;
     }

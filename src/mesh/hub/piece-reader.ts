@@ -1,7 +1,7 @@
 // The bytes a Fetch stream sends, read from the transfer's staged data file
 // (durable before any node may fetch it, and in the page cache while it is
 // fresh) into a few buffers the stream reuses. A buffer goes back to the
-// stream once HTTP/2 has written its frame out, so serving a push allocates
+// stream once its frame has left (fetch-pump.ts), so serving a push allocates
 // nothing per piece: fresh 4 MiB buffers per chunk and node made V8 count
 // gigabytes of external memory and run a full collection on the hub's loop
 // every few hundred milliseconds (165 in one 1 GiB push to 8 nodes).

@@ -86,7 +86,7 @@ export function admitFetch(request: FetchRequest, open: OpenCall, deps: FetchDep
       await deps.whenStaged(transferId, index, FETCH_STALL_MS);
       const chunk = addressed().chunks[index];
       if (!chunk) throw new MeshError('INTERNAL', `chunk ${index} of transfer ${transferId} is not staged`);
-      return chunk.blake3 ? { size: chunk.size, sha256: chunk.sha256, blake3: chunk.blake3 } : { size: chunk.size, sha256: chunk.sha256 };
+      return { size: chunk.size, sha256: chunk.sha256, blake3: chunk.blake3 };
     },
   };
 }

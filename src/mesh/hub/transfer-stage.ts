@@ -132,7 +132,7 @@ export async function stageChunks(options: StageOptions): Promise<void> {
       const hashed = await sha256OnThread(buffer, span.length, true);
       buffer = hashed.buffer;
       stagingStats.hashMs += performance.now() - started;
-      return hashed.blake3 ? { sha256: hashed.sha256, blake3: hashed.blake3, size: span.length } : { sha256: hashed.sha256, size: span.length };
+      return { sha256: hashed.sha256, blake3: hashed.blake3, size: span.length };
     } finally {
       if (buffer.length > 0) free.push(buffer); // a buffer lost with a failed hash thread is not reused
     }

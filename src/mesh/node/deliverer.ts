@@ -14,7 +14,7 @@
 // (safe-open.ts): a folder swapped for a link, or a link or hard link planted
 // as the part file, never gets a byte written outside the workspace.
 import { createHash } from 'node:crypto';
-import { isBlake3Hex, newBlake3 } from '../fs/blake3.js';
+import { isBlake3Entry, isBlake3Hex, newBlake3 } from '../fs/blake3.js';
 import { rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { MeshError, toMeshError } from '../../errors.js';
@@ -148,7 +148,7 @@ export class Deliverer {
       throw new MeshError('INVALID_ARGUMENT', `delivery of ${req.path}: chunk hashes do not fit the file`);
     }
     const chunkBlake3 = req.chunkBlake3 ?? [];
-    if (chunkBlake3.length > req.chunkSha256.length || !chunkBlake3.every((h) => h === '' || isBlake3Hex(h))) {
+    if (chunkBlake3.length > req.chunkSha256.length || !chunkBlake3.every(isBlake3Entry)) {
       throw new MeshError('INVALID_ARGUMENT', `delivery of ${req.path}: chunk BLAKE3 hashes do not fit the chunk hashes`);
     }
     const part = partNameFor(name, req.transferId);

@@ -4,7 +4,7 @@
 // or the hub's state unchecked. Pure functions.
 import { MeshError } from '../../errors.js';
 import { isSha256Hex } from '../fs/hash.js';
-import { isBlake3Hex } from '../fs/blake3.js';
+import { isBlake3Entry } from '../fs/blake3.js';
 import { normalizeSessionPath, validateSessionName } from '../fs/paths.js';
 import { DEFAULT_READ_BYTES, MAX_LIST_ENTRIES, MAX_READ_BYTES } from '../fs/read-ops.js';
 import { REPLY_FIELD, type DeliverReply, type Entry, type FindReply, type FindRequest, type GrepReply, type GrepRequest, type ListReply, type ManifestDelta, type ManifestReport, type Progress, type ReadReply, type ReadRequest, type ReplyResults, type RequestOp, type RequestOps } from './frames.js';
@@ -67,7 +67,7 @@ export function checkDeliverReply(reply: DeliverReply): DeliverReply {
   if (!isCount(Number(reply.size)) || !isCount(Number(reply.fetchedBytes))) throw invalid('deliver reply has a bad size');
   const chunkBlake3 = reply.chunkBlake3 ?? [];
   // Security: at most one entry per chunk of the largest file a chunk index can name; each empty or a digest.
-  if (!Array.isArray(chunkBlake3) || chunkBlake3.length > MAX_REPLY_CHUNKS || !chunkBlake3.every((h) => h === '' || isBlake3Hex(h))) {
+  if (!Array.isArray(chunkBlake3) || chunkBlake3.length > MAX_REPLY_CHUNKS || !chunkBlake3.every(isBlake3Entry)) {
     throw invalid('deliver reply has malformed chunk BLAKE3 digests');
   }
   return { sha256: reply.sha256, size: Number(reply.size), fetchedBytes: Number(reply.fetchedBytes), chunkBlake3 };
