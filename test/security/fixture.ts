@@ -15,7 +15,9 @@ export interface AttackFixture {
 export function attackFixture(): AttackFixture {
   let current: Mesh | undefined;
   const hostiles: HostileNode[] = [];
-  afterEach(async () => {
+  afterEach(async (context) => {
+    // A failed attack test shows what the hub said last: a frame that never came is explained there.
+    if (context.task.result?.state === 'fail' && current) process.stderr.write(`hub's last lines:\n${current.hub.lines.slice(-40).join('\n')}\n`);
     for (const h of hostiles.splice(0)) h.close();
     await current?.close();
     current = undefined;

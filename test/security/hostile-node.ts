@@ -49,9 +49,11 @@ export function connectHostile(options: HostileOptions): HostileNode {
     if (frame.kind === 'request') options.onRequest?.(frame.request, send);
     for (const w of [...watchers]) w();
   });
+  // How the control stream ended, once it did: a frame that never comes is explained by it.
+  let endedAs = '';
   const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
-    call.on('error', (err: grpc.ServiceError) => resolve(err));
-    call.on('end', () => resolve(undefined));
+    call.on('error', (err: grpc.ServiceError) => ((endedAs = `; the stream ended: ${err.message}`), resolve(err)));
+    call.on('end', () => ((endedAs = '; the stream ended'), resolve(undefined)));
   });
   send({ hello: { nodeId: options.nodeId, sessions: options.sessions ?? [], version: 'hostile' } });
   const streams: FetchStream[] = [];
@@ -75,7 +77,7 @@ export function connectHostile(options: HostileOptions): HostileNode {
         };
         const timer = setTimeout(() => {
           watchers.delete(check);
-          reject(new Error(`no ${kind} frame within ${timeoutMs} ms (got ${frames.map((f) => f.kind).join(', ') || 'nothing'})`));
+          reject(new Error(`no ${kind} frame within ${timeoutMs} ms (got ${frames.map((f) => f.kind).join(', ') || 'nothing'}${endedAs})`));
         }, timeoutMs);
         if (!check()) watchers.add(check);
         void ended.then(() => setTimeout(() => check() || undefined, 0));

@@ -17,6 +17,7 @@ import type { Chunk } from '../protocol/frames.js';
 import { piecesOf } from '../protocol/pieces.js';
 import { sealFrame } from '../protocol/shared-frames.js';
 import { PieceReader, type StagedChunk } from './piece-reader.js';
+import { SharedPieces } from './shared-pieces.js';
 
 /** A stream whose oldest chunk has not left for this long is cut, ms: a stalled reader must not pin hub memory. */
 export const FETCH_STALL_MS = 60_000;
@@ -94,7 +95,16 @@ async function drained(written: Promise<void>, gone: Promise<unknown>, node: str
  * the call. Resolves early (without ending the call) when the call goes;
  * rejects with the gate's error or a stall, for the caller to end the call.
  */
-export async function pumpFetch(call: FetchSink, plan: PumpPlan, hooks: PumpHooks, corrupt: CorruptFault): Promise<void> {
+/** What every stream of one server (the main port, the fetch worker) shares: the corrupt-chunk fault and the pieces read. */
+export interface PumpServer {
+  corrupt: CorruptFault;
+  pieces: SharedPieces;
+}
+
+/** One per server, never module state shared by every hub of a process. */
+export const pumpServer = (): PumpServer => ({ corrupt: new CorruptFault(), pieces: new SharedPieces() });
+
+export async function pumpFetch(call: FetchSink, plan: PumpPlan, hooks: PumpHooks, server: PumpServer): Promise<void> {
   const { transferId, node, total } = plan;
   // A write's callback fires once the frame has left (FetchSink), and never
   // on a cancelled call; `gone` ends the wait in that case.
@@ -102,7 +112,7 @@ export async function pumpFetch(call: FetchSink, plan: PumpPlan, hooks: PumpHook
   let ended = false;
   void gone.then(() => (ended = true));
   const over = () => ended || call.cancelled;
-  const reader = new PieceReader(plan.dataFile, plan.pieceBytes, plan.chunkSize, transferId);
+  const reader = new PieceReader(server.pieces, plan.dataFile, plan.pieceBytes, plan.chunkSize, transferId);
   const maxInFlight = Math.max(1, Math.floor(IN_FLIGHT_BYTES / reader.pieceBytes));
   const inFlight: Array<Promise<void>> = [];
   const ask = (index: number): Promise<StagedChunk> | undefined => {
@@ -125,7 +135,7 @@ export async function pumpFetch(call: FetchSink, plan: PumpPlan, hooks: PumpHook
         const asked = performance.now();
         const frame = await reader.frame(index, info, piece);
         hooks.served?.(performance.now() - asked);
-        const message = corrupt.apply(frame, transferId, node, index, piece.offset, piece.length, reader);
+        const message = server.corrupt.apply(frame, transferId, node, index, piece.offset, piece.length, reader);
         // `message` is a sealed gRPC frame, sent as is (shared-frames.ts, load.ts); its buffer is reused once written.
         const written = new Promise<void>((resolve) =>
           call.write(message as unknown as Chunk, () => {

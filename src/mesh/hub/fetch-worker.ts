@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MeshError, toMeshError } from '../../errors.js';
 import { BULK_THREAD_NICE, lowerThreadPriority } from '../thread-priority.js';
 import { startDataServer, type DataConnection, type DataServer } from './data-server.js';
-import { CorruptFault, pumpFetch } from './fetch-pump.js';
+import { pumpFetch, pumpServer } from './fetch-pump.js';
 import type { FetchWorkerData, MainToWorker, WireError, WorkerToMain } from './fetch-worker-wire.js';
 import type { StagedChunk } from './piece-reader.js';
 
@@ -31,7 +31,7 @@ const data = workerData as FetchWorkerData;
 lowerThreadPriority(BULK_THREAD_NICE);
 const post = (message: WorkerToMain) => port.postMessage(message);
 const streams = new Map<number, Stream>();
-const corrupt = new CorruptFault();
+const pumps = pumpServer();
 let nextId = 1;
 
 const meshError = (e: WireError) => new MeshError(e.code, e.message);
@@ -80,7 +80,7 @@ function admit(id: number, plan: Extract<MainToWorker, { t: 'admit' }>['plan']):
     s.sent += bytes;
     s.timer ??= setTimeout(() => report(id, s), REPORT_EVERY_MS);
   };
-  pumpFetch(s.connection, plan, { gate, sent, served: (ms) => s.served.push(ms) }, corrupt).catch((err) => {
+  pumpFetch(s.connection, plan, { gate, sent, served: (ms) => s.served.push(ms) }, pumps).catch((err) => {
     if (s.connection.cancelled || s.closed) return;
     const mesh = toMeshError(err);
     post({ t: 'failed', id, error: { code: mesh.code, message: mesh.message } });

@@ -1,16 +1,19 @@
 // The bytes a Fetch stream sends, read from the transfer's staged data file
 // (durable before any node may fetch it, and in the page cache while it is
-// fresh) into a few buffers the stream reuses. A buffer goes back to the
-// stream once its frame has left (fetch-pump.ts), so serving a push allocates
-// nothing per piece: fresh 4 MiB buffers per chunk and node made V8 count
-// gigabytes of external memory and run a full collection on the hub's loop
-// every few hundred milliseconds (165 in one 1 GiB push to 8 nodes).
+// fresh). Pieces come from the server's SharedPieces: a piece another stream
+// of the same push has just read is sent from the same buffer, and buffers
+// are reused once every stream's write of them has left (fetch-pump.ts), so
+// serving a push allocates almost nothing per piece: fresh 4 MiB buffers per
+// chunk and node made V8 count gigabytes of external memory and run a full
+// collection on the hub's loop every few hundred milliseconds (165 in one
+// 1 GiB push to 8 nodes).
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { MeshError } from '../../errors.js';
 import { readExactly } from '../fs/positional-io.js';
-import { pieceFrameCapacity, pieceFrameIn, writeChunkHeader } from '../protocol/chunk-wire.js';
+import { pieceFrameCapacity, pieceFrameIn, writeChunkHeader, type ChunkHeader } from '../protocol/chunk-wire.js';
 import type { PieceSpan } from '../protocol/pieces.js';
+import type { SharedPieces } from './shared-pieces.js';
 import { stagedDataShort } from './transfer-stage.js';
 
 /** One staged chunk as a Fetch stream needs it: its size (bytes), SHA-256 and BLAKE3 when staged with one (hex). */
@@ -22,14 +25,17 @@ export interface StagedChunk {
 
 export class PieceReader {
   private handle: Promise<FileHandle> | undefined;
-  private readonly free: Buffer[] = [];
-  /** The buffer under each frame handed out and not yet released. */
-  private readonly lent = new WeakMap<Buffer, Buffer>();
+  /** Frames handed out and not yet released. */
+  private readonly held = new Set<Buffer>();
   private readonly capacity: number;
   /** The error a data file shorter than its record gives. */
   private readonly short: () => MeshError;
+  private closed = false;
+  /** Reads in progress on this reader's handle. */
+  private readonly filling = new Set<Promise<Buffer>>();
 
   constructor(
+    private readonly pieces: SharedPieces,
     private readonly dataFile: string,
     readonly pieceBytes: number,
     /** Bytes of every chunk but the last: chunk `index` starts at `index * chunkSize` in the data file. */
@@ -38,40 +44,57 @@ export class PieceReader {
   ) {
     this.capacity = pieceFrameCapacity(pieceBytes);
     this.short = stagedDataShort(transferId);
+    pieces.open(dataFile);
   }
 
   /**
    * The sealed Fetch frame of one piece of staged chunk `index`. It stays the
-   * caller's until `release`: a frame never released (a cancelled write) is
-   * simply left to the garbage collector.
+   * caller's until `release`; the caller must not change it (other streams
+   * may be sending the same buffer).
    */
   async frame(index: number, info: StagedChunk, piece: PieceSpan): Promise<Buffer> {
     if (piece.offset + piece.length > info.size) throw new MeshError('INTERNAL', `chunk ${index} of transfer ${this.transferId} is not staged`);
-    this.handle ??= open(this.dataFile, constants.O_RDONLY | constants.O_NOFOLLOW);
-    const handle = await this.handle;
-    const buffer = this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity);
     const header = { index, rawSize: info.size, dataLength: piece.length, compressed: false, offset: piece.offset, blake3: Boolean(info.blake3) };
-    const { frame, data } = pieceFrameIn(buffer, header);
-    try {
-      await readExactly(handle, data, index * this.chunkSize + piece.offset, this.short);
-    } catch (err) {
-      this.free.push(buffer);
-      throw err;
-    }
-    writeChunkHeader(frame, header, info.sha256, info.blake3);
-    this.lent.set(frame, buffer);
+    // Everything the frame's bytes depend on: a chunk staged again with other bytes has another hash, hence another key.
+    const key = [this.dataFile, this.pieceBytes, index, piece.offset, piece.length, info.size, info.sha256, info.blake3 ?? ''].join('\n');
+    const frame = await this.pieces.acquire({
+      file: this.dataFile,
+      key,
+      capacity: this.capacity,
+      fill: (buffer) => {
+        const filled = this.fill(buffer, header, info, index * this.chunkSize + piece.offset);
+        // Other streams may be waiting on this read: the handle stays open until it is done, even if this stream goes.
+        this.filling.add(filled);
+        const settle = () => this.filling.delete(filled);
+        void filled.then(settle, settle);
+        return filled;
+      },
+    });
+    this.held.add(frame);
     return frame;
   }
 
-  /** `frame` has been written out: its buffer serves the next piece. */
-  release(frame: Buffer): void {
-    const buffer = this.lent.get(frame);
-    if (!buffer) return;
-    this.lent.delete(frame);
-    this.free.push(buffer);
+  private async fill(buffer: Buffer, header: ChunkHeader, info: StagedChunk, position: number): Promise<Buffer> {
+    this.handle ??= open(this.dataFile, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const { frame, data } = pieceFrameIn(buffer, header);
+    await readExactly(await this.handle, data, position, this.short);
+    writeChunkHeader(frame, header, info.sha256, info.blake3);
+    return frame;
   }
 
+  /** `frame` has been written out: its buffer may serve the next piece. */
+  release(frame: Buffer): void {
+    if (this.held.delete(frame)) this.pieces.release(frame);
+  }
+
+  /** The stream is over; frames still held (writes of a call that went) are never reused. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const frame of this.held) this.pieces.abandon(frame);
+    this.held.clear();
+    this.pieces.close(this.dataFile);
+    await Promise.allSettled([...this.filling]);
     const handle = this.handle;
     this.handle = undefined;
     await (await handle?.catch(() => undefined))?.close();

@@ -16,7 +16,7 @@ import { pieceBytesFor } from '../protocol/pieces.js';
 import { grantsSession } from './grants.js';
 import type { OpenCall } from './open-calls.js';
 import { chunkCount } from './transfer-stage.js';
-import { CorruptFault, FETCH_STALL_MS, pumpFetch, type PumpPlan } from './fetch-pump.js';
+import { FETCH_STALL_MS, pumpFetch, pumpServer, type PumpPlan } from './fetch-pump.js';
 import type { FetchPort } from './fetch-paths.js';
 import type { StagedChunk } from './piece-reader.js';
 
@@ -100,7 +100,7 @@ export function logFetchFailure(deps: Pick<FetchDeps, 'log' | 'mayLog'>, node: s
 
 /** Fetch on the main gRPC port: the checks and the pump on this thread. */
 export function fetchHandler(deps: FetchDeps): (call: grpc.ServerWritableStream<FetchRequest, Chunk>, open: OpenCall) => void {
-  const corrupt = new CorruptFault();
+  const server = pumpServer();
   return (call, open) => {
     const node = open.principal.node;
     const serve = async () => {
@@ -113,7 +113,7 @@ export function fetchHandler(deps: FetchDeps): (call: grpc.ServerWritableStream<
           sent: (bytes) => deps.countSent(admitted.transferId, node, bytes),
           served: deps.chunkServed,
         },
-        corrupt,
+        server,
       );
     };
     serve().catch((err) => {
