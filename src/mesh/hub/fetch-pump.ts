@@ -8,7 +8,8 @@
 // A piece is written only once the oldest of a few before it has left, so
 // flow control (TCP on the fetch port, HTTP/2 on the main port) is the
 // backpressure: a slow node holds at most a few
-// MiB of hub memory, in buffers its stream reuses, and never slows another
+// MiB of hub memory (pieces it shares with the streams at the same place,
+// shared-pieces.ts), and never slows another
 // node's stream.
 import { once, type EventEmitter } from 'node:events';
 import { MeshError } from '../../errors.js';
@@ -51,7 +52,7 @@ export interface PumpPlan {
  * data connection on the fetch port (data-server.ts). A sealed frame's
  * 5-byte prefix (0, big-endian length) is also a data-wire CHUNK head, so
  * both send the very same bytes. `write`'s callback fires once the frame has
- * left (its buffer is then reused); the sink emits one of `cancelled`,
+ * left (its buffer may then be reused); the sink emits one of `cancelled`,
  * `close`, `finish` or `error` when the receiver is gone.
  */
 export interface FetchSink extends EventEmitter {
@@ -136,7 +137,7 @@ export async function pumpFetch(call: FetchSink, plan: PumpPlan, hooks: PumpHook
         const frame = await reader.frame(index, info, piece);
         hooks.served?.(performance.now() - asked);
         const message = server.corrupt.apply(frame, transferId, node, index, piece.offset, piece.length, reader);
-        // `message` is a sealed gRPC frame, sent as is (shared-frames.ts, load.ts); its buffer is reused once written.
+        // `message` is a sealed gRPC frame, sent as is (shared-frames.ts, load.ts); its buffer is reused once every stream sending it has written it.
         const written = new Promise<void>((resolve) =>
           call.write(message as unknown as Chunk, () => {
             reader.release(message);
