@@ -16,7 +16,7 @@ export interface HostileNode {
   /** The gRPC status the hub ended the control stream with, once it did. */
   ended: Promise<grpc.ServiceError | undefined>;
   send(frame: NodeFrameOut): void;
-  /** Resolve with the first frame of `kind` (already received or to come), bounded by timeoutMs. */
+  /** Resolve with the first frame of `kind` (already received or to come), bounded by timeoutMs (30 s: once, in a loaded full run, no welcome came within 15 s). */
   waitFrame<K extends HubFrame['kind']>(kind: K, timeoutMs?: number): Promise<Extract<HubFrame, { kind: K }>>;
   /** Open a raw Fetch; the stream is paused, so it reads nothing (a stalled reader). */
   fetchPaused(transferId: string): FetchStream;
@@ -65,7 +65,7 @@ export function connectHostile(options: HostileOptions): HostileNode {
     frames,
     ended,
     send,
-    waitFrame(kind, timeoutMs = 15_000) {
+    waitFrame(kind, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = frames.find((f) => f.kind === kind);

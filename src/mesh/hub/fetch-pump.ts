@@ -91,11 +91,6 @@ async function drained(written: Promise<void>, gone: Promise<unknown>, node: str
   }
 }
 
-/**
- * Send chunks `plan.from` to the end, each once `gate` allows it, then end
- * the call. Resolves early (without ending the call) when the call goes;
- * rejects with the gate's error or a stall, for the caller to end the call.
- */
 /** What every stream of one server (the main port, the fetch worker) shares: the corrupt-chunk fault and the pieces read. */
 export interface PumpServer {
   corrupt: CorruptFault;
@@ -105,6 +100,11 @@ export interface PumpServer {
 /** One per server, never module state shared by every hub of a process. */
 export const pumpServer = (): PumpServer => ({ corrupt: new CorruptFault(), pieces: new SharedPieces() });
 
+/**
+ * Send chunks `plan.from` to the end, each once `gate` allows it, then end
+ * the call. Resolves early (without ending the call) when the call goes;
+ * rejects with the gate's error or a stall, for the caller to end the call.
+ */
 export async function pumpFetch(call: FetchSink, plan: PumpPlan, hooks: PumpHooks, server: PumpServer): Promise<void> {
   const { transferId, node, total } = plan;
   // A write's callback fires once the frame has left (FetchSink), and never

@@ -2,7 +2,7 @@
 // push fetch the same pieces within moments of each other; each stream
 // reading its own copy from the staged data file made the hub copy every
 // byte once per node out of the page cache (8 GiB of copies for 1 GiB to 8
-// nodes), CPU that 2 cores shared with the nodes could not spare. A piece
+// nodes; about a third of that now, bench/README.md). A piece
 // read for one stream is lent to every stream asking for it while any holds
 // it, and kept a little while after (a stream slightly behind still finds
 // it); past that it is read again.
@@ -119,7 +119,7 @@ export class SharedPieces {
     if (entry.refs === 0 && this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
   }
 
-  /** Pieces read from disk and pieces lent without a read, since start (for benchmarks). */
+  /** Pieces read from the file and pieces lent without a read, since start. */
   counts(): { reads: number; shared: number } {
     return { ...this.stats };
   }
