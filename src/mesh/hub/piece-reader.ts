@@ -31,8 +31,6 @@ export class PieceReader {
   /** The error a data file shorter than its record gives. */
   private readonly short: () => MeshError;
   private closed = false;
-  /** Reads in progress on this reader's handle. */
-  private readonly filling = new Set<Promise<Buffer>>();
 
   constructor(
     private readonly pieces: SharedPieces,
@@ -61,14 +59,7 @@ export class PieceReader {
       file: this.dataFile,
       key,
       capacity: this.capacity,
-      fill: (buffer) => {
-        const filled = this.fill(buffer, header, info, index * this.chunkSize + piece.offset);
-        // Other streams may be waiting on this read: the handle stays open until it is done, even if this stream goes.
-        this.filling.add(filled);
-        const settle = () => this.filling.delete(filled);
-        void filled.then(settle, settle);
-        return filled;
-      },
+      fill: (buffer) => this.fill(buffer, header, info, index * this.chunkSize + piece.offset),
     });
     this.held.add(frame);
     return frame;
@@ -87,14 +78,17 @@ export class PieceReader {
     if (this.held.delete(frame)) this.pieces.release(frame);
   }
 
-  /** The stream is over; frames still held (writes of a call that went) are never reused. */
+  /**
+   * The stream is over; frames still held (writes of a call that went) are
+   * never reused. No read on the handle is in progress: the pump awaits every
+   * `frame` (and so every read other streams may share) before it closes.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const frame of this.held) this.pieces.abandon(frame);
     this.held.clear();
     this.pieces.close(this.dataFile);
-    await Promise.allSettled([...this.filling]);
     const handle = this.handle;
     this.handle = undefined;
     await (await handle?.catch(() => undefined))?.close();

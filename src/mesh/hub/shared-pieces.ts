@@ -82,9 +82,9 @@ export class SharedPieces {
       return known.frame;
     }
     const buffer = this.take(source.capacity);
-    const entry: Entry = { key: source.key, file: source.file, buffer, frame: undefined as unknown as Promise<Buffer>, refs: 1, abandoned: false };
-    // Known by its frame before any holder sees the frame.
-    entry.frame = source.fill(buffer).then((frame) => (this.byFrame.set(frame, entry), frame));
+    // Known by its frame before any holder sees the frame (the callback runs once `entry` is set).
+    const frame = source.fill(buffer).then((read) => (this.byFrame.set(read, entry), read));
+    const entry: Entry = { key: source.key, file: source.file, buffer, frame, refs: 1, abandoned: false };
     this.entries.set(entry.key, entry);
     this.stats.reads++;
     try {
